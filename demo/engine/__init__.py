@@ -1,0 +1,1 @@
+"""The engine: torch only. It never imports pygame or moderngl."""
