@@ -1,0 +1,149 @@
+"""Textures and render targets that are reused across frames, and the shared unit-quad vertex array.
+
+Rows: numpy row 0 goes to texture row 0 (``v = 0``) and framebuffer row 0 reads back as numpy row 0,
+so off-screen passes never flip. Only a draw onto a window (row 0 at the bottom) flips ``v``.
+"""
+
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from demo.gl.context import context_cache
+
+# numpy dtype -> moderngl dtype of a normalized (f1) or float (f2, f4) texture.
+GL_DTYPES = {np.dtype(np.uint8): "f1", np.dtype(np.float16): "f2", np.dtype(np.float32): "f4"}
+NP_DTYPES = {gl: np_dtype for np_dtype, gl in GL_DTYPES.items()}
+# Unit quad as a triangle strip: attribute ``in_uv`` in [0, 1]^2 (see quad_position() in common.glsl).
+QUAD_UV = np.array([0, 0, 1, 0, 0, 1, 1, 1], dtype="f4")
+
+
+def layout_of(array: np.ndarray) -> tuple[tuple[int, int], int, str]:
+    """((width, height), components, moderngl dtype) of an [H, W] or [H, W, C] array, C in 1..4."""
+    if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[2] <= 4):
+        raise ValueError(f"texture data must be [H, W] or [H, W, 1..4], got shape {array.shape}")
+    if array.dtype not in GL_DTYPES:
+        raise ValueError(f"texture data must be uint8, float16 or float32, got {array.dtype}")
+    components = 1 if array.ndim == 2 else array.shape[2]
+    return (array.shape[1], array.shape[0]), components, GL_DTYPES[array.dtype]
+
+
+class Texture:
+    """A 2D texture that writes new data in place when it is compatible (same size, components, dtype).
+
+    ``reallocations`` counts how often the GL object had to be replaced; ``gl`` is the moderngl texture.
+    Filtering and wrapping (clamp to edge by default) survive reallocation.
+    """
+
+    def __init__(self, ctx: moderngl.Context, *, filter: int = moderngl.LINEAR, repeat: bool = False):
+        self.ctx = ctx
+        self.filter = filter
+        self.repeat = repeat
+        self.gl: moderngl.Texture | None = None
+        self.reallocations = 0
+
+    @classmethod
+    def from_array(cls, ctx: moderngl.Context, array: np.ndarray, **options) -> "Texture":
+        texture = cls(ctx, **options)
+        texture.update(array)
+        return texture
+
+    @property
+    def layout(self) -> tuple[tuple[int, int], int, str] | None:
+        return None if self.gl is None else (self.gl.size, self.gl.components, self.gl.dtype)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height); (0, 0) before the first update."""
+        return (0, 0) if self.gl is None else self.gl.size
+
+    def is_compatible(self, array: np.ndarray) -> bool:
+        return self.layout == layout_of(array)
+
+    def allocate(self, size: tuple[int, int], components: int, dtype: str) -> bool:
+        """Make sure the GL object has this layout (contents undefined if it changed). True if reallocated."""
+        if self.layout == (tuple(size), components, dtype):
+            return False
+        if self.gl is not None:
+            self.gl.release()
+        self.gl = self.ctx.texture(tuple(size), components, dtype=dtype, alignment=1)
+        self.gl.filter = (self.filter, self.filter)
+        self.gl.repeat_x = self.gl.repeat_y = self.repeat
+        self.reallocations += 1
+        return True
+
+    def update(self, array: np.ndarray) -> bool:
+        """Upload ``array`` ([H, W] or [H, W, C]); writes in place when compatible. True if reallocated."""
+        size, components, dtype = layout_of(array)
+        reallocated = self.allocate(size, components, dtype)
+        self.gl.write(np.ascontiguousarray(array), alignment=1)
+        return reallocated
+
+    def use(self, location: int) -> None:
+        self.gl.use(location)
+
+    def release(self) -> None:
+        if self.gl is not None:
+            self.gl.release()
+            self.gl = None
+
+
+class RenderTarget:
+    """A color texture + framebuffer, reallocated only when the size changes; reads back as numpy."""
+
+    def __init__(self, ctx: moderngl.Context, *, components: int = 4, dtype: str = "f1", filter: int = moderngl.LINEAR):
+        self.ctx = ctx
+        self.components = components
+        self.texture = Texture(ctx, filter=filter)
+        self.fbo: moderngl.Framebuffer | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.texture.size
+
+    def ensure(self, size: tuple[int, int], *, dtype: str = "f1") -> bool:
+        """Give the target this (width, height). True if the GL objects were replaced."""
+        if not self.texture.allocate(tuple(size), self.components, dtype):
+            return False
+        if self.fbo is not None:
+            self.fbo.release()
+        self.fbo = self.ctx.framebuffer(color_attachments=[self.texture.gl])
+        return True
+
+    def use(self) -> None:
+        """Bind for drawing, with the viewport over the whole target."""
+        self.fbo.use()
+        self.fbo.viewport = (0, 0, *self.size)
+
+    def read(self, *, components: int = 3, out: np.ndarray | None = None) -> np.ndarray:
+        """Pixels as [H, W, components] (row 0 = texture row 0). ``out`` (same shape, C-contiguous) is reused."""
+        width, height = self.size
+        dtype = NP_DTYPES[self.texture.gl.dtype]
+        shape = (height, width, components)
+        if out is None:
+            out = np.empty(shape, dtype=dtype)
+        elif out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous {dtype} array of shape {shape}, got {out.dtype} {out.shape}")
+        self.fbo.read_into(out, components=components, alignment=1, dtype=self.texture.gl.dtype)
+        return out
+
+    def release(self) -> None:
+        if self.fbo is not None:
+            self.fbo.release()
+            self.fbo = None
+        self.texture.release()
+
+
+def quad_vao(ctx: moderngl.Context, program: moderngl.Program) -> moderngl.VertexArray:
+    """The vertex array of the shared unit quad for ``program`` (attribute ``vec2 in_uv``), cached.
+
+    Draw with ``vao.render(moderngl.TRIANGLE_STRIP)``. The vertex shader places it with
+    ``quad_position(in_uv, rect)`` from common.glsl; rect (-1, -1, 1, 1) covers the viewport.
+    """
+    cache = context_cache(ctx, "quad")
+    if "vbo" not in cache:
+        cache["vbo"] = ctx.buffer(QUAD_UV.tobytes())
+    key = program.glo
+    if key not in cache:
+        cache[key] = ctx.vertex_array(program, [(cache["vbo"], "2f", "in_uv")])
+    return cache[key]
