@@ -323,6 +323,14 @@ def random_stand_in(*, resolution: int = 64, nz: int = 100, base: int = 32, seed
     """A random-weight generator, clearly labelled, for use before a trained model exists."""
     torch.manual_seed(seed)
     G = Generator(GeneratorConfig.from_base(resolution=resolution, nz=nz, base=base))
+    # Calibrate batch-norm statistics on prior samples, so eval-mode images are not flat.
+    for module in G.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.momentum = None  # cumulative average
+    with torch.no_grad():
+        G.train()
+        for _ in range(4):
+            G(torch.rand(64, nz) * 2 - 1)
     card = card_for(name="random-stand-in", G=G, prior="uniform", stand_in=True,
                     notes="RANDOM WEIGHTS: stands in for a trained model; images are meaningless.")
     return LoadedModel(card=card, G=G, D=None, E=None).to("cpu")

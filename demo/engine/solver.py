@@ -1,0 +1,235 @@
+"""The constrained latent solver: Adam on a batch of K candidate latents (iGAN's core).
+
+loss_k = color_k + w_sketch * HOG-sketch_k + w_warp * warp_k + lambda_S * ||z_k - z0_k||^2
+         (+ lambda_D * log(1 - D(G(z_k))), off by default)
+
+The latent is parameterised to respect the prior: z = tanh(w) for uniform[-1, 1], z = w for normal.
+``step(n)`` runs n Adam steps and returns; ``evaluate()`` renders and ranks the candidates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from demo.engine.checkpoint import LoadedModel
+from demo.engine.hog import HOG
+from demo.engine.losses import (
+    ConstraintTensors,
+    color_term,
+    prior_term,
+    realism_term,
+    sketch_term,
+    to_unit,
+    warp_term,
+)
+from demo.tools.constraints import Constraints
+
+TERMS = ("color", "sketch", "warp", "prior", "realism")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolverConfig:
+    lr: float = 0.1  # iGAN's Adam rate on the tanh-parameterised latent
+    betas: tuple[float, float] = (0.9, 0.999)
+    color_weight: float = 1.0
+    sketch_weight: float = 0.2  # iGAN's weight on HOG features
+    warp_weight: float = 1.0
+    prior_weight: float = 5.0  # lambda_S once anchored (after fix or photo projection)
+    free_prior_weight: float = 0.0  # lambda_S from a random start, before any fix
+    realism_weight: float = 0.0  # lambda_D; needs a discriminator in the model file
+    hog_orientations: int = 8
+    hog_cell: int = 4
+    start_jitter: float = 0.05  # spread of candidates around an anchored start
+
+
+def default_candidates(device: torch.device | str) -> int:
+    """iGAN used 64 candidates on a GPU; 8 keep a 2-core CPU interactive."""
+    return 64 if torch.device(device).type == "cuda" else 8
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates rendered at their current latents and sorted by loss (best first). numpy only."""
+
+    order: np.ndarray  # [K] slot ids, best first
+    loss: np.ndarray  # [K] total loss per slot
+    terms: dict[str, np.ndarray]  # term -> [K] per slot (unweighted)
+    images: np.ndarray  # [K, R, R, 3] uint8 per slot
+    z: np.ndarray  # [K, nz] per slot
+    z0: np.ndarray  # [K, nz] per slot
+    color_rmse: np.ndarray  # [K] RMS color error over color-stroke pixels, 0..255 units
+    sketch_error: np.ndarray  # [K] HOG sketch error (unweighted)
+
+
+class ConstraintSolver:
+    def __init__(
+        self,
+        model: LoadedModel,
+        *,
+        candidates: int,
+        device: torch.device | str = "cpu",
+        config: SolverConfig = SolverConfig(),
+        seed: int = 0,
+        start_z: np.ndarray | None = None,
+    ):
+        if candidates < 1:
+            raise ValueError(f"candidates must be >= 1, got {candidates}")
+        if config.realism_weight > 0 and model.D is None:
+            raise ValueError("realism_weight > 0 needs a discriminator, and this model file has none")
+        self.model = model
+        self.G = model.G
+        self.device = torch.device(device)
+        self.config = config
+        self.candidates = candidates
+        self.uniform = model.card.prior == "uniform"
+        self.hog = HOG(orientations=config.hog_orientations, cell=config.hog_cell).to(self.device)
+        self.resolution = model.card.resolution
+        self.steps_done = 0
+        self._tensors: ConstraintTensors | None = None
+        self._constraints = Constraints.empty(self.resolution)
+        self._warp_key = b""
+        self._warp_reference: torch.Tensor | None = None
+        self._last_pass: tuple | None = None
+        self.reset(seed=seed, start_z=start_z)
+
+    # Latent parameterisation.
+    def _to_param(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.atanh(z.clamp(-0.999, 0.999)) if self.uniform else z
+
+    def _to_latent(self, w: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(w) if self.uniform else w
+
+    def _sample_prior(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        nz = self.model.card.nz
+        if self.uniform:
+            return torch.rand(n, nz, generator=generator) * 2 - 1
+        return torch.randn(n, nz, generator=generator)
+
+    def reset(self, *, seed: int, start_z: np.ndarray | None = None) -> None:
+        """Start over: a random batch from the prior, or all candidates around ``start_z`` (anchored)."""
+        generator = torch.Generator().manual_seed(int(seed))
+        if start_z is None:
+            z = self._sample_prior(self.candidates, generator)  # [K, nz]
+            self.anchored = False
+        else:
+            z = self._around(torch.as_tensor(np.asarray(start_z, np.float32)).reshape(1, -1), generator)
+            self.anchored = True
+        self._generator = generator
+        self._restart(z.to(self.device))
+        self.steps_done = 0
+
+    def _around(self, centre: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """K latents: slot 0 exactly ``centre`` [1, nz], the rest jittered around it."""
+        noise = torch.randn(self.candidates, centre.shape[1], generator=generator) * self.config.start_jitter
+        noise[0] = 0
+        z = centre.cpu() + noise
+        return z.clamp(-1, 1) if self.uniform else z
+
+    def _restart(self, z: torch.Tensor) -> None:
+        self.z0 = z.detach().clone()  # [K, nz]
+        self.w = self._to_param(z).detach().clone().requires_grad_(True)  # [K, nz]
+        self.optimizer = torch.optim.Adam([self.w], lr=self.config.lr, betas=self.config.betas)
+        self._warp_reference = None
+        self._warp_key = b""
+        self._last_pass = None
+
+    def fix(self, slot: int) -> None:
+        """Re-centre z0 at candidate ``slot`` and turn lambda_S on, as iGAN's "fix" did."""
+        if not 0 <= slot < self.candidates:
+            raise ValueError(f"slot {slot} is outside 0..{self.candidates - 1}")
+        with torch.no_grad():
+            centre = self._to_latent(self.w[slot : slot + 1]).detach()
+        self.anchored = True
+        self._restart(self._around(centre, self._generator).to(self.device))
+
+    def set_constraints(self, constraints: Constraints) -> None:
+        if constraints.resolution != self.resolution:
+            raise ValueError(f"constraints are {constraints.resolution}px but the model is {self.resolution}px")
+        if self._tensors is not None and constraints.version == self._tensors.version:
+            return
+        self._constraints = constraints
+        self._last_pass = None
+        self._tensors = ConstraintTensors.build(constraints, hog=self.hog, device=self.device)
+        # A changed drag takes its source content from the images as they are now.
+        key = hashlib.blake2b(constraints.warp.tobytes() + constraints.warp_mask.tobytes(), digest_size=16).digest()
+        if constraints.has_warp and key != self._warp_key:
+            with torch.no_grad():
+                self._warp_reference = to_unit(self.G(self._to_latent(self.w))).detach()
+        self._warp_key = key
+
+    @property
+    def prior_weight(self) -> float:
+        return self.config.prior_weight if self.anchored else self.config.free_prior_weight
+
+    def _losses(self, z: torch.Tensor, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Total loss [K] and the unweighted terms that are active."""
+        cfg, ct = self.config, self._tensors
+        unit = to_unit(images)  # [K, 3, R, R]
+        terms: dict[str, torch.Tensor] = {}
+        total = torch.zeros(z.shape[0], device=z.device)
+        if ct is not None and ct.has_color:
+            terms["color"] = color_term(unit, ct)
+            total = total + cfg.color_weight * terms["color"]
+        if ct is not None and ct.has_sketch:
+            terms["sketch"] = sketch_term(unit, ct, self.hog)
+            total = total + cfg.sketch_weight * terms["sketch"]
+        if ct is not None and ct.has_warp and self._warp_reference is not None:
+            terms["warp"] = warp_term(unit, self._warp_reference, ct)
+            total = total + cfg.warp_weight * terms["warp"]
+        if self.prior_weight > 0:
+            terms["prior"] = prior_term(z, self.z0)
+            total = total + self.prior_weight * terms["prior"]
+        if cfg.realism_weight > 0:
+            terms["realism"] = realism_term(self.model.D(images))
+            total = total + cfg.realism_weight * terms["realism"]
+        return total, terms
+
+    def step(self, n: int = 1) -> None:
+        """Run ``n`` Adam steps on all candidates."""
+        for _ in range(n):
+            self.optimizer.zero_grad(set_to_none=True)
+            z = self._to_latent(self.w)  # [K, nz]
+            images = self.G(z)  # [K, C, R, R]
+            total, terms = self._losses(z, images)
+            if not total.requires_grad:
+                break  # No active term: nothing to move toward.
+            total.sum().backward()
+            # Keep the last forward pass, so ranking after a chunk costs no extra render.
+            self._last_pass = (z.detach(), images.detach(), total.detach(), {k: v.detach() for k, v in terms.items()})
+            self.optimizer.step()
+        self.steps_done += n
+
+    @torch.no_grad()
+    def evaluate(self, *, fresh: bool = False) -> Ranking:
+        """Rank the candidates by loss.
+
+        By default this reuses the last step's forward pass (latents one Adam step behind); with
+        ``fresh`` (or when nothing was stepped since the last change) it renders the current latents.
+        """
+        if self._last_pass is not None and not fresh:
+            z, images, total, terms = self._last_pass
+        else:
+            z = self._to_latent(self.w)  # [K, nz]
+            images = self.G(z)  # [K, C, R, R]
+            total, terms = self._losses(z, images)
+        unit = to_unit(images)  # [K, 3, R, R]
+        ct = self._tensors
+        color_rmse = np.zeros(self.candidates, np.float32)
+        if ct is not None and ct.has_color:
+            color_rmse = (torch.sqrt(color_term(unit, ct)) * 255).cpu().numpy()
+        sketch_error = terms["sketch"].cpu().numpy() if "sketch" in terms else np.zeros(self.candidates, np.float32)
+        loss = total.cpu().numpy()
+        return Ranking(
+            order=np.argsort(loss, kind="stable"),
+            loss=loss,
+            terms={k: v.cpu().numpy() for k, v in terms.items()},
+            images=(unit.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy(),
+            z=z.cpu().numpy(),
+            z0=self.z0.cpu().numpy(),
+            color_rmse=color_rmse,
+            sketch_error=sketch_error,
+        )
