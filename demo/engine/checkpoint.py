@@ -160,8 +160,16 @@ def resolve_model_path(model: str | Path) -> Path:
     )
 
 
+STAND_IN_NAME = "random"
+
+
 def load_model(model: str | Path, *, device: torch.device | str = "cpu") -> LoadedModel:
-    """Load a model by name or path. Raises UserError naming the file and the reason."""
+    """Load a model by name or path (``random``: a labelled random-weight stand-in).
+
+    Raises UserError naming the file and the reason.
+    """
+    if str(model) == STAND_IN_NAME:
+        return random_stand_in().to(device)
     path = resolve_model_path(model)
     if path.suffix == ".safetensors":
         loaded = _load_safetensors(path)

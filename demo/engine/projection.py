@@ -1,0 +1,195 @@
+"""Photo projection onto the manifold: optimisation, encoder, or hybrid (encoder, then optimisation).
+
+The three methods are pure functions with one signature::
+
+    project_X(model, target, *, steps, seed, device, candidates, progress) -> Projection
+
+``target`` is a [R, R, 3] uint8 image at the model's resolution. The loss is iGAN's: pixel error
+plus a feature-space error, here the discriminator's trunk features (a network we train and ship,
+so nothing is downloaded). Each method's stepping core is ``iter_projection``, a generator the
+interactive engine drives in chunks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from demo.engine.checkpoint import LoadedModel
+from demo.errors import UserError
+
+METHODS = ("opt", "encoder", "hybrid")
+DEFAULT_METHOD = "hybrid"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Projection:
+    method: str
+    z: np.ndarray  # [nz]
+    image: np.ndarray  # [R, R, 3] uint8, G(z)
+    steps: int
+    seconds: float
+    pixel_rmse: float  # 0..255 units
+    perceptual: float | None  # D-feature distance; None when the model has no discriminator
+
+    def report(self) -> dict:
+        return {"method": self.method, "steps": self.steps, "seconds": round(self.seconds, 4),
+                "pixel_rmse": round(self.pixel_rmse, 3),
+                "perceptual": None if self.perceptual is None else round(self.perceptual, 5)}
+
+
+def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
+    """[R, R, 3] uint8 -> [1, 3, R, R] in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """[B, C, R, R] in [-1, 1] -> [B, R, R, 3] uint8."""
+    if images.shape[1] == 1:
+        images = images.expand(-1, 3, -1, -1)
+    return ((images.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def feature_distance(model: LoadedModel, images: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+    """Mean over D's trunk stages of the squared distance of channel-normalised features. [B]"""
+    if model.D is None:
+        return None
+    ours = model.D.features(images)
+    theirs = model.D.features(target)
+    total = torch.zeros(images.shape[0], device=images.device)
+    for a, b in zip(ours, theirs):
+        a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+        total = total + ((a - b) ** 2).sum(1).mean((1, 2))
+    return total / len(ours)
+
+
+def _check(model: LoadedModel, target: np.ndarray) -> None:
+    r = model.card.resolution
+    if target.shape != (r, r, 3) or target.dtype != np.uint8:
+        raise UserError(f"projection target must be [{r}, {r}, 3] uint8, got {target.shape} {target.dtype}")
+
+
+def _to_param(z: torch.Tensor, uniform: bool) -> torch.Tensor:
+    return torch.atanh(z.clamp(-0.999, 0.999)) if uniform else z
+
+
+def _to_latent(w: torch.Tensor, uniform: bool) -> torch.Tensor:
+    return torch.tanh(w) if uniform else w
+
+
+def initial_latents(model: LoadedModel, target_t: torch.Tensor, *, method: str, candidates: int, seed: int) -> torch.Tensor:
+    """[K, nz] starts: prior samples (opt), or the encoder's guess with jittered copies (encoder, hybrid)."""
+    card = model.card
+    generator = torch.Generator().manual_seed(seed)
+    if method == "opt":
+        if card.prior == "uniform":
+            return (torch.rand(candidates, card.nz, generator=generator) * 2 - 1).to(target_t.device)
+        return torch.randn(candidates, card.nz, generator=generator).to(target_t.device)
+    if model.E is None:
+        raise UserError(f"model {card.name!r} has no encoder, so --method {method} is unavailable (use --method opt)")
+    with torch.no_grad():
+        guess = model.E(target_t)  # [1, nz]
+    jitter = torch.randn(candidates, card.nz, generator=generator).to(guess.device) * 0.1
+    jitter[0] = 0
+    z = guess + jitter
+    return z.clamp(-1, 1) if card.prior == "uniform" else z
+
+
+def iter_projection(
+    model: LoadedModel,
+    target: np.ndarray,
+    *,
+    method: str = DEFAULT_METHOD,
+    steps: int = 200,
+    seed: int = 0,
+    candidates: int = 8,
+    lr: float = 0.05,
+    feature_weight: float = 0.5,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (steps done, current best image) after each step; return the final ``Projection``."""
+    if method not in METHODS:
+        raise UserError(f"unknown projection method {method!r} (choose from {', '.join(METHODS)})")
+    _check(model, target)
+    started = time.perf_counter()
+    device = next(model.G.parameters()).device
+    target_t = to_tensor(target, device)  # [1, 3, R, R]
+    if model.card.generator.get("channels", 3) == 1:
+        target_t = target_t.mean(1, keepdim=True)
+    uniform = model.card.prior == "uniform"
+    z = initial_latents(model, target_t, method=method, candidates=candidates if method != "encoder" else 1, seed=seed)
+    steps = 0 if method == "encoder" else steps
+
+    def losses(latent: torch.Tensor) -> torch.Tensor:
+        images = model.G(latent)  # [K, C, R, R]
+        pixel = ((images - target_t) ** 2).mean((1, 2, 3))  # [K]
+        features = feature_distance(model, images, target_t)
+        return pixel if features is None else pixel + feature_weight * features
+
+    w = _to_param(z, uniform).detach().clone().requires_grad_(True)  # [K, nz]
+    optimizer = torch.optim.Adam([w], lr=lr)
+    for step in range(steps):
+        optimizer.zero_grad(set_to_none=True)
+        loss = losses(_to_latent(w, uniform))
+        loss.sum().backward()
+        optimizer.step()
+        with torch.no_grad():
+            best = int(loss.argmin())
+        yield step + 1, None if (step + 1) % 10 else to_uint8(model.G(_to_latent(w[best : best + 1], uniform)).detach())[0]
+    with torch.no_grad():
+        final = _to_latent(w, uniform)
+        loss = losses(final)
+        best = int(loss.argmin())
+        z_best = final[best : best + 1]
+        image = model.G(z_best)  # [1, C, R, R]
+        rgb = image.expand(-1, 3, -1, -1) if image.shape[1] == 1 else image
+        pixel_rmse = float(torch.sqrt((((rgb + 1) * 127.5 - (to_tensor(target, device) + 1) * 127.5) ** 2).mean()))
+        features = feature_distance(model, image, target_t)
+    return Projection(
+        method=method, z=z_best[0].cpu().numpy(), image=to_uint8(image)[0], steps=steps,
+        seconds=time.perf_counter() - started, pixel_rmse=pixel_rmse,
+        perceptual=None if features is None else float(features[0]),
+    )
+
+
+def _run(method: str, model: LoadedModel, target: np.ndarray, *, steps: int, seed: int,
+         candidates: int, progress: Callable[[int, int], None] | None) -> Projection:
+    iterator = iter_projection(model, target, method=method, steps=steps, seed=seed, candidates=candidates)
+    while True:
+        try:
+            done, _ = next(iterator)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(done, steps)
+
+
+def project_optimize(model: LoadedModel, target: np.ndarray, *, steps: int = 200, seed: int = 0,
+                     candidates: int = 8, progress: Callable[[int, int], None] | None = None) -> Projection:
+    """Adam from K random prior samples; the best wins."""
+    return _run("opt", model, target, steps=steps, seed=seed, candidates=candidates, progress=progress)
+
+
+def project_encoder(model: LoadedModel, target: np.ndarray, *, steps: int = 0, seed: int = 0,
+                    candidates: int = 1, progress: Callable[[int, int], None] | None = None) -> Projection:
+    """One forward pass of the trained encoder (``steps`` is ignored)."""
+    return _run("encoder", model, target, steps=0, seed=seed, candidates=1, progress=progress)
+
+
+def project_hybrid(model: LoadedModel, target: np.ndarray, *, steps: int = 200, seed: int = 0,
+                   candidates: int = 8, progress: Callable[[int, int], None] | None = None) -> Projection:
+    """The encoder's guess (and jittered copies), refined by Adam: iGAN's best."""
+    return _run("hybrid", model, target, steps=steps, seed=seed, candidates=candidates, progress=progress)
+
+
+PROJECTORS = {"opt": project_optimize, "encoder": project_encoder, "hybrid": project_hybrid}
+
+
+def project(model: LoadedModel, target: np.ndarray, *, method: str = DEFAULT_METHOD, **kwargs) -> Projection:
+    if method not in PROJECTORS:
+        raise UserError(f"unknown projection method {method!r} (choose from {', '.join(METHODS)})")
+    return PROJECTORS[method](model, target, **kwargs)

@@ -1,0 +1,107 @@
+"""Headless replay of a session through the engine API (used by ``edit``, ``transfer`` and tests).
+
+Strokes are applied in order; at each engine command (fix, reset, pick) and at the end of the
+session, the solver spends ``steps`` steps on the strokes so far, as the interactive app does
+after an edit. It runs through the same ``EditRequest``/``Engine`` path as the app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from demo.engine.api import EditRequest, EditResult
+from demo.engine.worker import SyncClient
+from demo.errors import UserError
+from demo.tools.edit_state import EditState
+from demo.tools.session import Session
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    initial: EditResult  # the start latents scored against the session's final constraints
+    final: EditResult
+    steps: int
+    seconds: float
+    has_sketch: bool
+    has_color: bool
+
+
+def _settle(client: SyncClient, on_steps: Callable[[int], None] | None) -> EditResult:
+    """Poll until the current request's budget is spent; raise its error as UserError-free RuntimeError."""
+    result = None
+    while True:
+        polled = client.poll()
+        if polled is None:
+            break
+        result = polled
+        if result.error:
+            raise RuntimeError(f"engine error: {result.error}")
+        if on_steps is not None and result.chunk_steps:
+            on_steps(result.chunk_steps)
+        if result.steps_left == 0 and not result.projecting:
+            break
+    if result is None:
+        raise RuntimeError("engine returned no result")
+    return result
+
+
+def replay_session(
+    session: Session,
+    *,
+    model: str,
+    steps: int,
+    candidates: int | None,
+    seed: int,
+    device: str,
+    resolution: int,
+    start_z: np.ndarray | None = None,
+    top_k: int = 16,
+    on_steps: Callable[[int], None] | None = None,
+) -> ReplayOutcome:
+    state = EditState()
+    for event in session.events:
+        if event.type != "command":
+            state.apply(event)
+    final_constraints = state.constraints(resolution)
+    base = EditRequest(model=model, device=device, candidates=candidates, seed=seed, start_z=start_z,
+                       top_k=top_k, chunk_seconds=0.25, steps=0)
+    client = SyncClient()
+
+    # Score the start against everything the session asks for.
+    client.submit(dataclasses.replace(base, constraints=final_constraints))
+    initial = _settle(client, None)
+
+    started = time.perf_counter()
+    state = EditState()
+    request = base
+    total = 0
+
+    def run_steps() -> EditResult:
+        nonlocal request, total
+        request = dataclasses.replace(request, constraints=state.constraints(resolution), steps=steps)
+        client.submit(request)
+        total += steps
+        return _settle(client, on_steps)
+
+    last = None
+    for event in session.events:
+        command = state.apply(event)
+        if command is None:
+            continue
+        last = run_steps()
+        if command == "fix":
+            request = dataclasses.replace(request, fix=request.fix + 1)
+        elif command == "reset":
+            request = dataclasses.replace(request, start=request.start + 1, pick=None)
+        elif command == "pick":
+            if last is None or event.index >= len(last.slots):
+                raise UserError(f"pick index {event.index} is outside the {len(last.slots)} candidates shown")
+            request = dataclasses.replace(request, pick=int(last.slots[event.index]))
+    final = run_steps()
+    return ReplayOutcome(initial=initial, final=final, steps=total, seconds=time.perf_counter() - started,
+                         has_sketch=final_constraints.has_sketch, has_color=final_constraints.has_color)
