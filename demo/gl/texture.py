@@ -103,10 +103,10 @@ class RenderTarget:
 
     def ensure(self, size: tuple[int, int], *, dtype: str = "f1") -> bool:
         """Give the target this (width, height). True if the GL objects were replaced."""
-        if not self.texture.allocate(tuple(size), self.components, dtype):
+        if self.texture.layout == (tuple(size), self.components, dtype):
             return False
-        if self.fbo is not None:
-            self.fbo.release()
+        self._release_fbo()
+        self.texture.allocate(tuple(size), self.components, dtype)
         self.fbo = self.ctx.framebuffer(color_attachments=[self.texture.gl])
         return True
 
@@ -128,10 +128,28 @@ class RenderTarget:
         return out
 
     def release(self) -> None:
-        if self.fbo is not None:
-            self.fbo.release()
-            self.fbo = None
+        self._release_fbo()
         self.texture.release()
+
+    def _release_fbo(self) -> None:
+        """Release the framebuffer; if it is bound, bind the default one first (moderngl later rebinds
+        "the bound framebuffer", and binding a released one is GL_INVALID_OPERATION)."""
+        if self.fbo is None:
+            return
+        if self.ctx.fbo is self.fbo:
+            default_framebuffer(self.ctx).use()
+        self.fbo.release()
+        self.fbo = None
+
+
+def default_framebuffer(ctx: moderngl.Context) -> moderngl.Framebuffer:
+    """The window's framebuffer, or framebuffer 0 of a headless context (always safe to bind)."""
+    if ctx.screen is not None:
+        return ctx.screen
+    cache = context_cache(ctx, "framebuffers")
+    if "default" not in cache:
+        cache["default"] = ctx.detect_framebuffer(0)
+    return cache["default"]
 
 
 def quad_vao(ctx: moderngl.Context, program: moderngl.Program) -> moderngl.VertexArray:

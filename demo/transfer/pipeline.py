@@ -1,0 +1,179 @@
+"""Per-frame edit transfer: estimate (flow, color, mask) between G(z0) and G(z_t), then carry it onto the photo.
+
+Two renderers share the same inputs (an ``EditTransfer``) and agree to within 2/255:
+- ``GLTransfer``: the shader path (shaders/warp_blend.glsl), full resolution, GL objects reused per frame;
+- ``OpenCVTransfer``: the reference path (cv2.resize + cv2.remap + numpy color), for tests and the benchmark.
+
+Model-resolution inputs are upsampled bilinearly with pixel centres at +0.5 (GL texture sampling and
+cv2.resize INTER_LINEAR agree on this), and the photo is sampled bilinearly with its border replicated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import moderngl
+import numpy as np
+
+from demo.errors import UserError
+from demo.gl.shaders import load_program
+from demo.gl.texture import RenderTarget, Texture, quad_vao
+from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local_affine, identity_color
+from demo.transfer.flow import FlowConfig, FlowEstimator, warp
+from demo.transfer.mask import MaskConfig, change_mask
+
+SAMPLERS = ("u_photo", "u_motion", "u_color_r", "u_color_g", "u_color_b")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferConfig:
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    color: ColorConfig = field(default_factory=ColorConfig)
+    mask: MaskConfig = field(default_factory=MaskConfig)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditTransfer:
+    """One frame of an edit at model resolution (h, w): all that the photo pass needs."""
+
+    flow: np.ndarray  # [h, w, 2] float32: output pixel p takes the source at p + flow[p] (model pixels)
+    color: np.ndarray  # [h, w, 3, 4] float32: out = color[..., :3] @ warped + color[..., 3]
+    mask: np.ndarray  # [h, w] float32 in [0, 1]: 0 keeps the photo, 1 applies warp + color
+
+    @classmethod
+    def identity(cls, height: int, width: int) -> "EditTransfer":
+        return cls(flow=np.zeros((height, width, 2), np.float32), color=identity_color(height, width),
+                   mask=np.zeros((height, width), np.float32))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) at model resolution."""
+        return self.flow.shape[1], self.flow.shape[0]
+
+    def motion_texels(self) -> np.ndarray:
+        """[h, w, 4] float32: (flow x, flow y, mask, 0), the u_motion texture."""
+        zeros = np.zeros_like(self.mask)
+        return np.ascontiguousarray(np.dstack([self.flow, self.mask, zeros]), dtype=np.float32)
+
+    def color_texels(self) -> list[np.ndarray]:
+        """Three [h, w, 4] float32 rows (a_r, a_g, a_b, offset) of the affine map, for R, G, B."""
+        return [np.ascontiguousarray(self.color[:, :, c], dtype=np.float32) for c in range(3)]
+
+
+class TransferEstimator:
+    """G(z0), G(z_t) -> EditTransfer. Images: [h, w, 3] float in [0, 1]. Reuses the flow estimator."""
+
+    def __init__(self, config: TransferConfig = TransferConfig()):
+        self.config = config
+        self._flow = FlowEstimator(config.flow)
+
+    def __call__(self, source: np.ndarray, target: np.ndarray) -> EditTransfer:
+        flow = self._flow(target, source)  # [h, w, 2] backward: target pixel -> source pixel
+        warped = warp(source.astype(np.float32), flow)  # [h, w, 3] G(z0) moved onto G(z_t)
+        color = fit_local_affine(warped, target, config=self.config.color)  # [h, w, 3, 4]
+        mask = change_mask(source, target, flow, config=self.config.mask)  # [h, w]
+        return EditTransfer(flow=flow, color=color, mask=mask)
+
+
+def fit_photo(photo: np.ndarray, *, max_size: int, source: str = "photo") -> tuple[np.ndarray, str | None]:
+    """Scale ``photo`` down (INTER_AREA) when a side exceeds ``max_size`` (e.g. GL_MAX_TEXTURE_SIZE).
+
+    Returns (photo, message); message says what was done, or is None when the photo was kept as is.
+    """
+    height, width = photo.shape[:2]
+    if max(height, width) <= max_size:
+        return photo, None
+    scale = max_size / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    message = (f"{source}: {width}x{height} is larger than this GPU's largest texture ({max_size} pixels a side); "
+               f"scaled down to {size[0]}x{size[1]}")
+    return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), message
+
+
+def _check_photo(photo: np.ndarray) -> None:
+    if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
+        raise ValueError(f"photo must be [H, W, 3] uint8 RGB, got {photo.dtype} {photo.shape}")
+
+
+class GLTransfer:
+    """The shader path. Upload the photo once, then per frame: upload (small) params, draw, read back.
+
+    Textures and the render target are reused across frames and photos of one size; the output texture
+    (``target.texture``) can also be drawn directly by the app without reading it back.
+    """
+
+    def __init__(self, ctx: moderngl.Context):
+        self.ctx = ctx
+        self.program = load_program(ctx, "warp_blend.glsl")
+        self.vao = quad_vao(ctx, self.program)
+        self.photo = Texture(ctx)
+        self.motion = Texture(ctx)
+        self.colors = [Texture(ctx) for _ in range(3)]
+        self.target = RenderTarget(ctx)
+        self.max_size = int(ctx.info["GL_MAX_TEXTURE_SIZE"])
+        for unit, name in enumerate(SAMPLERS):
+            self.program[name].value = unit
+
+    def set_photo(self, photo: np.ndarray) -> None:
+        """[H, W, 3] uint8 RGB, at most ``max_size`` a side (see ``fit_photo``)."""
+        _check_photo(photo)
+        height, width = photo.shape[:2]
+        if max(height, width) > self.max_size:
+            raise UserError(f"photo {width}x{height} exceeds GL_MAX_TEXTURE_SIZE {self.max_size}; scale it with fit_photo()")
+        self.photo.update(photo)
+        self.target.ensure((width, height))
+
+    def upload(self, params: EditTransfer) -> None:
+        self.motion.update(params.motion_texels())
+        for texture, texels in zip(self.colors, params.color_texels()):
+            texture.update(texels)
+
+    def draw(self) -> None:
+        for unit, texture in enumerate((self.photo, self.motion, *self.colors)):
+            texture.use(unit)
+        self.target.use()
+        self.ctx.disable(moderngl.BLEND)
+        self.vao.render(moderngl.TRIANGLE_STRIP)
+
+    def read(self, *, out: np.ndarray | None = None) -> np.ndarray:
+        """The output [H, W, 3] uint8 (``out`` is reused when given)."""
+        return self.target.read(components=3, out=out)
+
+    def render(self, params: EditTransfer) -> np.ndarray:
+        self.upload(params)
+        self.draw()
+        return self.read()
+
+
+class OpenCVTransfer:
+    """The reference path: the same maths with cv2.resize, cv2.remap and numpy, on the CPU."""
+
+    def __init__(self) -> None:
+        self.photo: np.ndarray | None = None
+        self._grid: tuple[np.ndarray, np.ndarray] | None = None
+
+    def set_photo(self, photo: np.ndarray) -> None:
+        _check_photo(photo)
+        self.photo = photo
+        height, width = photo.shape[:2]
+        if self._grid is None or self._grid[0].shape != (height, width):
+            self._grid = tuple(np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)))
+
+    def render(self, params: EditTransfer) -> np.ndarray:
+        height, width = self.photo.shape[:2]
+        w, h = params.size
+        size = (width, height)
+        # Upsample the model-resolution inputs to the photo.
+        flow = cv2.resize(params.flow, size, interpolation=cv2.INTER_LINEAR)  # [H, W, 2]
+        color = cv2.resize(params.color.reshape(h, w, 12), size, interpolation=cv2.INTER_LINEAR)  # [H, W, 12]
+        mask = cv2.resize(params.mask, size, interpolation=cv2.INTER_LINEAR)[..., None]  # [H, W, 1]
+        # Warp the photo backwards (flow scaled from model to photo pixels).
+        grid_x, grid_y = self._grid
+        warped = cv2.remap(self.photo, grid_x + flow[..., 0] * (width / w), grid_y + flow[..., 1] * (height / h),
+                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # Recolor, then blend over the original through the mask.
+        colored = np.clip(apply_local_affine(warped * np.float32(1 / 255), color.reshape(height, width, 3, 4)), 0.0, 1.0)
+        original = self.photo * np.float32(1 / 255)
+        out = original + mask * (colored - original)
+        return (out * 255.0 + 0.5).astype(np.uint8)

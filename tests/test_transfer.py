@@ -1,0 +1,175 @@
+"""Edit transfer: flow, color model, mask, the GL and OpenCV renderers, the photo guard, and the morph path."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from demo.engine.interpolate import generate_morph, lerp, render_morph, slerp
+from demo.errors import UserError
+from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local_affine
+from demo.transfer.flow import FlowConfig, FlowEstimator, endpoint_error, warp
+from demo.transfer.mask import change_mask
+from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer, TransferEstimator, fit_photo
+from demo.transfer.synthetic import apply_affine_color, smooth_affine_color, smooth_flow, smooth_texture
+from test_gl import ctx, gl_ctx  # noqa: F401  (the shared EGL context fixtures)
+
+
+@pytest.fixture(scope="module")
+def edit_pair():
+    """G(z0)-like source, and a target that is it moved (known flow) and recolored (known affine field)."""
+    rng = np.random.default_rng(7)
+    source = smooth_texture(rng, 64, 64)
+    flow = smooth_flow(rng, 64, 64, amplitude=3.0)
+    target = np.clip(apply_affine_color(warp(source, flow), smooth_affine_color(rng, 64, 64, strength=0.1)), 0, 1)
+    return source, target, flow
+
+
+def noisy_photo(rng, height, width):
+    """A photo-like [H, W, 3] uint8: a smooth picture upsampled, plus grain."""
+    picture = cv2.resize(smooth_texture(rng, 96, 96), (width, height), interpolation=cv2.INTER_CUBIC)
+    photo = picture * 255 + rng.normal(0, 12, (height, width, 3))
+    return np.clip(photo + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("config", [FlowConfig(), FlowConfig(preset="medium", upscale=2), FlowConfig(method="farneback")])
+def test_flow_recovers_a_known_smooth_flow(config):
+    rng = np.random.default_rng(3)
+    errors, baselines = [], []
+    for _ in range(3):
+        source = smooth_texture(rng, 64, 64)
+        truth = smooth_flow(rng, 64, 64, amplitude=3.0)
+        target = warp(source, truth)  # target[p] = source[p + truth[p]]
+        errors.append(endpoint_error(FlowEstimator(config)(target, source), truth, border=2))
+        baselines.append(endpoint_error(np.zeros_like(truth), truth, border=2))
+    assert np.mean(errors) < 0.45 * np.mean(baselines)
+
+
+def test_default_flow_is_backward_and_subpixel_on_a_translation():
+    rng = np.random.default_rng(4)
+    source = smooth_texture(rng, 64, 64, blobs=12)
+    shift = np.broadcast_to(np.float32([2.5, -1.25]), (64, 64, 2))
+    target = warp(source, shift)  # target[p] = source[p + (2.5, -1.25)]
+    flow = FlowEstimator()(target, source)
+    assert np.abs(np.median(flow[8:-8, 8:-8].reshape(-1, 2), axis=0) - [2.5, -1.25]).max() < 0.1
+
+
+def test_color_model_reproduces_a_known_smooth_affine_change():
+    rng = np.random.default_rng(5)
+    source = smooth_texture(rng, 64, 64)
+    target = apply_affine_color(source, smooth_affine_color(rng, 64, 64, strength=0.3))
+    color = fit_local_affine(source, target)
+    assert color.shape == (64, 64, 3, 4) and color.dtype == np.float32
+    error = np.abs(apply_local_affine(source, color) - target)
+    assert error.mean() < 2.5 / 255 and np.abs(source - target).mean() > 15 / 255
+
+
+def test_color_model_of_unchanged_images_is_the_identity():
+    source = smooth_texture(np.random.default_rng(6), 32, 32)
+    color = fit_local_affine(source, source, config=ColorConfig(radius=2, eps=1e-3))
+    assert np.abs(color[..., :3] - np.eye(3)).max() < 1e-3 and np.abs(color[..., 3]).max() < 1e-3
+
+
+def test_mask_is_zero_without_change_and_one_where_it_changed():
+    source = smooth_texture(np.random.default_rng(8), 64, 64)
+    still = np.zeros((64, 64, 2), np.float32)
+    assert change_mask(source, source, still).max() == 0.0
+    edited = source.copy()
+    edited[20:40, 20:40] = [1.0, 0.0, 0.0]
+    mask = change_mask(source, edited, still)
+    assert mask[25:35, 25:35].min() > 0.95 and mask[:8].max() < 0.05 and mask[:, 56:].max() < 0.05
+
+
+def test_estimator_and_self_transfer_reproduce_the_edited_image(ctx, edit_pair):
+    source, target, truth = edit_pair
+    params = TransferEstimator()(source, target)
+    assert endpoint_error(params.flow, truth, border=2) < 0.4 * endpoint_error(0 * truth, truth, border=2)
+    # Carried onto G(z0) itself, the edit must give back G(z_t).
+    renderer = GLTransfer(ctx)
+    renderer.set_photo(np.clip(source * 255 + 0.5, 0, 255).astype(np.uint8))
+    out = renderer.render(params) / 255.0
+    assert np.abs(out - target).mean() < 3 / 255 < 10 / 255 < np.abs(source - target).mean()
+
+
+@pytest.mark.parametrize("size", [(64, 64), (200, 333), (1024, 1024)])
+def test_gl_and_opencv_paths_agree(ctx, edit_pair, size):
+    source, target, _ = edit_pair
+    params = TransferEstimator()(source, target)
+    photo = noisy_photo(np.random.default_rng(size[0]), *size)
+    renderer, reference = GLTransfer(ctx), OpenCVTransfer()
+    renderer.set_photo(photo)
+    reference.set_photo(photo)
+    out_gl, out_cv = renderer.render(params), reference.render(params)
+    assert out_gl.shape == out_cv.shape == photo.shape
+    difference = np.abs(out_gl.astype(int) - out_cv.astype(int))
+    assert difference.max() <= 2 and difference.mean() < 0.5
+    assert np.abs(out_gl.astype(int) - photo).mean() > 10  # the edit did change the photo
+
+
+def test_no_change_keeps_the_photo_bit_for_bit(ctx):
+    photo = noisy_photo(np.random.default_rng(9), 90, 120)
+    renderer, reference = GLTransfer(ctx), OpenCVTransfer()
+    renderer.set_photo(photo)
+    reference.set_photo(photo)
+    still = EditTransfer.identity(32, 32)
+    assert np.array_equal(renderer.render(still), photo) and np.array_equal(reference.render(still), photo)
+
+
+def test_gl_transfer_reuses_its_textures_across_frames(ctx, edit_pair):
+    source, target, _ = edit_pair
+    renderer = GLTransfer(ctx)
+    renderer.set_photo(noisy_photo(np.random.default_rng(1), 48, 40))
+    estimate = TransferEstimator()
+    frames = [renderer.render(estimate(source, source * (1 - t) + target * t)).copy() for t in (0.5, 1.0)]
+    assert not np.array_equal(frames[0], frames[1])
+    textures = (renderer.photo, renderer.motion, *renderer.colors, renderer.target.texture)
+    assert all(texture.reallocations == 1 for texture in textures)
+
+
+def test_photo_guard_scales_large_photos_down_with_a_message(ctx):
+    photo = np.zeros((300, 200, 3), np.uint8)
+    smaller, message = fit_photo(photo, max_size=128, source="big.jpg")
+    assert smaller.shape == (128, 85, 3) and "big.jpg" in message and "128" in message
+    kept, none = fit_photo(photo, max_size=300)
+    assert kept is photo and none is None
+    renderer = GLTransfer(ctx)
+    assert renderer.max_size >= 4096
+    renderer.max_size = 128  # as on a GPU whose GL_MAX_TEXTURE_SIZE is 128
+    with pytest.raises(UserError, match="GL_MAX_TEXTURE_SIZE"):
+        renderer.set_photo(photo)
+
+
+def test_interpolation_endpoints_and_norms():
+    generator = torch.Generator().manual_seed(0)
+    z0, z1 = torch.randn(32, generator=generator), 2.0 * torch.randn(32, generator=generator)
+    for path in (lerp(z0, z1, frames=16), slerp(z0, z1, frames=16)):
+        assert path.shape == (16, 32)
+        assert torch.equal(path[0], z0) and torch.equal(path[-1], z1)
+    norms = slerp(z0, z1, frames=16).norm(dim=1)
+    expected = torch.lerp(z0.norm(), z1.norm(), torch.linspace(0, 1, 16))
+    assert torch.allclose(norms, expected, rtol=1e-5)  # norm moves linearly between the endpoints
+    # Between two equal-norm, nearly orthogonal latents lerp sags in the middle, slerp does not.
+    a, b = torch.randn(64, generator=generator), torch.randn(64, generator=generator)
+    b = b * a.norm() / b.norm()
+    assert lerp(a, b, frames=9).norm(dim=1)[4] < 0.8 * a.norm()
+    assert torch.allclose(slerp(a, b, frames=9).norm(dim=1), a.norm().expand(9), rtol=1e-5)
+    with pytest.raises(ValueError):
+        lerp(z0, z1, frames=1)
+
+
+def test_morph_is_rendered_as_one_batch_with_exact_endpoints(small_model):
+    G = small_model.G
+    z0, z1 = np.zeros(16, np.float32) + 0.3, np.linspace(-0.9, 0.9, 16, dtype=np.float32)
+    calls = []
+    handle = G.register_forward_hook(lambda module, inputs, output: calls.append(output.shape[0]))
+    try:
+        frames = render_morph(G, z0, z1, frames=6, prior="uniform")
+    finally:
+        handle.remove()
+    assert calls == [6]
+    assert frames.shape == (6, 32, 32, 3) and frames.dtype == np.uint8
+    with torch.no_grad():
+        ends = generate_morph(G, torch.from_numpy(z0), torch.from_numpy(z1), frames=2, method="lerp")
+    assert np.array_equal(frames[[0, -1]], ((ends.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy())
