@@ -1,0 +1,127 @@
+"""``python -m demo train gan|encoder|export``: train the landscape GAN and its encoder, resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HELP = "train a GAN or its encoder (resumable), export a model"
+DESCRIPTION = """\
+Train the GAN, export it as a model, and train the encoder that starts photo projection.
+
+  gan      train G and D on a data set; re-running the same command resumes from the latest
+           checkpoint in --out (nets, optimizers, EMA, step count and RNG), so a CPU run can span
+           several sessions. Ctrl-C saves a checkpoint. Writes --out/samples/step_*.png (fixed latents),
+           --out/latest.png and --out/log.csv. With --export NAME the result is written as a model.
+  export   write the run in --out as a model (--export, default models/landscape64): G (EMA) and D
+           in one .safetensors, a .json card with measured metrics, and NAME_samples.png.
+  encoder  train E(x) -> z for --model on samples x = G(z) (loss on z and on pixels), resumably in
+           --out (default runs/<model>_encoder); then store E in the model file and its figures in the card.
+
+examples:
+  python -m demo data landscapes --count 60000 --out data/landscapes64
+  python -m demo train gan --data data/landscapes64 --out runs/landscape64 --steps 12000 --threads 2
+  python -m demo train export --data data/landscapes64 --out runs/landscape64 --export models/landscape64
+  python -m demo train encoder --model landscape64 --steps 3000
+"""
+
+WHAT = ("gan", "export", "encoder")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("what", choices=WHAT, help="gan | export | encoder (see above)")
+    parser.add_argument("--data", default="data/landscapes64", help="data set folder or .npy (default: data/landscapes64)")
+    parser.add_argument("--out", default=None, help="run folder for checkpoints and samples (gan default: runs/landscape64)")
+    parser.add_argument("--steps", type=int, default=None, help="train until this many steps in total (gan: 12000, encoder: 3000)")
+    parser.add_argument("--batch", type=int, default=64, help="batch size (default: 64)")
+    parser.add_argument("--base", type=int, default=32, help="G width (ngf): 64x64 widths are 8b,4b,2b,b (default: 32)")
+    parser.add_argument("--d-base", type=int, default=32, help="D / E width (default: 32)")
+    parser.add_argument("--nz", type=int, default=100, help="latent size (default: 100)")
+    parser.add_argument("--prior", default="uniform", choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
+    parser.add_argument("--resolution", type=int, default=None, help="image size (default: the data set's)")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (default: 2e-4)")
+    parser.add_argument("--ema", type=float, default=0.999, help="EMA decay of the sampled generator (default: 0.999)")
+    parser.add_argument("--translate", type=float, default=0.0, help="DiffAugment translation fraction on D inputs (default: 0 = off)")
+    parser.add_argument("--sample-every", type=int, default=500, help="steps between sample sheets (default: 500)")
+    parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints (default: 250)")
+    parser.add_argument("--export", default=None, metavar="PATH", help="write the model here after training (e.g. models/landscape64)")
+    parser.add_argument("--model", default="landscape64", help="encoder: the model to train an encoder for (default: landscape64)")
+    parser.add_argument("--real-weight", type=float, default=0.0,
+                        help="encoder: weight of the pixel loss on real data images, on top of G's samples (default: 0)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1, polite on a shared machine)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+
+
+def run(args) -> int:
+    import torch
+
+    from demo.errors import UserError
+
+    torch.set_num_threads(max(1, args.threads))
+    _stop_on_sigterm()
+    device = _device(args)
+    if args.what == "encoder":
+        from demo.train.encoder import run_encoder_command
+
+        return run_encoder_command(args, device=device)
+    from demo.train.common import load_images
+    from demo.train.export import export_gan, read_data_meta
+    from demo.train.gan import GanConfig, open_run, train_gan
+
+    images = _images(args, load_images)
+    try:
+        config = GanConfig(
+            resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
+            batch=args.batch, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema, translate=args.translate, seed=args.seed,
+        )
+        config.generator_config()
+    except ValueError as exc:
+        raise UserError(f"train gan: {exc}") from None
+    run_dir = Path(args.out or "runs/landscape64")
+    trainer = open_run(run_dir, config, images)
+    if args.what == "gan":
+        steps = args.steps if args.steps is not None else 12000
+        if trainer.step:
+            print(f"resuming {run_dir} at step {trainer.step}/{steps}")
+        train_gan(trainer, run_dir, steps=steps, sample_every=args.sample_every,
+                  checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+        if args.export is None:
+            return 0
+    elif trainer.step == 0:
+        raise UserError(f"{run_dir}: no checkpoint to export (train it first with: python -m demo train gan --out {run_dir})")
+    saved = export_gan(trainer, args.export or "models/landscape64", data_meta=read_data_meta(args.data), threads=args.threads)
+    print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
+    return 0
+
+
+def _stop_on_sigterm() -> None:
+    """`kill PID` stops a background run like Ctrl-C does: it saves a checkpoint first."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _device(args):
+    from demo.engine.device import pick_device
+
+    device = pick_device(args.device)
+    if device.type != "cpu":
+        print(f"note: training runs on cpu (deterministic resume); --device {args.device} is ignored")
+    return device
+
+
+def _images(args, load_images):
+    from demo.errors import UserError
+
+    path = Path(args.data)
+    probe = path / "landscapes.npy" if path.is_dir() else path
+    import numpy as np
+
+    if not probe.exists():
+        raise UserError(f"{probe}: data set not found (make one with: python -m demo data landscapes --out {path})")
+    size = np.load(probe, mmap_mode="r").shape[1]
+    if args.resolution is not None and args.resolution != size:
+        raise UserError(f"{probe}: images are {size}x{size}, but --resolution {args.resolution} was asked for")
+    return load_images(probe, resolution=size)

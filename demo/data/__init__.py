@@ -1,0 +1,1 @@
+"""Training data: procedural landscapes (numpy + OpenCV, no torch)."""

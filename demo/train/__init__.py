@@ -1,0 +1,1 @@
+"""Training: the resumable GAN trainer, the encoder trainer, metrics and model export."""

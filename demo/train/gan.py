@@ -1,0 +1,276 @@
+"""Resumable GAN training: DCGAN generator, spectral-norm critic, hinge loss, EMA generator.
+
+Recipe (SNGAN "setting C" on a DCGAN generator): hinge loss; spectral norm on every D layer;
+Adam(lr 2e-4, betas (0.5, 0.999)) for both nets, one D step per G step; the fakes of one G forward
+serve both the D and the G step; real images are flipped left-right at random; optional
+DiffAugment-style translation on D's inputs (real and fake alike). An exponential moving average of
+G's weights is what gets sampled and exported; its BatchNorm statistics are re-estimated from
+fresh samples (they cannot be averaged like weights).
+
+A run lives in one folder: ``checkpoint.pt`` (nets, optimizers, EMA, step, RNG, wall time),
+``samples/step_XXXXXXX.png`` (fixed latents) and ``log.csv``. Training the same folder again resumes
+exactly where it stopped: on CPU, a run resumed from a checkpoint is bit-identical to one that never stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from demo.engine.networks import PRIORS, CriticConfig, Discriminator, Generator, GeneratorConfig
+from demo.train.common import (
+    check_same_config,
+    load_checkpoint,
+    rng_state,
+    sample_prior,
+    save_checkpoint,
+    save_sheet,
+    set_rng_state,
+    to_model_range,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GanConfig:
+    """Everything that defines a GAN run (all of it must match to resume)."""
+
+    resolution: int = 64
+    nz: int = 100
+    prior: str = "uniform"
+    base: int = 32  # G width: 64x64 -> widths (8b, 4b, 2b, b)
+    d_base: int = 32  # D width: (b, 2b, 4b, 8b)
+    batch: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    ema_decay: float = 0.999
+    translate: float = 0.0  # DiffAugment translation, as a fraction of the size (0 = off)
+    flip: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if self.batch < 2:
+            raise ValueError(f"batch must be >= 2, got {self.batch}")
+
+    def generator_config(self) -> GeneratorConfig:
+        return GeneratorConfig.from_base(resolution=self.resolution, nz=self.nz, base=self.base)
+
+    def critic_config(self) -> CriticConfig:
+        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=True)
+
+
+def dcgan_init(net: nn.Module) -> None:
+    """Radford et al.'s init: conv weights N(0, 0.02), BatchNorm gains N(1, 0.02)."""
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def translate(x: torch.Tensor, *, ratio: float, generator: torch.Generator) -> torch.Tensor:
+    """Shift each image by a random whole number of pixels (up to ratio*size), zero-filling (DiffAugment)."""
+    b, _, h, w = x.shape
+    pad = int(h * ratio + 0.5)
+    if pad == 0:
+        return x
+    shift = torch.randint(0, 2 * pad + 1, (2, b, 1, 1), generator=generator)  # [2, B, 1, 1]
+    rows = torch.arange(h)[None, :, None] + shift[0]  # [B, H, 1]
+    cols = torch.arange(w)[None, None, :] + shift[1]  # [B, 1, W]
+    padded = F.pad(x, [pad, pad, pad, pad])  # [B, C, H+2p, W+2p]
+    return padded[torch.arange(b)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)  # [B, C, H, W]
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(G: Generator, *, prior: str, seed: int, batches: int = 8, batch: int = 256) -> Generator:
+    """Re-estimate G's BatchNorm running statistics from fresh samples, then leave G in eval mode."""
+    norms = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    generator = torch.Generator().manual_seed(seed)
+    G.train()
+    for _ in range(batches):
+        G(sample_prior(batch, G.config.nz, prior=prior, generator=generator))
+    for m in norms:
+        m.momentum = 0.1
+    return G.eval()
+
+
+class GanTrainer:
+    """Owns G, D, the EMA generator, both optimizers and the RNG of one run."""
+
+    def __init__(self, config: GanConfig, images: torch.Tensor):
+        if images.shape[1:] != (3, config.resolution, config.resolution):
+            raise ValueError(f"images must be [N, 3, {config.resolution}, {config.resolution}], got {list(images.shape)}")
+        self.config = config
+        self.images = images  # uint8 [N, 3, R, R]
+        torch.manual_seed(config.seed)
+        self.G = Generator(config.generator_config())
+        dcgan_init(self.G)
+        self.D = Discriminator(config.critic_config())
+        self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.step = 0
+        self.seconds = 0.0  # time spent in train_step, summed over sessions
+        self.history: list[list[float]] = []  # [step, loss_d, loss_g, D(real), D(fake)]
+
+    # One step -----------------------------------------------------------------------------------
+
+    def real_batch(self) -> torch.Tensor:
+        cfg = self.config
+        index = torch.randint(0, self.images.shape[0], (cfg.batch,), generator=self.generator)
+        real = to_model_range(self.images[index])  # [B, 3, R, R]
+        if cfg.flip:
+            flip = torch.rand(cfg.batch, generator=self.generator) < 0.5
+            real = torch.where(flip[:, None, None, None], real.flip(3), real)
+        return real
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        if self.config.translate <= 0:
+            return x
+        return translate(x, ratio=self.config.translate, generator=self.generator)
+
+    def train_step(self) -> dict[str, float]:
+        cfg = self.config
+        start = time.perf_counter()
+        self.G.train()
+        real = self.real_batch()  # [B, 3, R, R]
+        z = sample_prior(cfg.batch, cfg.nz, prior=cfg.prior, generator=self.generator)  # [B, nz]
+        fake = self.G(z)  # [B, 3, R, R]
+
+        # Critic step: hinge loss on real vs (detached) fake.
+        d_real = self.D(self.augment(real))  # [B]
+        d_fake = self.D(self.augment(fake.detach()))  # [B]
+        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        # Generator step on the same fakes, through the updated critic.
+        loss_g = -self.D(self.augment(fake)).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.D.zero_grad(set_to_none=True)
+        self.update_ema()
+
+        self.step += 1
+        self.seconds += time.perf_counter() - start
+        row = [float(self.step), loss_d.item(), loss_g.item(), d_real.mean().item(), d_fake.mean().item()]
+        self.history.append(row)
+        return dict(zip(("step", "loss_d", "loss_g", "d_real", "d_fake"), row))
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        # Warm up: early on the average follows G closely, then settles at ema_decay.
+        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p, 1 - decay)
+
+    # Sampling -----------------------------------------------------------------------------------
+
+    def ready_ema(self, *, batches: int = 8) -> Generator:
+        """The EMA generator with fresh BatchNorm statistics (from batches*256 samples), in eval mode."""
+        return recalibrate_batchnorm(self.G_ema, prior=self.config.prior, seed=self.config.seed + 1, batches=batches)
+
+    @torch.no_grad()
+    def fixed_samples(self, count: int = 64) -> torch.Tensor:
+        z = sample_prior(count, self.config.nz, prior=self.config.prior, generator=torch.Generator().manual_seed(1234))
+        return self.ready_ema(batches=4)(z)  # [count, 3, R, R]
+
+    # Checkpoints --------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "gan",
+            "config": dataclasses.asdict(self.config),
+            "step": self.step,
+            "seconds": self.seconds,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "G_ema": self.G_ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": rng_state(self.generator),
+            "history": torch.tensor(self.history, dtype=torch.float64).reshape(-1, 5),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        set_rng_state(self.generator, state["rng"])
+        self.step = int(state["step"])
+        self.seconds = float(state["seconds"])
+        self.history = state["history"].tolist()
+
+
+def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor) -> GanTrainer:
+    """A trainer for run_dir: resumed from its checkpoint when there is one, else fresh."""
+    trainer = GanTrainer(config, images)
+    state = load_checkpoint(run_dir)
+    if state is not None:
+        check_same_config(run_dir, state["config"], dataclasses.asdict(config), ignore=())
+        trainer.load_state_dict(state)
+    return trainer
+
+
+def train_gan(
+    trainer: GanTrainer,
+    run_dir: Path,
+    *,
+    steps: int,
+    sample_every: int = 500,
+    checkpoint_every: int = 250,
+    progress: bool = True,
+) -> GanTrainer:
+    """Train until ``trainer.step == steps``, writing checkpoints, sample sheets and log.csv into run_dir."""
+    from tqdm import tqdm
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = run_dir / "log.csv"
+    if not log.exists():
+        log.write_text("step,loss_d,loss_g,d_real,d_fake,seconds\n")
+    bar = tqdm(total=steps, initial=trainer.step, unit="step", desc="gan", disable=not progress, dynamic_ncols=True)
+    try:
+        with log.open("a") as log_file:
+            while trainer.step < steps:
+                row = trainer.train_step()
+                bar.update(1)
+                if trainer.step % 10 == 0 or trainer.step == steps:
+                    img_s = trainer.config.batch * trainer.step / max(trainer.seconds, 1e-9)
+                    bar.set_postfix(d=f"{row['loss_d']:.3f}", g=f"{row['loss_g']:.3f}", img_s=f"{img_s:.0f}")
+                    log_file.write(",".join(f"{row[k]:.5g}" for k in ("step", "loss_d", "loss_g", "d_real", "d_fake"))
+                                   + f",{trainer.seconds:.1f}\n")
+                    log_file.flush()
+                if trainer.step % sample_every == 0 or trainer.step == steps:
+                    sheet = trainer.fixed_samples()
+                    save_sheet(run_dir / "samples" / f"step_{trainer.step:07d}.png", sheet)
+                    save_sheet(run_dir / "latest.png", sheet)
+                if trainer.step % checkpoint_every == 0 or trainer.step == steps:
+                    save_checkpoint(run_dir, trainer.state_dict())
+    except KeyboardInterrupt:
+        save_checkpoint(run_dir, trainer.state_dict())
+        bar.close()
+        print(f"interrupted: saved step {trainer.step} to {run_dir}; run the same command to resume")
+        raise
+    bar.close()
+    return trainer

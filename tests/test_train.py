@@ -1,0 +1,135 @@
+"""GAN and encoder training at tiny sizes: steps, exact resume, export, encoder learning."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from demo.cli import main
+from demo.data.landscapes import LandscapeConfig, render_batch
+from demo.engine.checkpoint import load_model
+from demo.errors import UserError
+from demo.train.encoder import EncoderConfig, EncoderTrainer
+from demo.train.gan import GanConfig, open_run, train_gan, translate
+from demo.train.metrics import mean_pairwise_rms, nearest_neighbour_rms
+
+TINY = GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=8, translate=0.125)
+TINY_FLAGS = ["--base", "8", "--d-base", "8", "--batch", "8", "--nz", "16", "--no-progress", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def images() -> torch.Tensor:
+    array = render_batch(range(32), config=LandscapeConfig(size=16))  # [32, 16, 16, 3]
+    return torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    assert main(["data", "landscapes", "--count", "32", "--size", "16", "--out", str(out)]) == 0
+    return out
+
+
+def _same_state(a: dict, b: dict) -> None:
+    for net in ("G", "D", "G_ema"):
+        for key, value in a[net].items():
+            assert torch.equal(value, b[net][key]), f"{net}.{key}"
+    for opt in ("opt_g", "opt_d"):
+        for index, slot in a[opt]["state"].items():
+            for name, value in slot.items():
+                assert torch.equal(torch.as_tensor(value), torch.as_tensor(b[opt]["state"][index][name])), f"{opt}.{index}.{name}"
+    assert torch.equal(a["rng"]["generator"], b["rng"]["generator"])
+
+
+def test_resumed_run_is_identical_to_an_uninterrupted_one(images, tmp_path):
+    torch.set_num_threads(1)
+    straight = train_gan(open_run(tmp_path / "a", TINY, images), tmp_path / "a", steps=4, progress=False)
+    first = train_gan(open_run(tmp_path / "b", TINY, images), tmp_path / "b", steps=2, progress=False)
+    assert first.step == 2
+    resumed = open_run(tmp_path / "b", TINY, images)
+    assert resumed.step == 2 and len(resumed.history) == 2
+    train_gan(resumed, tmp_path / "b", steps=4, progress=False)
+    _same_state(straight.state_dict(), resumed.state_dict())
+    assert (tmp_path / "b" / "samples" / "step_0000004.png").exists()
+    assert (tmp_path / "b" / "log.csv").read_text().startswith("step,loss_d")
+
+
+def test_training_changes_the_nets_and_losses_are_finite(images, tmp_path):
+    trainer = open_run(tmp_path, TINY, images)
+    before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    train_gan(trainer, tmp_path, steps=3, progress=False)
+    assert any(not torch.equal(before[k], v) for k, v in trainer.G.state_dict().items())
+    assert all(np.isfinite(row[1:]).all() for row in trainer.history)
+
+
+def test_resume_with_other_settings_is_refused(images, tmp_path):
+    train_gan(open_run(tmp_path, TINY, images), tmp_path, steps=1, progress=False)
+    other = GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=4)
+    with pytest.raises(UserError, match="other settings"):
+        open_run(tmp_path, other, images)
+
+
+def test_translate_shifts_content_and_keeps_shape():
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
+    y = translate(x, ratio=0.25, generator=torch.Generator().manual_seed(0))
+    assert y.shape == x.shape
+    assert translate(x, ratio=0.0, generator=torch.Generator()) is x
+
+
+def test_metrics_see_collapse_and_copies(images):
+    assert mean_pairwise_rms(images[:1].repeat(5, 1, 1, 1)) == 0.0
+    assert mean_pairwise_rms(images[:8]) > 10
+    assert nearest_neighbour_rms(images[:4], images) == 0.0
+    assert nearest_neighbour_rms(images[:4], images[4:]) > 1
+
+
+def test_train_command_resumes_and_exports_a_loadable_model(data_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    model = tmp_path / "models" / "tiny16"
+    base = ["train", "gan", "--data", str(data_dir), "--out", str(run), *TINY_FLAGS]
+    assert main([*base, "--steps", "2"]) == 0
+    assert main([*base, "--steps", "3", "--export", str(model)]) == 0
+    assert "resuming" in capsys.readouterr().out
+    loaded = load_model(model.with_suffix(".safetensors"))
+    assert loaded.D is not None and loaded.E is None
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["prior"] == "uniform" and card["training"]["steps"] == 3
+    assert card["metrics"]["diversity_data_rms"] > 0 and "CC0" in card["licence"]
+    assert (tmp_path / "models" / "tiny16_samples.png").exists()
+    with torch.no_grad():
+        out = loaded.G(torch.rand(2, 16) * 2 - 1)
+    assert out.shape == (2, 3, 16, 16)
+
+
+def test_export_without_a_run_is_a_user_error(data_dir, tmp_path, capsys):
+    code = main(["train", "export", "--data", str(data_dir), "--out", str(tmp_path / "none"), *TINY_FLAGS])
+    assert code == 2 and "no checkpoint" in capsys.readouterr().err
+
+
+def test_encoder_training_lowers_its_loss(images, tmp_path):
+    torch.manual_seed(0)
+    gan = train_gan(open_run(tmp_path, TINY, images), tmp_path, steps=2, progress=False)
+    G = gan.ready_ema()
+    trainer = EncoderTrainer(EncoderConfig(base=8, batch=16, lr=2e-3), G, prior="uniform")
+    losses = [trainer.train_step()["loss"] for _ in range(60)]
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
+
+
+def test_encoder_command_stores_e_and_its_figures(data_dir, tmp_path):
+    model = tmp_path / "tiny16"
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(tmp_path / "run"), "--steps", "2",
+                 "--export", str(model), *TINY_FLAGS]) == 0
+    enc = ["train", "encoder", "--model", str(model.with_suffix(".safetensors")), "--out", str(tmp_path / "enc"),
+           "--d-base", "8", "--batch", "8", "--no-progress"]
+    assert main([*enc, "--steps", "3"]) == 0
+    assert main([*enc, "--steps", "5"]) == 0  # resumes, same G
+    loaded = load_model(model.with_suffix(".safetensors"))
+    assert loaded.E is not None and loaded.D is not None
+    assert loaded.card.training["encoder"]["steps"] == 5
+    assert 0 < loaded.card.metrics["encoder_rmse_unseen_real"] < 255
+    with torch.no_grad():
+        z = loaded.E(torch.zeros(1, 3, 16, 16))
+    assert z.shape == (1, 16) and z.abs().max() <= 1
