@@ -62,14 +62,24 @@ def _fixed(value: float) -> int:
     return int(round(value * (1 << SHIFT)))
 
 
+def _cover(values: np.ndarray, mask: np.ndarray, value: np.ndarray, cover: np.ndarray) -> None:
+    """Lay ``value`` over ``values`` [S, S, C] with soft ``cover`` [S, S], in place.
+
+    Values stay un-premultiplied: a soft edge weighs the error through the mask but never
+    darkens the target itself.
+    """
+    new_mask = np.maximum(mask, cover)
+    weight = np.divide(cover, new_mask, out=np.zeros_like(cover), where=new_mask > 0)[..., None]
+    values[:] = values * (1 - weight) + value * weight
+    mask[:] = new_mask
+
+
 class ColorBrush:
     """Paints the stroke color; later strokes cover earlier ones."""
 
     def paint(self, canvas: Canvas, stroke: Stroke) -> None:
-        cover = canvas.coverage(stroke)[..., None]  # [S, S, 1]
         rgb = np.asarray(stroke.color, np.float32) / 255.0
-        canvas.color[:] = canvas.color * (1 - cover) + rgb * cover
-        canvas.color_mask[:] = np.maximum(canvas.color_mask, cover[..., 0])
+        _cover(canvas.color, canvas.color_mask, rgb, canvas.coverage(stroke))
 
 
 class SketchBrush:
@@ -91,10 +101,8 @@ class WarpBrush:
     def paint(self, canvas: Canvas, stroke: Stroke) -> None:
         (sx, sy, pressure), (tx, ty, _) = stroke.points[0], stroke.points[-1]
         target = Stroke(tool="warp", color=stroke.color, width=stroke.width, points=((tx, ty, pressure),))
-        cover = canvas.coverage(target)  # [S, S]
         offset = np.array([sx - tx, sy - ty], np.float32)
-        canvas.warp[:] = canvas.warp * (1 - cover[..., None]) + offset * cover[..., None]
-        canvas.warp_mask[:] = np.maximum(canvas.warp_mask, cover)
+        _cover(canvas.warp, canvas.warp_mask, offset, canvas.coverage(target))
 
 
 class EraseBrush:

@@ -1,0 +1,173 @@
+"""Checkpoints: our safetensors format, the DCGAN importer for foreign key layouts, and safe loading."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from collections import OrderedDict
+
+import pytest
+import torch
+from torch import nn
+
+from demo.engine.checkpoint import card_for, import_generator_state_dict, load_model, save_model
+from demo.engine.networks import CriticConfig, Discriminator, Encoder, Generator, GeneratorConfig
+from demo.errors import UserError
+
+
+class ExamplesNetG(nn.Module):
+    """pytorch/examples dcgan's Generator, verbatim in structure (keys main.0.weight ...)."""
+
+    def __init__(self, nz=16, ngf=8, nc=3):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
+        )
+
+    def forward(self, z):
+        return self.main(z)
+
+
+class CustomNamedG(nn.Module):
+    """Another common layout: named layers (convTr1 / batchNorm1 ...), with biases, 32px, grey output."""
+
+    def __init__(self, nz=12, nc=1):
+        super().__init__()
+        self.convTr1 = nn.ConvTranspose2d(nz, 64, 4, 1, 0)
+        self.batchNorm1 = nn.BatchNorm2d(64)
+        self.convTr2 = nn.ConvTranspose2d(64, 32, 4, 2, 1)
+        self.batchNorm2 = nn.BatchNorm2d(32)
+        self.convTr3 = nn.ConvTranspose2d(32, 16, 4, 2, 1)
+        self.batchNorm3 = nn.BatchNorm2d(16)
+        self.convTr4 = nn.ConvTranspose2d(16, nc, 4, 2, 1)
+
+    def forward(self, z):
+        x = torch.relu(self.batchNorm1(self.convTr1(z)))
+        x = torch.relu(self.batchNorm2(self.convTr2(x)))
+        x = torch.relu(self.batchNorm3(self.convTr3(x)))
+        return torch.tanh(self.convTr4(x))
+
+
+def randomise_norms(net: nn.Module) -> nn.Module:
+    """Non-trivial running statistics, so a wrong mapping of BN buffers would show."""
+    torch.manual_seed(3)
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.1, 0.1)
+    return net.eval()
+
+
+@pytest.mark.parametrize(
+    "make, wrap, expect",
+    [
+        (lambda: ExamplesNetG(), lambda sd: sd, dict(resolution=64, nz=16, widths=(64, 32, 16, 8), channels=3)),
+        (lambda: CustomNamedG(), lambda sd: sd, dict(resolution=32, nz=12, widths=(64, 32, 16), channels=1)),
+        (lambda: ExamplesNetG(nz=10, ngf=4), lambda sd: {"epoch": 7, "netG": sd, "optimizer": {"lr": 0.1}},
+         dict(resolution=64, nz=10, widths=(32, 16, 8, 4), channels=3)),
+        (lambda: CustomNamedG(nz=8, nc=3), lambda sd: {"state_dict": sd}, dict(resolution=32, nz=8, widths=(64, 32, 16), channels=3)),
+    ],
+    ids=["pytorch-examples", "custom-names-grey", "nested-netG", "nested-state_dict"],
+)
+def test_importer_reproduces_the_original_network(tmp_path, make, wrap, expect):
+    torch.manual_seed(0)
+    reference = randomise_norms(make())
+    path = tmp_path / "netG_epoch_3.pth"
+    torch.save(wrap(reference.state_dict()), path)
+
+    loaded = load_model(path)
+    config = loaded.G.config
+    for key, value in expect.items():
+        assert getattr(config, key) == value, key
+    z = torch.randn(5, config.nz, 1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.G(z), reference(z), rtol=0, atol=1e-6)
+    assert loaded.card.prior == "normal" and "Imported" in loaded.card.notes
+
+
+def test_importer_rejects_a_discriminator_state_dict():
+    torch.manual_seed(0)
+    D = Discriminator(CriticConfig.from_base(resolution=32, base=8, spectral_norm=False))
+    with pytest.raises(UserError, match="not a DCGAN generator"):
+        import_generator_state_dict(D.state_dict(), source="d.pth")
+
+
+def test_safetensors_round_trip_with_card(tmp_path):
+    torch.manual_seed(0)
+    G = randomise_norms(Generator(GeneratorConfig.from_base(resolution=32, nz=8, base=8)))
+    D = Discriminator(CriticConfig.from_base(resolution=32, base=8))
+    E = Encoder(CriticConfig.from_base(resolution=32, base=8, spectral_norm=False), nz=8, prior="uniform")
+    card = card_for(name="tiny", G=G, D=D, E=E, prior="uniform", dataset="test", licence="CC0",
+                    training={"steps": 3}, metrics={"fid": None})
+    path = save_model(tmp_path / "tiny", card, G=G, D=D, E=E)
+    assert path.suffix == ".safetensors" and path.with_suffix(".json").exists()
+    card_json = json.loads(path.with_suffix(".json").read_text())
+    for field in ("name", "resolution", "nz", "prior", "dataset", "licence", "training", "metrics"):
+        assert field in card_json
+    loaded = load_model(path)
+    z = torch.rand(3, 8) * 2 - 1
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.G(z), G(z))
+        torch.testing.assert_close(loaded.E(x), E.eval()(x))
+        assert loaded.D is not None
+    # The card embedded in the file stands in when the .json is missing.
+    path.with_suffix(".json").unlink()
+    assert load_model(path).card.name == "tiny"
+
+
+class RunsCode:
+    """A pickle payload that would create a file if unpickled with full pickle."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_pickle_that_needs_code_is_refused_and_nothing_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth"
+    torch.save({"netG": RunsCode(marker)}, path)
+    with pytest.raises(UserError, match="refused") as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+    assert not marker.exists()
+    # A raw (non-zip) pickle is refused the same way.
+    raw = tmp_path / "evil_raw.pt"
+    raw.write_bytes(pickle.dumps(RunsCode(marker)))
+    with pytest.raises(UserError):
+        load_model(raw)
+    assert not marker.exists()
+
+
+def test_bad_model_files_give_one_clear_error(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        load_model("no_such_model_name")
+    with pytest.raises(UserError, match="not found"):
+        load_model(tmp_path / "missing.safetensors")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"\x00garbage" * 20)
+    with pytest.raises(UserError, match="corrupt.safetensors"):
+        load_model(corrupt)
+    # Right format, wrong shapes for the card.
+    G = Generator(GeneratorConfig.from_base(resolution=32, nz=8, base=8))
+    card = card_for(name="liar", G=G, prior="uniform")
+    path = save_model(tmp_path / "liar", card, G=G)
+    data = json.loads(path.with_suffix(".json").read_text())
+    data["nz"] = 9
+    path.with_suffix(".json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match="do not match the model card"):
+        load_model(path)
+    truncated = tmp_path / "truncated.pth"
+    truncated.write_bytes(b"PK\x03\x04broken zip")
+    with pytest.raises(UserError, match="truncated.pth"):
+        load_model(truncated)
