@@ -1,7 +1,8 @@
 #version 330 core
 // Carry an edit onto the full-resolution photo: backward warp, locally affine color change, soft-mask blend.
-// Inputs at model resolution are sampled bilinearly (clamped), i.e. upsampled smoothly to the output size,
-// exactly like cv2.resize(INTER_LINEAR) in the OpenCV reference path (demo/transfer/pipeline.py).
+// Inputs at model resolution are sampled bilinearly (clamped), i.e. upsampled smoothly over the photo region
+// the model saw (u_model_rect), exactly like the OpenCV reference path (demo/transfer/pipeline.py). Beyond
+// that region the edit at its edge fades out over u_fade model pixels, so a centre crop leaves no seam.
 #include "common.glsl"
 
 #if defined VERTEX_SHADER
@@ -21,6 +22,8 @@ uniform sampler2D u_motion;   // model resolution: xy = backward flow in model p
 uniform sampler2D u_color_r;  // model resolution: affine row of red:   (a_r, a_g, a_b, offset)
 uniform sampler2D u_color_g;  // ... of green
 uniform sampler2D u_color_b;  // ... of blue
+uniform vec4 u_model_rect;    // the photo region the model saw: (x0, y0, width, height) in photo pixels
+uniform float u_fade;         // model pixels over which the edit fades out beyond that region (0: hard edge)
 
 in vec2 v_uv;  // (x + 0.5) / width of this output pixel: output covers the photo whatever its size
 out vec4 f_color;
@@ -28,21 +31,26 @@ out vec4 f_color;
 void main() {
     vec2 photo_size = vec2(textureSize(u_photo, 0));
     vec2 model_size = vec2(textureSize(u_motion, 0));
-    // This output pixel in photo pixel coordinates (OpenCV convention).
+    // This output pixel in photo pixel coordinates (OpenCV convention), and where it falls on the model.
     vec2 pixel = v_uv * photo_size - 0.5;
+    vec2 model_uv = (pixel + 0.5 - u_model_rect.xy) / u_model_rect.zw;
+    vec2 outside = max(max(-model_uv, model_uv - 1.0), 0.0) * model_size;
+    float fade = 1.0 - smoothstep(0.0, max(u_fade, 1e-6), max(outside.x, outside.y));
 
     // Fetch where it comes from: flow is in model pixels, scaled to photo pixels per axis.
-    vec4 motion = texture(u_motion, v_uv);
-    vec4 warped = vec4(sample_pixel(u_photo, pixel + motion.xy * (photo_size / model_size)).rgb, 1.0);
+    vec4 motion = texture(u_motion, model_uv);
+    vec2 source = pixel + motion.xy * (u_model_rect.zw / model_size);
+    vec4 warped = vec4(sample_pixel(u_photo, source).rgb, 1.0);
 
     // Apply the local affine color change fitted between the generated images.
-    vec3 colored = vec3(dot(texture(u_color_r, v_uv), warped),
-                        dot(texture(u_color_g, v_uv), warped),
-                        dot(texture(u_color_b, v_uv), warped));
+    vec3 colored = vec3(dot(texture(u_color_r, model_uv), warped),
+                        dot(texture(u_color_g, model_uv), warped),
+                        dot(texture(u_color_b, model_uv), warped));
 
     // Keep the original photo where the generated images did not change.
     vec3 original = sample_pixel(u_photo, pixel).rgb;
-    f_color = vec4(mix(original, clamp(colored, 0.0, 1.0), clamp(motion.z, 0.0, 1.0)), 1.0);
+    float mask = clamp(motion.z, 0.0, 1.0) * fade;
+    f_color = vec4(mix(original, clamp(colored, 0.0, 1.0), mask), 1.0);
 }
 
 #endif

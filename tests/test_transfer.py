@@ -12,7 +12,8 @@ from demo.errors import UserError
 from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local_affine
 from demo.transfer.flow import FlowConfig, FlowEstimator, endpoint_error, warp
 from demo.transfer.mask import change_mask
-from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer, TransferEstimator, fit_photo
+from demo.tools.photo import centre_crop_resize
+from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer, TransferEstimator, centre_square, fit_photo
 from demo.transfer.synthetic import apply_affine_color, smooth_affine_color, smooth_flow, smooth_texture
 from test_gl import ctx, gl_ctx  # noqa: F401  (the shared EGL context fixtures)
 
@@ -106,6 +107,26 @@ def test_gl_and_opencv_paths_agree(ctx, edit_pair, size):
     difference = np.abs(out_gl.astype(int) - out_cv.astype(int))
     assert difference.max() <= 2 and difference.mean() < 0.5
     assert np.abs(out_gl.astype(int) - photo).mean() > 10  # the edit did change the photo
+
+
+def test_edit_on_a_centre_crop_fades_out_beyond_it(ctx, edit_pair):
+    """Projection sees the centred square of a wide photo: the edit lands there and fades out at its sides."""
+    source, target, _ = edit_pair
+    params = TransferEstimator()(source, target)
+    photo = noisy_photo(np.random.default_rng(2), 120, 300)
+    rect = centre_square(120, 300)
+    assert rect == (90, 0, 120, 120)
+    x0, y0, side, _ = rect
+    assert np.array_equal(centre_crop_resize(photo, 64), cv2.resize(photo[:, x0:x0 + side], (64, 64), interpolation=cv2.INTER_AREA))
+    renderer, reference = GLTransfer(ctx, fade=6.0), OpenCVTransfer(fade=6.0)
+    renderer.set_photo(photo, rect=rect)
+    reference.set_photo(photo, rect=rect)
+    out_gl, out_cv = renderer.render(params), reference.render(params)
+    assert np.abs(out_gl.astype(int) - out_cv.astype(int)).max() <= 2
+    changed = np.abs(out_gl.astype(int) - photo).max(axis=(0, 2))  # per column
+    beyond = 6 * side // 64 + 1  # photo pixels past the fade
+    assert changed[x0 + 10:x0 + side - 10].min() > 0
+    assert changed[:x0 - beyond].max() == 0 and changed[x0 + side + beyond:].max() == 0
 
 
 def test_no_change_keeps_the_photo_bit_for_bit(ctx):

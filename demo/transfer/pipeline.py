@@ -2,10 +2,12 @@
 
 Two renderers share the same inputs (an ``EditTransfer``) and agree to within 2/255:
 - ``GLTransfer``: the shader path (shaders/warp_blend.glsl), full resolution, GL objects reused per frame;
-- ``OpenCVTransfer``: the reference path (cv2.resize + cv2.remap + cv2 arithmetic), for tests and the benchmark.
+- ``OpenCVTransfer``: the reference path (cv2.remap + cv2 arithmetic), for tests and the benchmark.
 
-Model-resolution inputs are upsampled bilinearly with pixel centres at +0.5 (GL texture sampling and
-cv2.resize INTER_LINEAR agree on this), and the photo is sampled bilinearly with its border replicated.
+Model-resolution inputs are upsampled bilinearly (pixel centres at +0.5, edges clamped) over the photo
+region the model saw (``rect``: the whole photo, or the centred square that projection crops); beyond that
+region the edit at its edge fades out over ``fade`` model pixels, so a crop leaves no seam. The photo is
+sampled bilinearly with its border replicated.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ from demo.transfer.flow import FlowConfig, FlowEstimator, warp
 from demo.transfer.mask import MaskConfig, change_mask
 
 SAMPLERS = ("u_photo", "u_motion", "u_color_r", "u_color_g", "u_color_b")
+DEFAULT_FADE = 6.0  # model pixels
+
+Rect = tuple[int, int, int, int]  # (x0, y0, width, height) in photo pixels
+
+
+def centre_square(height: int, width: int) -> Rect:
+    """The region ``demo.tools.photo.centre_crop_resize`` gives the model: the largest centred square."""
+    side = min(height, width)
+    return (width - side) // 2, (height - side) // 2, side, side
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,9 +102,16 @@ def fit_photo(photo: np.ndarray, *, max_size: int, source: str = "photo") -> tup
     return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), message
 
 
-def _check_photo(photo: np.ndarray) -> None:
+def _check_photo(photo: np.ndarray, rect: Rect | None) -> Rect:
+    """Validate the photo; return the model's region (the whole photo by default)."""
     if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
         raise ValueError(f"photo must be [H, W, 3] uint8 RGB, got {photo.dtype} {photo.shape}")
+    height, width = photo.shape[:2]
+    rect = (0, 0, width, height) if rect is None else tuple(int(v) for v in rect)
+    x0, y0, rect_w, rect_h = rect
+    if rect_w <= 0 or rect_h <= 0 or x0 < 0 or y0 < 0 or x0 + rect_w > width or y0 + rect_h > height:
+        raise ValueError(f"model region {rect} must lie inside the {width}x{height} photo")
+    return rect
 
 
 class GLTransfer:
@@ -103,9 +121,10 @@ class GLTransfer:
     (``target.texture``) can also be drawn directly by the app without reading it back.
     """
 
-    def __init__(self, ctx: moderngl.Context):
+    def __init__(self, ctx: moderngl.Context, *, fade: float = DEFAULT_FADE):
         self.ctx = ctx
         self.program = load_program(ctx, "warp_blend.glsl")
+        self.fade = fade
         self.vao = quad_vao(ctx, self.program)
         self.photo = Texture(ctx)
         self.motion = Texture(ctx)
@@ -115,14 +134,16 @@ class GLTransfer:
         for unit, name in enumerate(SAMPLERS):
             self.program[name].value = unit
 
-    def set_photo(self, photo: np.ndarray) -> None:
-        """[H, W, 3] uint8 RGB, at most ``max_size`` a side (see ``fit_photo``)."""
-        _check_photo(photo)
+    def set_photo(self, photo: np.ndarray, *, rect: Rect | None = None) -> None:
+        """[H, W, 3] uint8 RGB, at most ``max_size`` a side (see ``fit_photo``); ``rect``: the model's region."""
+        rect = _check_photo(photo, rect)
         height, width = photo.shape[:2]
         if max(height, width) > self.max_size:
             raise UserError(f"photo {width}x{height} exceeds GL_MAX_TEXTURE_SIZE {self.max_size}; scale it with fit_photo()")
         self.photo.update(photo)
         self.target.ensure((width, height))
+        self.program["u_model_rect"].value = tuple(float(v) for v in rect)
+        self.program["u_fade"].value = self.fade
 
     def upload(self, params: EditTransfer) -> None:
         self.motion.update(params.motion_texels())
@@ -153,37 +174,66 @@ class OpenCVTransfer:
     on interleaved [H, W, 3, 4] views at 1024^2), so that the benchmark compares the shader with a fair CPU path.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, fade: float = DEFAULT_FADE) -> None:
+        self.fade = fade
         self.photo: np.ndarray | None = None
+        self.rect: Rect | None = None
         self._planes: list[np.ndarray] = []
         self._grid: tuple[np.ndarray, np.ndarray] | None = None
+        self._fades: dict[tuple[int, int], np.ndarray | None] = {}
 
-    def set_photo(self, photo: np.ndarray) -> None:
-        _check_photo(photo)
-        self.photo = photo
-        self._planes = [plane.astype(np.float32) for plane in cv2.split(photo)]  # 3 x [H, W] in 0..255
+    def set_photo(self, photo: np.ndarray, *, rect: Rect | None = None) -> None:
+        rect = _check_photo(photo, rect)
         height, width = photo.shape[:2]
-        if self._grid is None or self._grid[0].shape != (height, width):
+        if self.photo is None or self.photo.shape != photo.shape or rect != self.rect:
             self._grid = tuple(np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)))
+            self._fades = {}
+        self.photo, self.rect = photo, rect
+        self._planes = [plane.astype(np.float32) for plane in cv2.split(photo)]  # 3 x [H, W] in 0..255
+
+    def upsample(self, field: np.ndarray) -> np.ndarray:
+        """A model-resolution field [h, w, C] over the photo [H, W, C]: bilinear inside the rect, edge-clamped beyond."""
+        x0, y0, rect_w, rect_h = self.rect
+        height, width = self.photo.shape[:2]
+        inside = cv2.resize(field, (rect_w, rect_h), interpolation=cv2.INTER_LINEAR)
+        if (x0, y0, rect_w, rect_h) == (0, 0, width, height):
+            return inside
+        return cv2.copyMakeBorder(inside, y0, height - y0 - rect_h, x0, width - x0 - rect_w, cv2.BORDER_REPLICATE)
+
+    def fade_map(self, w: int, h: int) -> np.ndarray | None:
+        """[H, W] 1 inside the rect, falling to 0 over ``fade`` model pixels beyond it; None when the rect is the photo."""
+        if (w, h) not in self._fades:
+            x0, y0, rect_w, rect_h = self.rect
+            height, width = self.photo.shape[:2]
+            fade = None
+            if (x0, y0, rect_w, rect_h) != (0, 0, width, height):
+                grid_x, grid_y = self._grid
+                u, v = (grid_x + 0.5 - x0) / rect_w, (grid_y + 0.5 - y0) / rect_h  # [H, W] model uv
+                outside = np.maximum(np.maximum(np.maximum(-u, u - 1) * w, np.maximum(-v, v - 1) * h), 0)
+                t = np.clip(outside / max(self.fade, 1e-6), 0, 1)
+                fade = (1 - t * t * (3 - 2 * t)).astype(np.float32)  # 1 - smoothstep, as in the shader
+            self._fades[(w, h)] = fade
+        return self._fades[(w, h)]
 
     def render(self, params: EditTransfer) -> np.ndarray:
-        height, width = self.photo.shape[:2]
         w, h = params.size
-        size = (width, height)
+        _, _, rect_w, rect_h = self.rect
         # Warp the photo backwards: flow upsampled, then scaled from model to photo pixels.
-        flow = cv2.resize(params.flow, size, interpolation=cv2.INTER_LINEAR)  # [H, W, 2]
+        motion = self.upsample(params.motion_texels())  # [H, W, 4]: flow x, flow y, mask, 0
         grid_x, grid_y = self._grid
-        warped = cv2.remap(self.photo, grid_x + flow[..., 0] * (width / w), grid_y + flow[..., 1] * (height / h),
+        warped = cv2.remap(self.photo, grid_x + motion[..., 0] * (rect_w / w), grid_y + motion[..., 1] * (rect_h / h),
                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # [H, W, 3] uint8
         warped = [plane.astype(np.float32) for plane in cv2.split(warped)]  # 3 x [H, W] in 0..255
-        mask = cv2.resize(params.mask, size, interpolation=cv2.INTER_LINEAR)  # [H, W]
+        mask = np.ascontiguousarray(motion[..., 2])  # [H, W]
+        fade = self.fade_map(w, h)
+        if fade is not None:
+            mask = cv2.multiply(mask, fade)
         # Per output channel: upsample its affine row, apply it, clip, blend over the original.
         coefficients = params.color.copy()
         coefficients[..., 3] *= 255.0  # offsets in 0..255 like the planes
         out = []
         for channel, original in enumerate(self._planes):
-            a_r, a_g, a_b, offset = cv2.split(cv2.resize(np.ascontiguousarray(coefficients[:, :, channel]), size,
-                                                         interpolation=cv2.INTER_LINEAR))  # 4 x [H, W]
+            a_r, a_g, a_b, offset = cv2.split(self.upsample(np.ascontiguousarray(coefficients[:, :, channel])))  # 4 x [H, W]
             colored = cv2.add(cv2.multiply(a_r, warped[0]), offset)
             colored = cv2.add(colored, cv2.multiply(a_g, warped[1]))
             colored = cv2.add(colored, cv2.multiply(a_b, warped[2]))
