@@ -13,6 +13,7 @@ DESCRIPTION = """\
 Measure, in one run, the figures the project's targets are stated in:
   solver    solver steps/s vs a bare forward+backward+Adam loop at K = 1, 8, 64 (ratio >= 0.9 wanted)
   transfer  per-frame edit transfer cost (flow, upload, shader, readback) vs a pure-OpenCV path
+  projection opt vs encoder vs hybrid on held-out images (the README table)
   ui        UI frame time p50/p95 and pen-to-first-response latency in a real window
 
 examples:
@@ -21,7 +22,7 @@ examples:
   python -m demo bench transfer
 """
 
-SUITES = ("solver", "transfer", "ui")
+SUITES = ("solver", "projection", "transfer", "ui")
 
 
 def add_arguments(parser) -> None:
