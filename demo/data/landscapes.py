@@ -255,7 +255,6 @@ class _Scene:
             (0.42, 0.40, 0.40), (0.45, 0.38, 0.30), (0.32, 0.38, 0.30), (0.35, 0.38, 0.48),
             (0.50, 0.42, 0.35), (0.28, 0.32, 0.26),
         ], np.float32)
-        rows = np.arange(n, dtype=np.float32)[:, None]  # [n, 1]
         max_height = self.horizon * n * rng.uniform(0.35, 0.85)
         for i in range(count):
             depth = 1.0 - i / max(count - 1, 1) if count > 1 else rng.uniform(0.2, 0.8)  # 1 = farthest
@@ -263,8 +262,10 @@ class _Scene:
             height = max_height * (0.45 + 0.55 * depth) * rng.uniform(0.6, 1.05) if i == 0 or count == 1 else max_height * rng.uniform(0.25, 0.7) * (0.5 + 0.5 * depth)
             profile = self._ridge_profile(style)  # [n] 0..1
             top = h_px - height * profile  # [n] row of the ridge top
-            mask = _smoothstep(-0.7, 0.7, rows - top[None, :])  # [n, n] anti-aliased inside
-            mask[h_px:] = 0
+            # Only rows between the highest peak and the horizon can be covered.
+            r0 = int(np.clip(np.floor(top.min() - 1), 0, h_px))
+            rows = np.arange(r0, h_px, dtype=np.float32)[:, None]  # [r, 1]
+            mask = _smoothstep(-0.7, 0.7, rows - top[None, :])  # [r, n] anti-aliased inside
             rock = _jitter(rng, rock_palette[rng.integers(len(rock_palette))], 0.04)
             forested = style in ("rolling", "peak") and depth < 0.6 and rng.random() < 0.6
             if forested:
@@ -272,7 +273,7 @@ class _Scene:
             # Shade by slope: faces towards the sun are brighter.
             slope = np.gradient(top) * (1 if self.sun_x > 0.5 else -1)  # [n]
             lit = np.clip(1.0 - 0.08 * slope, 0.6, 1.3)[None, :]
-            tex = 0.85 + 0.3 * _fractal2d(rng, n, n, 6, 10, octaves=3)
+            tex = 0.85 + 0.3 * _fractal2d(rng, n, n, 6, 10, octaves=3)[r0:h_px]
             down = 1 - 0.25 * np.clip((rows - top[None, :]) / max(height, 1), 0, 1)  # darker towards the base
             color = rock[None, None] * (lit * tex * down)[..., None] * self.light
             # Snow caps on tall, far ridges.
@@ -284,7 +285,8 @@ class _Scene:
             haze = 0.7 * depth ** 1.3 if count > 1 else 0.3 * depth
             haze_col = self.sky_horizon * (0.9 if self.sky_kind != "night" else 1.0)
             color = color * (1 - haze) + haze_col * haze
-            self.img = self.img * (1 - mask[..., None]) + color * mask[..., None]
+            band = self.img[r0:h_px]
+            self.img[r0:h_px] = band * (1 - mask[..., None]) + color * mask[..., None]
 
     def _ridge_profile(self, style: str) -> np.ndarray:
         rng, n = self.rng, self.n
