@@ -24,6 +24,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batches", default="1,8,64", help="comma-separated batch sizes K (default: 1,8,64)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds per batch (default: 5)")
     parser.add_argument("--steps", type=int, default=20, help="steps per timing round (default: 20)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
 
 
 def demo_constraints(resolution: int, *, tools: tuple[str, ...]):
@@ -59,6 +60,8 @@ def _bare_loop(G, z0: torch.Tensor, target: torch.Tensor, steps: int) -> None:
 
 
 def run(args) -> dict:
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     model = load_model(args.model, device=device)
     card = model.card
