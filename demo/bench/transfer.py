@@ -1,7 +1,7 @@
 """Edit transfer benchmark: per-frame cost of carrying an edit onto a photo, shader path vs pure OpenCV.
 
-Per frame, at model resolution (64x64, independent of the photo): flow estimation, then the color
-model and mask fit. Then, at each photo size: texture upload of the frame's parameters, the shader
+Per frame, at model resolution (64x64, independent of the photo): flow estimation, the flow gate,
+the color model and the mask. Then, at each photo size: texture upload of the frame's parameters, the shader
 pass, readback, and the pure-OpenCV path (resize + remap + color + blend) on the same inputs, timed in
 the same run, interleaved, median over repeats. ``ctx.finish()`` closes every GL stage so that the GL
 times are real. Also compares flow estimators (endpoint error on synthetic known flows, and time).
@@ -19,7 +19,7 @@ from demo.gl.context import create_headless_context, describe
 from demo.transfer.color_model import fit_local_affine
 from demo.transfer.flow import FlowConfig, FlowEstimator, endpoint_error, warp
 from demo.transfer.mask import change_mask
-from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer
+from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer, TransferEstimator
 from demo.transfer.synthetic import apply_affine_color, smooth_affine_color, smooth_flow, smooth_texture
 
 FLOW_CANDIDATES = (
@@ -60,20 +60,24 @@ def _photo(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def time_estimation(source: np.ndarray, target: np.ndarray, repeats: int) -> tuple[EditTransfer, dict]:
-    """Flow, color model and mask at model resolution: the per-frame work before any photo pixel."""
-    estimator = FlowEstimator()
-    times: dict[str, list[float]] = {"flow": [], "color_model": [], "mask": []}
+    """The estimator's stages at model resolution: the per-frame work before any photo pixel."""
+    estimator = TransferEstimator()
+    times: dict[str, list[float]] = {"flow": [], "flow_gate": [], "color_model": [], "mask": []}
     for _ in range(repeats):
         t0 = time.perf_counter()
-        flow = estimator(target, source)
+        flow = estimator.flow_estimator(target, source)
         t1 = time.perf_counter()
-        color = fit_local_affine(warp(source, flow), target)
+        flow = estimator.gate(flow, source, target)
         t2 = time.perf_counter()
-        mask = change_mask(source, target, flow)
+        color = fit_local_affine(warp(source, flow), target)
         t3 = time.perf_counter()
-        for name, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
+        mask = change_mask(source, target, flow)
+        t4 = time.perf_counter()
+        for name, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             times[name].append(seconds)
-    return EditTransfer(flow=flow, color=color, mask=mask), {f"{name}_ms": _ms(t) for name, t in times.items()}
+    params = EditTransfer(flow=flow, color=color, mask=mask)
+    assert np.allclose(estimator(source, target).color, params.color)  # the stages are the estimator's
+    return params, {f"{name}_ms": _ms(t) for name, t in times.items()}
 
 
 def time_photo_size(ctx, params: EditTransfer, photo: np.ndarray, repeats: int) -> dict:

@@ -21,7 +21,7 @@ import numpy as np
 from demo.errors import UserError
 from demo.gl.shaders import load_program
 from demo.gl.texture import RenderTarget, Texture, quad_vao
-from demo.transfer.color_model import ColorConfig, fit_local_affine, identity_color
+from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local_affine, identity_color
 from demo.transfer.flow import FlowConfig, FlowEstimator, warp
 from demo.transfer.mask import MaskConfig, change_mask
 
@@ -39,9 +39,14 @@ def centre_square(height: int, width: int) -> Rect:
 
 @dataclass(frozen=True, kw_only=True)
 class TransferConfig:
+    """flow_gate: keep motion only where, with the color model, it explains G(z_t) better than a color
+    change alone does, by this much (mean absolute error, 0..1 units); 0 keeps the raw flow."""
+
     flow: FlowConfig = field(default_factory=FlowConfig)
     color: ColorConfig = field(default_factory=ColorConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
+    flow_gate: float = 0.01
+    gate_sigma: float = 2.0  # model pixels over which the gate's evidence is pooled
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,14 +82,36 @@ class TransferEstimator:
 
     def __init__(self, config: TransferConfig = TransferConfig()):
         self.config = config
-        self._flow = FlowEstimator(config.flow)
+        self.flow_estimator = FlowEstimator(config.flow)
 
     def __call__(self, source: np.ndarray, target: np.ndarray) -> EditTransfer:
-        flow = self._flow(target, source)  # [h, w, 2] backward: target pixel -> source pixel
-        warped = warp(source.astype(np.float32), flow)  # [h, w, 3] G(z0) moved onto G(z_t)
+        source, target = source.astype(np.float32), target.astype(np.float32)
+        flow = self.flow_estimator(target, source)  # [h, w, 2] backward: target pixel -> source pixel
+        if self.config.flow_gate > 0:
+            flow = self.gate(flow, source, target)
+        warped = warp(source, flow)  # [h, w, 3] G(z0) moved onto G(z_t)
         color = fit_local_affine(warped, target, config=self.config.color)  # [h, w, 3, 4]
         mask = change_mask(source, target, flow, config=self.config.mask)  # [h, w]
         return EditTransfer(flow=flow, color=color, mask=mask)
+
+    def gate(self, flow: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Drop motion where a color change alone explains the target as well (Occam).
+
+        A color change that varies smoothly (a warmer sky, darker at the top) also looks like motion
+        to a flow estimator; moving the photo there drags its border in as streaks. So the color model
+        is fitted twice, after the warp and without it, and the flow is kept in proportion to how much
+        it lowers the (locally pooled) error of the fit.
+        """
+
+        def fit_error(moved: np.ndarray) -> np.ndarray:
+            color = fit_local_affine(moved, target, config=self.config.color)
+            error = np.abs(apply_local_affine(moved, color) - target).mean(-1)  # [h, w]
+            return cv2.GaussianBlur(error, (0, 0), self.config.gate_sigma, borderType=cv2.BORDER_REPLICATE)
+
+        gain = fit_error(source) - fit_error(warp(source, flow))  # [h, w] > 0 where motion helps
+        t = np.clip(gain / self.config.flow_gate, 0.0, 1.0)
+        weight = cv2.GaussianBlur(t * t * (3 - 2 * t), (0, 0), self.config.gate_sigma / 2, borderType=cv2.BORDER_REPLICATE)
+        return flow * weight[..., None]  # [h, w, 2]
 
 
 def fit_photo(photo: np.ndarray, *, max_size: int, source: str = "photo") -> tuple[np.ndarray, str | None]:
