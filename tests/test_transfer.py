@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -194,3 +196,39 @@ def test_morph_is_rendered_as_one_batch_with_exact_endpoints(small_model):
     with torch.no_grad():
         ends = generate_morph(G, torch.from_numpy(z0), torch.from_numpy(z1), frames=2, method="lerp")
     assert np.array_equal(frames[[0, -1]], ((ends.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy())
+
+
+def test_transfer_command_writes_the_edited_photo_morph_and_report(small_model_file, tmp_path):
+    from demo.cli import main
+
+    photo = noisy_photo(np.random.default_rng(11), 90, 160)  # wide: the model sees its centred square
+    photo_path = tmp_path / "photo.png"
+    cv2.imwrite(str(photo_path), photo[..., ::-1])
+    session = tmp_path / "session.jsonl"
+    session.write_text(
+        '{"t": 0.0, "type": "down", "tool": "color", "x": 0.2, "y": 0.2, "color": [250, 120, 20], "width": 0.3}\n'
+        '{"t": 0.1, "type": "move", "x": 0.8, "y": 0.25}\n'
+        '{"t": 0.2, "type": "up"}\n'
+    )
+    out = tmp_path / "out"
+    code = main(["transfer", str(photo_path), "--model", str(small_model_file), "--session", str(session),
+                 "--out", str(out), "--method", "opt", "--projection-steps", "3", "--steps", "3", "--candidates", "2",
+                 "--frames", "3", "--gif", "--mp4", "--anim-size", "64"])
+    assert code == 0
+    edited = cv2.imread(str(out / "edited.png"))
+    assert edited.shape == photo.shape
+    frames = sorted((out / "morph").glob("frame_*.png"))
+    assert [f.name for f in frames] == ["frame_00.png", "frame_01.png", "frame_02.png"]
+    assert np.array_equal(cv2.imread(str(frames[0]))[..., ::-1], photo)  # frame 0 is the photo itself
+    assert (out / "morph.gif").stat().st_size > 0 and (out / "morph.mp4").stat().st_size > 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["output_size"] == [160, 90] and report["model_region"] == [35, 0, 90, 90]
+    assert {"projection", "edit", "morph_generation", "flow_and_color_model", "render"} <= set(report["seconds"])
+
+
+def test_transfer_command_rejects_bad_arguments(tmp_path, capsys):
+    from demo.cli import main
+
+    assert main(["transfer", str(tmp_path / "missing.png"), "--model", "random", "--session", str(tmp_path / "s.jsonl"),
+                 "--out", str(tmp_path / "out"), "--frames", "1"]) == 2
+    assert "--frames must be >= 2" in capsys.readouterr().err
