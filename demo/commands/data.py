@@ -1,4 +1,4 @@
-"""``python -m demo data landscapes``: write the procedural landscape training set."""
+"""``python -m demo data landscapes|avatars``: write a training set (procedural landscapes, DiceBear avatars)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-HELP = "generate training data (procedural landscapes)"
+HELP = "generate training data (procedural landscapes, DiceBear avatars)"
 DESCRIPTION = """\
 Generate the procedural landscape data set that models/landscape64 is trained on.
 
@@ -20,13 +20,19 @@ a different --seed gives images the training set never saw (use it for held-out 
 
 example:
   python -m demo data landscapes --count 60000 --size 64 --out data/landscapes64
+
+avatars (models/avatars64): aligned head-and-shoulders portraits from DiceBear styles under CC-BY-4.0,
+rendered by Node (tools/avatars; the first run does `npm ci` there, so it needs node, npm and the npm
+registry once). Writes DIR/avatars.npy, DIR/meta.json (styles, licences, attribution, img/s) and
+DIR/preview.png. Same seed scheme as above. See docs/avatars.md.
+  python -m demo data avatars --count 30000 --size 64 --out data/avatars64 --workers 2
 """
 
-KINDS = ("landscapes",)
+KINDS = ("landscapes", "avatars")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("kind", choices=KINDS, help="which data set (only 'landscapes' for now)")
+    parser.add_argument("kind", choices=KINDS, help="which data set: landscapes | avatars")
     parser.add_argument("--count", type=int, default=60000, help="number of images (default: 60000)")
     parser.add_argument("--size", type=int, default=64, help="image size in pixels (default: 64)")
     parser.add_argument("--supersample", type=int, default=2, help="draw at size*N then downsample, for anti-aliasing (default: 2)")
@@ -54,6 +60,8 @@ def run(args) -> int:
     from demo.data.landscapes import LandscapeConfig
     from demo.errors import UserError
 
+    if args.kind == "avatars":
+        return _run_avatars(args)
     try:
         LandscapeConfig(size=args.size, supersample=args.supersample)
     except ValueError as exc:
@@ -94,4 +102,22 @@ def run(args) -> int:
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {path} ({args.count} images, {meta['images_per_second']} img/s with {args.workers} worker(s)), "
           f"{out / 'preview.png'}, {out / 'meta.json'}")
+    return 0
+
+
+def _run_avatars(args) -> int:
+    from demo.data.avatars import AvatarConfig, write_dataset
+    from demo.errors import UserError
+
+    try:
+        config = AvatarConfig(size=args.size, supersample=args.supersample)
+    except ValueError as exc:
+        raise UserError(f"--size/--supersample: {exc}") from None
+    if args.count < 1:
+        raise UserError(f"--count must be >= 1, got {args.count}")
+    out = Path(args.out)
+    seeds = [seed_of(args.seed, i) for i in range(args.count)]
+    meta = write_dataset(out, seeds, config=config, workers=args.workers)
+    print(f"wrote {out / meta['file']} ({args.count} images, {meta['images_per_second']} img/s with {args.workers} "
+          f"worker(s)), {out / 'preview.png'}, {out / 'meta.json'}")
     return 0
