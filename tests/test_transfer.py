@@ -131,6 +131,18 @@ def test_edit_on_a_centre_crop_fades_out_beyond_it(ctx, edit_pair):
     assert changed[:x0 - beyond].max() == 0 and changed[x0 + side + beyond:].max() == 0
 
 
+def test_renderers_sharing_a_context_keep_their_own_regions(ctx):
+    still = EditTransfer.identity(16, 16)
+    params = EditTransfer(flow=still.flow + 1.5, color=still.color, mask=still.mask + 1)
+    photo = noisy_photo(np.random.default_rng(12), 40, 100)
+    cropped, whole, reference = GLTransfer(ctx), GLTransfer(ctx), OpenCVTransfer()
+    cropped.set_photo(photo, rect=(30, 0, 40, 40))
+    whole.set_photo(photo)
+    reference.set_photo(photo, rect=(30, 0, 40, 40))
+    whole.render(params)  # draws with its own region in between
+    assert np.abs(cropped.render(params).astype(int) - reference.render(params)).max() <= 2
+
+
 def test_no_change_keeps_the_photo_bit_for_bit(ctx):
     photo = noisy_photo(np.random.default_rng(9), 90, 120)
     renderer, reference = GLTransfer(ctx), OpenCVTransfer()

@@ -152,6 +152,7 @@ class GLTransfer:
         self.ctx = ctx
         self.program = load_program(ctx, "warp_blend.glsl")
         self.fade = fade
+        self.rect: Rect | None = None  # the model's region of the photo, set with the photo
         self.vao = quad_vao(ctx, self.program)
         self.photo = Texture(ctx)
         self.motion = Texture(ctx)
@@ -169,8 +170,7 @@ class GLTransfer:
             raise UserError(f"photo {width}x{height} exceeds GL_MAX_TEXTURE_SIZE {self.max_size}; scale it with fit_photo()")
         self.photo.update(photo)
         self.target.ensure((width, height))
-        self.program["u_model_rect"].value = tuple(float(v) for v in rect)
-        self.program["u_fade"].value = self.fade
+        self.rect = rect
 
     def upload(self, params: EditTransfer) -> None:
         self.motion.update(params.motion_texels())
@@ -178,6 +178,9 @@ class GLTransfer:
             texture.update(texels)
 
     def draw(self) -> None:
+        # Uniforms are set per draw: the program is shared by every GLTransfer on this context.
+        self.program["u_model_rect"].value = tuple(float(v) for v in self.rect)
+        self.program["u_fade"].value = self.fade
         for unit, texture in enumerate((self.photo, self.motion, *self.colors)):
             texture.use(unit)
         self.target.use()
