@@ -120,3 +120,26 @@ def test_data_command_writes_array_preview_and_meta(renderer, tmp_path):
 def test_bad_size_is_a_user_error(tmp_path, capsys):
     assert main(["data", "avatars", "--count", "5", "--size", "4", "--out", str(tmp_path)]) == 2
     assert "--size" in capsys.readouterr().err
+
+
+@needs_node
+def test_card_step_credits_every_style_and_measures_on_unseen_avatars(renderer, tmp_path, small_model):
+    import torch
+
+    from demo.engine.checkpoint import LoadedModel
+    from demo.engine.networks import CriticConfig, Encoder
+    from demo.train.avatars import describe, unseen_metrics
+
+    out = tmp_path / "avatars"
+    assert main(["data", "avatars", "--count", "8", "--size", "32", "--out", str(out)]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    dataset, licence = describe(meta)
+    assert "8 DiceBear avatar portraits at 32x32" in dataset
+    assert all(style.creator in licence and style.title in licence for style in STYLES)
+
+    images = torch.from_numpy(np.load(out / "avatars.npy")).permute(0, 3, 1, 2)  # [8, 3, 32, 32]
+    E = Encoder(CriticConfig.from_base(resolution=32, base=8, spectral_norm=False), nz=16, prior="uniform").eval()
+    model = LoadedModel(card=small_model.card, G=small_model.G, D=None, E=E)
+    metrics = unseen_metrics(model, images, images[:3], reference=5)
+    assert metrics["nn_to_train_unseen_real_rms"] >= 0 and "held-out seeds" in metrics["metric_notes"]
+    assert 0 < metrics["encoder_rmse_unseen_real"] < 255
