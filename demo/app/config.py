@@ -1,0 +1,33 @@
+"""Everything the app is started with (from the CLI or a test/benchmark)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL = "landscape64"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppConfig:
+    model: str = DEFAULT_MODEL
+    photo: Path | None = None
+    fullscreen: bool = False
+    size: tuple[int, int] = (1024, 768)
+    device: str = "auto"
+    candidates: int | None = None  # None: the engine's default (8 on CPU, 64 on CUDA)
+    seed: int = 0
+    record: Path | None = None
+    replay: Path | None = None
+    exit_after_frames: int | None = None
+    exit_when_done: bool = False  # exit once a replay is fed and the solver has settled
+    screenshot: Path | None = None  # written when the app exits
+    worker: str = "process"  # process | thread | sync
+    torch_threads: int | None = None  # the worker's torch threads (None: torch's default)
+    max_fps: float = 60.0  # frame cap where vsync is unavailable (offscreen); 0: uncapped
+    steps: int = 40  # solver steps after each edit (iGAN: 40)
+    top_k: int = 8  # thumbnails shown
+    chunk_seconds: float = 1 / 60  # engine publishes a result about this often while it works
+    morph_frames: int = 16
+    save_dir: Path = Path("saves")
+    hud: bool = True

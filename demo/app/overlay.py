@@ -1,0 +1,154 @@
+"""The stroke overlay at screen resolution, drawn on the GPU so that it keeps up with the pen.
+
+``rasterise`` from demo.tools.brushes costs 16-40 ms per call at 384 px on the 2-core CPU, too slow
+to redo each frame of a drag; here each stroke is a run of instanced capsules (``ui_strokes.glsl``)
+following the same geometry (pressure-scaled radius, round caps, the same tool rules). Finished
+strokes are rendered once into a committed layer; each frame of a drag copies that layer and adds
+only the stroke in progress. The layer is premultiplied RGBA in numpy row order.
+"""
+
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from demo.gl import RenderTarget, load_program
+from demo.tools.brushes import MIN_PRESSURE_SCALE, Stroke
+from demo.tools.edit_state import EditState
+
+SKETCH_RGBA = (0.06, 0.06, 0.07, 1.0)
+WARP_TARGET_RGBA = (0.2, 0.85, 1.0, 0.45)
+WARP_LINE_RGBA = (1.0, 1.0, 1.0, 0.9)
+INSTANCE_FLOATS = 10  # a (x, y, r), b (x, y, r), color (r, g, b, a)
+
+
+def stroke_instances(stroke: Stroke, size: int) -> np.ndarray:
+    """[n, 10] float32 capsules of one stroke on a ``size`` x ``size`` layer."""
+    points = np.asarray(stroke.points, np.float32).reshape(-1, 3)  # [n, (x, y, pressure)]
+    xy = points[:, :2] * size
+    scale = MIN_PRESSURE_SCALE + (1.0 - MIN_PRESSURE_SCALE) * np.clip(points[:, 2], 0.0, 1.0)
+    radius = np.maximum(0.5, 0.5 * stroke.width * size * scale)
+    if stroke.tool == "warp":
+        start, end = xy[0], xy[-1]
+        return np.array([
+            [*end, radius[0], *end, radius[0], *WARP_TARGET_RGBA],
+            [*start, 1.5, *end, 1.5, *WARP_LINE_RGBA],
+            [*start, 3.0, *start, 3.0, *WARP_LINE_RGBA],
+        ], np.float32)
+    if stroke.tool == "sketch":
+        radius = np.maximum(0.75, radius * 0.5)
+        rgba = SKETCH_RGBA
+    elif stroke.tool == "erase":
+        rgba = (0.0, 0.0, 0.0, 1.0)
+    else:
+        rgba = (*(np.asarray(stroke.color, np.float32) / 255.0), 1.0)
+    ends = np.concatenate([xy, radius[:, None]], axis=1)  # [n, 3]
+    starts = np.concatenate([ends[:1], ends[:-1]])  # segment i runs from point i-1 (point 0: a dot)
+    colors = np.broadcast_to(np.asarray(rgba, np.float32), (len(ends), 4))
+    return np.ascontiguousarray(np.concatenate([starts, ends, colors], axis=1), dtype=np.float32)
+
+
+class StrokeOverlay:
+    def __init__(self, ctx: moderngl.Context):
+        self.ctx = ctx
+        self.program = load_program(ctx, "ui_strokes.glsl")
+        self.committed = RenderTarget(ctx)
+        self.shown = RenderTarget(ctx)
+        self.size = 0
+        self._capacity = 0
+        self._quad = ctx.buffer(np.array([0, 0, 1, 0, 0, 1, 1, 1], "f4").tobytes())
+        self._buffer: moderngl.Buffer | None = None
+        self._vao: moderngl.VertexArray | None = None
+        self._committed_strokes: list[Stroke] = []
+        self._shown_version = -1
+        self._instances: dict[int, tuple[Stroke, int, np.ndarray]] = {}  # id -> (stroke, size, capsules)
+
+    @property
+    def texture(self) -> moderngl.Texture:
+        return self.shown.texture.gl
+
+    def update(self, state: EditState, size: int) -> bool:
+        """Bring the shown layer up to ``state``; True if it was redrawn."""
+        size = max(1, int(size))
+        resized = size != self.size
+        if resized:
+            self.size = size
+            self.committed.ensure((size, size))
+            self.shown.ensure((size, size))
+        if not resized and state.version == self._shown_version:
+            return False
+        strokes = state.strokes
+        if resized or not _is_prefix(self._committed_strokes, strokes):
+            self._render(self.committed, strokes, clear=True)
+        elif len(strokes) > len(self._committed_strokes):
+            self._render(self.committed, strokes[len(self._committed_strokes):], clear=False)
+        self._committed_strokes = list(strokes)
+        self.ctx.copy_framebuffer(self.shown.fbo, self.committed.fbo)
+        if state.active is not None:
+            self._render(self.shown, [state.active], clear=False)
+        self._shown_version = state.version
+        self._forget_unused(strokes, state.active)
+        return True
+
+    def _capsules(self, stroke: Stroke) -> np.ndarray:
+        cached = self._instances.get(id(stroke))
+        if cached is not None and cached[0] is stroke and cached[1] == self.size:
+            return cached[2]
+        capsules = stroke_instances(stroke, self.size)
+        self._instances[id(stroke)] = (stroke, self.size, capsules)
+        return capsules
+
+    def _forget_unused(self, strokes: list[Stroke], active: Stroke | None) -> None:
+        live = {id(s) for s in strokes} | ({id(active)} if active is not None else set())
+        for key in [k for k in self._instances if k not in live]:
+            del self._instances[key]
+
+    def _render(self, target: RenderTarget, strokes: list[Stroke], *, clear: bool) -> None:
+        """Draw strokes in order; erasers remove what is under them (one draw per run of a blend mode)."""
+        target.use()
+        if clear:
+            self.ctx.clear(0.0, 0.0, 0.0, 0.0)
+        self.program["u_size"].value = (float(self.size), float(self.size))
+        runs: list[tuple[bool, list[np.ndarray]]] = []
+        for stroke in strokes:
+            if not stroke.points:
+                continue
+            erase = stroke.tool == "erase"
+            if not runs or runs[-1][0] != erase:
+                runs.append((erase, []))
+            runs[-1][1].append(self._capsules(stroke))
+        for erase, parts in runs:
+            capsules = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            self._upload(capsules)
+            if erase:
+                self.ctx.blend_func = moderngl.ZERO, moderngl.ONE_MINUS_SRC_ALPHA
+            else:
+                self.ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA
+            self._vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=len(capsules))
+
+    def _upload(self, capsules: np.ndarray) -> None:
+        """Write the instances into the reused buffer (grown by doubling)."""
+        needed = capsules.nbytes
+        if needed > self._capacity:
+            if self._vao is not None:
+                self._vao.release()
+                self._buffer.release()
+            self._capacity = max(needed, 2 * self._capacity, 4096)
+            self._buffer = self.ctx.buffer(reserve=self._capacity, dynamic=True)
+            self._vao = self.ctx.vertex_array(self.program, [
+                (self._quad, "2f", "in_uv"),
+                (self._buffer, "3f 3f 4f/i", "in_a", "in_b", "in_color"),
+            ])
+        self._buffer.write(capsules.tobytes())
+
+    def release(self) -> None:
+        for target in (self.committed, self.shown):
+            target.release()
+        if self._vao is not None:
+            self._vao.release()
+            self._buffer.release()
+        self._quad.release()
+
+
+def _is_prefix(prefix: list[Stroke], strokes: list[Stroke]) -> bool:
+    return len(prefix) <= len(strokes) and all(a is b for a, b in zip(prefix, strokes))

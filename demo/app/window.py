@@ -1,0 +1,82 @@
+"""The pygame window with an OpenGL 3.3 core context, wrapped by ModernGL."""
+
+from __future__ import annotations
+
+import os
+
+import moderngl
+import numpy as np
+import pygame
+
+from demo.gl import wrap_current_context
+
+
+def init_pygame() -> None:
+    """Initialise only what the app uses (no audio), joysticks included, before the window opens."""
+    # SDL drops joystick input while the window is unfocused unless told otherwise; a kiosk window
+    # may never get focus, and the offscreen driver never does.
+    os.environ.setdefault("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")
+    pygame.display.init()
+    pygame.font.init()
+    pygame.joystick.init()
+    try:
+        from pygame._sdl2 import controller
+
+        controller.init()
+    except (ImportError, pygame.error):
+        pass
+
+
+class Window:
+    def __init__(self, size: tuple[int, int], *, fullscreen: bool = False, title: str = "iGAN Live"):
+        init_pygame()
+        for attribute, value in ((pygame.GL_CONTEXT_MAJOR_VERSION, 3), (pygame.GL_CONTEXT_MINOR_VERSION, 3),
+                                 (pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE)):
+            pygame.display.gl_set_attribute(attribute, value)
+        pygame.display.set_caption(title)
+        self.fullscreen = fullscreen
+        self._windowed_size = tuple(size)
+        self._open(size)
+        self.ctx: moderngl.Context = wrap_current_context()
+        self.ctx.enable(moderngl.BLEND)
+
+    def _open(self, size: tuple[int, int]) -> None:
+        flags = pygame.OPENGL | pygame.DOUBLEBUF
+        flags |= pygame.FULLSCREEN if self.fullscreen else pygame.RESIZABLE
+        size = (0, 0) if self.fullscreen else size
+        try:
+            pygame.display.set_mode(size, flags, vsync=1)  # Present at display rate where the driver can.
+            self.vsync = True
+        except pygame.error:
+            pygame.display.set_mode(size, flags, vsync=0)
+            self.vsync = False
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return pygame.display.get_window_size()
+
+    def toggle_fullscreen(self) -> None:
+        """Switch fullscreen; the GL context survives (SDL keeps it across mode changes)."""
+        self.fullscreen = not self.fullscreen
+        if self.fullscreen:
+            self._windowed_size = self.size
+        pygame.display.toggle_fullscreen()
+
+    def begin_frame(self) -> None:
+        """Bind the window's framebuffer over the whole window and clear it."""
+        self.ctx.screen.use()
+        width, height = self.size
+        self.ctx.viewport = (0, 0, width, height)
+        self.ctx.clear(0.09, 0.09, 0.1, 1.0)
+
+    def present(self) -> None:
+        pygame.display.flip()
+
+    def read_pixels(self) -> np.ndarray:
+        """What the window shows, [H, W, 3] uint8 with row 0 at the top."""
+        width, height = self.size
+        data = self.ctx.screen.read(viewport=(0, 0, width, height), components=3, alignment=1)
+        return np.frombuffer(data, np.uint8).reshape(height, width, 3)[::-1].copy()
+
+    def close(self) -> None:
+        pygame.display.quit()

@@ -1,0 +1,85 @@
+"""``python -m demo`` / ``python -m demo app``: the interactive editor window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HELP = "open the interactive editor (pen, mouse, gamepad); the default command"
+DESCRIPTION = """\
+Paint on a GAN's image manifold: the color brush says "this color here", the sketch brush draws
+edges, warp drags content from one place to another, the eraser removes constraints. After each
+edit the solver moves K candidate latents toward images that satisfy the strokes; the best few
+are shown as thumbnails. Drop a photo on the window (or pass --photo) to edit it instead.
+
+Press H in the window for every shortcut (keyboard, mouse, pen and gamepad).
+
+examples:
+  python -m demo                                    the default model, ready to paint
+  python -m demo --photo lake.jpg --fullscreen      edit a photo, fullscreen (kiosk)
+  python -m demo --record out/s.jsonl               keep the session (flushed as you paint)
+  python -m demo --replay assets/sessions/sunset.jsonl --exit-when-done --screenshot out/sunset.png
+                                                    replay a session deterministically, save the window
+  python -m demo --model /tmp/rs.safetensors --worker thread
+"""
+
+
+def _size(text: str) -> tuple[int, int]:
+    import argparse
+
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 1024x768, got {text!r}") from None
+    if width < 320 or height < 240:
+        raise argparse.ArgumentTypeError(f"window {width}x{height} is too small (at least 320x240)")
+    return width, height
+
+
+def add_arguments(parser) -> None:
+    from demo.app.config import DEFAULT_MODEL
+
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"model name in models/ or a .safetensors/.pth path (default: {DEFAULT_MODEL})")
+    parser.add_argument("--photo", type=Path, default=None, help="a photo to edit (PNG/JPEG/WebP; or drop one on the window)")
+    parser.add_argument("--fullscreen", action="store_true", help="open fullscreen (F11 toggles)")
+    parser.add_argument("--size", type=_size, default=(1024, 768), help="window size WIDTHxHEIGHT (default: 1024x768)")
+    parser.add_argument("--candidates", type=int, default=None, help="K candidate latents (default: 8 on CPU, 64 on CUDA)")
+    parser.add_argument("--steps", type=int, default=40, help="solver steps after each edit (default: 40, as iGAN)")
+    parser.add_argument("--record", type=Path, default=None, help="write the session's input events here (JSONL, flushed per event)")
+    parser.add_argument("--replay", type=Path, default=None,
+                        help="feed a recorded session through the app; deterministic for a seed and device")
+    parser.add_argument("--exit-after-frames", type=int, default=None, metavar="N", help="quit after N frames")
+    parser.add_argument("--exit-when-done", action="store_true",
+                        help="quit once the replay is fed and the solver has spent its steps")
+    parser.add_argument("--screenshot", type=Path, default=None, help="save the window as PNG when the app quits")
+    parser.add_argument("--worker", choices=("process", "thread", "sync"), default="process",
+                        help="where the solver runs: process (default; never stalls the window), thread, or sync (debugging)")
+    parser.add_argument("--max-fps", type=float, default=60.0, help="frame cap when there is no vsync (default: 60; 0 = none)")
+    parser.add_argument("--save-dir", type=Path, default=Path("saves"), help="where Ctrl+S writes (default: saves/)")
+    parser.add_argument("--no-hud", action="store_true", help="hide fps / solver / latency figures")
+
+
+def run(args) -> int:
+    from demo.app.config import AppConfig
+    from demo.errors import UserError
+
+    if args.candidates is not None and args.candidates < 1:
+        raise UserError(f"--candidates must be >= 1, got {args.candidates}")
+    if args.steps < 0:
+        raise UserError(f"--steps must be >= 0, got {args.steps}")
+    if args.photo is not None and not args.photo.exists():
+        raise UserError(f"{args.photo}: photo not found")
+    config = AppConfig(model=args.model, photo=args.photo, fullscreen=args.fullscreen, size=args.size, device=args.device,
+                       candidates=args.candidates, seed=args.seed, record=args.record, replay=args.replay,
+                       exit_after_frames=args.exit_after_frames, exit_when_done=args.exit_when_done,
+                       screenshot=args.screenshot, worker=args.worker, max_fps=args.max_fps, steps=args.steps,
+                       save_dir=args.save_dir, hud=not args.no_hud)
+    import pygame
+
+    from demo.app.app import App
+
+    try:
+        app = App(config)
+    except pygame.error as exc:
+        raise UserError(f"cannot open the window ({exc}); on a machine without a display, set SDL_VIDEODRIVER=offscreen") from None
+    return app.run()
