@@ -5,6 +5,11 @@ Every test checks ``ctx.error == "GL_NO_ERROR"`` before and after, and reads pix
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import cv2
 import moderngl
 import numpy as np
@@ -17,8 +22,11 @@ from demo.transfer.pipeline import EditTransfer, GLTransfer
 from demo.transfer.synthetic import smooth_flow
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def gl_ctx():
+    """One headless context per module, released after it: while one is alive, a pygame window's
+    context cannot be wrapped (see demo.gl.context.wrap_current_context), so window tests elsewhere
+    must not find one left over."""
     context = create_headless_context()
     yield context
     context.release()
@@ -26,11 +34,12 @@ def gl_ctx():
 
 @pytest.fixture
 def ctx(gl_ctx):
-    """The shared context, error-free before and after the test, blending off."""
-    assert gl_ctx.error == "GL_NO_ERROR"
-    gl_ctx.disable(moderngl.BLEND)
-    yield gl_ctx
-    assert gl_ctx.error == "GL_NO_ERROR"
+    """The module's context, made current, error-free before and after the test, blending off."""
+    with gl_ctx:
+        assert gl_ctx.error == "GL_NO_ERROR"
+        gl_ctx.disable(moderngl.BLEND)
+        yield gl_ctx
+        assert gl_ctx.error == "GL_NO_ERROR"
 
 
 def write_shaders(folder, files: dict[str, str]):
@@ -191,3 +200,40 @@ def test_warp_shader_matches_cv2_remap(ctx, photo_size, model_size):
     assert out.shape == photo.shape
     assert np.abs(out.astype(int) - expected.astype(int)).max() <= 2
     assert not np.array_equal(out, photo)  # it did move
+
+
+WINDOW_SCRIPT = textwrap.dedent("""
+    import numpy as np, pygame
+    from demo.errors import UserError
+    from demo.gl import wrap_current_context
+    from demo.transfer.pipeline import EditTransfer, GLTransfer
+    try:
+        wrap_current_context()
+        raise SystemExit("wrapping without a current context did not raise")
+    except UserError as exc:
+        assert "no usable OpenGL" in str(exc), exc
+    pygame.display.init()
+    for key, value in ((pygame.GL_CONTEXT_MAJOR_VERSION, 3), (pygame.GL_CONTEXT_MINOR_VERSION, 3),
+                       (pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE)):
+        pygame.display.gl_set_attribute(key, value)
+    pygame.display.set_mode((64, 48), pygame.OPENGL | pygame.DOUBLEBUF)
+    ctx = wrap_current_context()
+    assert ctx.error == "GL_NO_ERROR"
+    photo = np.random.default_rng(0).integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    renderer = GLTransfer(ctx)
+    renderer.set_photo(photo)
+    assert np.array_equal(renderer.render(EditTransfer.identity(8, 8)), photo)
+    assert ctx.error == "GL_NO_ERROR"
+    pygame.display.quit()
+    print("window ok")
+""")
+
+
+def test_wraps_a_pygame_window_context_and_renders_offscreen_in_it():
+    """In a fresh process: no headless context may be alive when a window's context is wrapped."""
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-c", WINDOW_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "window ok" in done.stdout

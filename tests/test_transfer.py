@@ -244,3 +244,17 @@ def test_transfer_command_rejects_bad_arguments(tmp_path, capsys):
     assert main(["transfer", str(tmp_path / "missing.png"), "--model", "random", "--session", str(tmp_path / "s.jsonl"),
                  "--out", str(tmp_path / "out"), "--frames", "1"]) == 2
     assert "--frames must be >= 2" in capsys.readouterr().err
+
+
+def test_transfer_bench_dry_run_reports_stages_and_ratios(tmp_path):
+    from demo.cli import main
+
+    out = tmp_path / "bench.json"
+    assert main(["bench", "transfer", "--sizes", "48,80", "--repeats", "1", "--flow-images", "1", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert set(report["per_frame_estimation"]) == {"flow_ms", "flow_gate_ms", "color_model_ms", "mask_ms"}
+    for row in report["per_frame_by_photo_size"].values():
+        assert {"upload_ms", "shader_ms", "readback_ms", "opencv_ms"} <= set(row)
+        assert row["ratio_shader_to_opencv"] > 0 and row["ratio_gl_total_to_opencv"] >= row["ratio_shader_to_opencv"]
+        assert row["max_abs_difference_gl_vs_opencv"] <= 2
+    assert report["flow_methods"][1]["method"] == "dis tuned x1"

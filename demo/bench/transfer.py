@@ -142,8 +142,15 @@ def compare_flow_methods(images: int, model_size: int, seed: int) -> list[dict]:
 
 
 def run(args) -> dict:
-    rng = np.random.default_rng(args.seed)
     ctx = create_headless_context()
+    try:
+        return _run(args, ctx)
+    finally:
+        ctx.release()  # a live headless context would stop a later window context from being wrapped
+
+
+def _run(args, ctx) -> dict:
+    rng = np.random.default_rng(args.seed)
     source, target = _synthetic_frame(rng, args.model_size)
     params, estimation = time_estimation(source, target, args.repeats)
     sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
@@ -163,5 +170,4 @@ def run(args) -> dict:
         results["per_frame_by_photo_size"][f"{size}x{size}"] = row
     if args.flow_images > 0:
         results["flow_methods"] = compare_flow_methods(args.flow_images, args.model_size, args.seed)
-    ctx.release()
     return results

@@ -80,16 +80,16 @@ def _check_arguments(args) -> None:
 
 
 def make_renderer(kind: str):
-    """(renderer, max photo side, GL description or None)."""
+    """(renderer, max photo side, GL description or None, GL context to release or None)."""
     from demo.transfer.pipeline import GLTransfer, OpenCVTransfer
 
     if kind == "opencv":
-        return OpenCVTransfer(), 1 << 15, None  # cv2.remap takes coordinates up to 32767
+        return OpenCVTransfer(), 1 << 15, None, None  # cv2.remap takes coordinates up to 32767
     from demo.gl.context import create_headless_context, describe
 
     ctx = create_headless_context()
     renderer = GLTransfer(ctx)
-    return renderer, renderer.max_size, describe(ctx)
+    return renderer, renderer.max_size, describe(ctx), ctx
 
 
 def write_animation(path: Path, frames: list, *, size: int, seconds_per_frame: float) -> None:
@@ -114,6 +114,17 @@ def write_animation(path: Path, frames: list, *, size: int, seconds_per_frame: f
 
 
 def run(args) -> int:
+    _check_arguments(args)
+    started = time.perf_counter()
+    renderer, max_size, gl_info, ctx = make_renderer(args.renderer)
+    try:
+        return _transfer(args, renderer, max_size=max_size, gl_info=gl_info, started=started)
+    finally:
+        if ctx is not None:
+            ctx.release()  # a live headless context would stop a later window context from being wrapped
+
+
+def _transfer(args, renderer, *, max_size: int, gl_info: dict | None, started: float) -> int:
     import numpy as np
     from tqdm import tqdm
 
@@ -127,13 +138,10 @@ def run(args) -> int:
     from demo.tools.session import read_session
     from demo.transfer.pipeline import TransferEstimator, centre_square, fit_photo
 
-    _check_arguments(args)
     stages = Stages()
-    started = time.perf_counter()
     session = read_session(args.session)
     photo = load_photo(args.photo)
     original_size = photo.shape[1::-1]
-    renderer, max_size, gl_info = make_renderer(args.renderer)
     photo, message = fit_photo(photo, max_size=max_size, source=str(args.photo))
     if message:
         print(f"note: {message}", file=sys.stderr)

@@ -28,7 +28,9 @@ def create_headless_context(*, require: int = REQUIRED_GL) -> moderngl.Context:
 def wrap_current_context(*, require: int = REQUIRED_GL) -> moderngl.Context:
     """Wrap the context that is current on this thread (e.g. a pygame ``OPENGL`` window's).
 
-    Raises UserError when none is current or it is too old.
+    Raises UserError when none is current or it is too old. Measured pitfall (Mesa, SDL offscreen):
+    while a headless context from ``create_headless_context`` is alive in the process, moderngl can no
+    longer detect a window's context (glcontext detects through GLX). Release headless contexts first.
     """
     try:
         return moderngl.create_context(require=require)
