@@ -29,8 +29,10 @@ def wrap_current_context(*, require: int = REQUIRED_GL) -> moderngl.Context:
     """Wrap the context that is current on this thread (e.g. a pygame ``OPENGL`` window's).
 
     Raises UserError when none is current or it is too old. Measured pitfall (Mesa, SDL offscreen):
-    while a headless context from ``create_headless_context`` is alive in the process, moderngl can no
-    longer detect a window's context (glcontext detects through GLX). Release headless contexts first.
+    while any moderngl context made earlier in the process is still unreleased (a headless one, or the
+    wrapper of a window that has since closed), moderngl cannot detect a new window's context
+    ("glXGetCurrentContext: cannot detect"). Call ``ctx.release()`` on every context when done with it,
+    and on a window's wrapper before ``pygame.display.quit()``.
     """
     try:
         return moderngl.create_context(require=require)
