@@ -27,3 +27,27 @@ def small_model_file(small_model, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("models") / "small.safetensors"
     return save_model(path, small_model.card, G=small_model.G)
+
+
+@pytest.fixture(scope="module")
+def gl_ctx():
+    """One headless context per module, released after it: while one is alive, a pygame window's
+    context cannot be wrapped (see demo.gl.context.wrap_current_context), so window tests elsewhere
+    must not find one left over."""
+    from demo.gl import create_headless_context
+
+    context = create_headless_context()
+    yield context
+    context.release()
+
+
+@pytest.fixture
+def ctx(gl_ctx):
+    """The module's context, made current, error-free before and after the test, blending off."""
+    import moderngl
+
+    with gl_ctx:
+        assert gl_ctx.error == "GL_NO_ERROR"
+        gl_ctx.disable(moderngl.BLEND)
+        yield gl_ctx
+        assert gl_ctx.error == "GL_NO_ERROR"

@@ -22,26 +22,6 @@ from demo.transfer.pipeline import EditTransfer, GLTransfer
 from demo.transfer.synthetic import smooth_flow
 
 
-@pytest.fixture(scope="module")
-def gl_ctx():
-    """One headless context per module, released after it: while one is alive, a pygame window's
-    context cannot be wrapped (see demo.gl.context.wrap_current_context), so window tests elsewhere
-    must not find one left over."""
-    context = create_headless_context()
-    yield context
-    context.release()
-
-
-@pytest.fixture
-def ctx(gl_ctx):
-    """The module's context, made current, error-free before and after the test, blending off."""
-    with gl_ctx:
-        assert gl_ctx.error == "GL_NO_ERROR"
-        gl_ctx.disable(moderngl.BLEND)
-        yield gl_ctx
-        assert gl_ctx.error == "GL_NO_ERROR"
-
-
 def write_shaders(folder, files: dict[str, str]):
     for name, text in files.items():
         (folder / name).write_text(text)

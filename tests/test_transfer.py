@@ -17,7 +17,6 @@ from demo.transfer.mask import change_mask
 from demo.tools.photo import centre_crop_resize
 from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer, TransferEstimator, centre_square, fit_photo
 from demo.transfer.synthetic import apply_affine_color, smooth_affine_color, smooth_flow, smooth_texture
-from test_gl import ctx, gl_ctx  # noqa: F401  (the shared EGL context fixtures)
 
 
 @pytest.fixture(scope="module")
