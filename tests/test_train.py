@@ -133,3 +133,9 @@ def test_encoder_command_stores_e_and_its_figures(data_dir, tmp_path):
     with torch.no_grad():
         z = loaded.E(torch.zeros(1, 3, 16, 16))
     assert z.shape == (1, 16) and z.abs().max() <= 1
+
+    # A new encoder run can start from that encoder.
+    assert main(["train", "encoder", "--model", str(model.with_suffix(".safetensors")), "--out", str(tmp_path / "enc2"),
+                 "--d-base", "8", "--batch", "8", "--no-progress", "--steps", "1",
+                 "--init", str(model.with_suffix(".safetensors"))]) == 0
+    assert load_model(model.with_suffix(".safetensors")).card.training["encoder"]["init"].endswith("tiny16.safetensors")

@@ -47,6 +47,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", default="landscape64", help="encoder: the model to train an encoder for (default: landscape64)")
     parser.add_argument("--real-weight", type=float, default=0.0,
                         help="encoder: weight of the pixel loss on real data images, on top of G's samples (default: 0)")
+    parser.add_argument("--init", default=None, metavar="MODEL",
+                        help="encoder: start from the encoder in this model file (e.g. one made for an earlier G)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1, polite on a shared machine)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
 

@@ -170,6 +170,21 @@ def train_encoder(trainer: EncoderTrainer, run_dir: Path, *, steps: int, checkpo
     return trainer
 
 
+def warm_start(trainer: EncoderTrainer, model: str | Path) -> None:
+    """Start E from the encoder stored in another model file (e.g. one trained for an earlier G)."""
+    from demo.engine.checkpoint import load_model
+    from demo.errors import UserError
+
+    source = load_model(model)
+    if source.E is None:
+        raise UserError(f"{source.path}: --init needs a model file that holds an encoder")
+    try:
+        trainer.E.load_state_dict(source.E.state_dict())
+    except RuntimeError:
+        raise UserError(f"{source.path}: its encoder does not match this one (widths, nz or prior differ)") from None
+    print(f"encoder starts from the one in {source.path}")
+
+
 def run_encoder_command(args, *, device) -> int:
     """``python -m demo train encoder``: train, measure, and store E in the model file."""
     from demo.engine.checkpoint import card_for, load_model, save_model
@@ -190,6 +205,8 @@ def run_encoder_command(args, *, device) -> int:
     steps = args.steps if args.steps is not None else 3000
     if trainer.step:
         print(f"resuming {run_dir} at step {trainer.step}/{steps}")
+    elif args.init:
+        warm_start(trainer, args.init)
     train_encoder(trainer, run_dir, steps=steps, progress=not args.no_progress)
 
     # Measure on fresh samples and on procedural images from unseen seeds.
@@ -208,6 +225,7 @@ def run_encoder_command(args, *, device) -> int:
         "loss": f"{config.z_weight}*||E(G(z))-z||^2 + {config.pixel_weight}*||G(E(G(z)))-G(z)||^2"
                 + (f" + {config.real_weight}*||G(E(x))-x||^2 on data" if config.real_weight else ""),
         "lr": config.lr,
+        **({"init": str(args.init)} if args.init else {}),
     }}
     new_card = card_for(
         name=card.name, G=G, D=loaded.D, E=trainer.E, prior=card.prior, dataset=card.dataset, licence=card.licence,
