@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from demo.app.config import AppConfig
+from demo.app.config import AppConfig, worker_threads
 from demo.app.controller import EditController
 from demo.app.layout import PALETTE, Layout, compute_layout
 from demo.app.overlay import StrokeOverlay
@@ -53,7 +53,7 @@ class App:
         self.thumbnails = ThumbnailsView(self.ctx)
         self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
         self.help, self.banner = HelpView(), BannerView()
-        self.client = client if client is not None else make_client(config.worker, torch_threads=config.torch_threads)
+        self.client = client if client is not None else make_client(config.worker, torch_threads=worker_threads(config))
         self.controller = EditController(self.client, model=config.model, device=config.device,
                                          candidates=config.candidates, seed=config.seed, steps=config.steps,
                                          top_k=config.top_k, chunk_seconds=config.chunk_seconds,
@@ -73,6 +73,7 @@ class App:
         self.timer = StageTimer(clock)
         self.frame_index = 0
         self.running = True
+        self.captured: np.ndarray | None = None
         self._slider_held = False
         self._last_start: float | None = None
         self._pacer = pygame.time.Clock()
@@ -210,7 +211,8 @@ class App:
         return {"model": self.config.model, "seed": self.config.seed, "candidates": self.config.candidates}
 
     # The loop.
-    def frame(self) -> FrameRecord:
+    def frame(self, *, capture: bool = False) -> FrameRecord:
+        """One frame; with ``capture`` the drawn pixels are kept in ``self.captured`` (read before present)."""
         start = self.clock()
         dt = 0.0 if self._last_start is None else min(0.1, start - self._last_start)
         self._last_start = start
@@ -230,6 +232,8 @@ class App:
         self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
         self.timer.end("upload")
         self._draw()
+        if capture:
+            self.captured = self.window.read_pixels()
         self.timer.end("draw")
         self.window.present()
         presented = self.timer.end("present")
@@ -319,12 +323,17 @@ class App:
             self.close()
         return 0
 
+    def capture(self) -> np.ndarray:
+        """Draw one more frame and return its pixels, [H, W, 3] uint8, row 0 at the top."""
+        self.frame(capture=True)
+        return self.captured
+
     def screenshot(self, path: str | Path) -> Path:
         import cv2
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), cv2.cvtColor(self.window.read_pixels(), cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(path), cv2.cvtColor(self.capture(), cv2.COLOR_RGB2BGR))
         return path
 
     def close(self) -> None:

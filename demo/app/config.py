@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ class AppConfig:
     exit_when_done: bool = False  # exit once a replay is fed and the solver has settled
     screenshot: Path | None = None  # written when the app exits
     worker: str = "process"  # process | thread | sync
-    torch_threads: int | None = None  # the worker's torch threads (None: torch's default)
+    torch_threads: int | None = None  # the worker's torch threads (None: see worker_threads)
     max_fps: float = 60.0  # frame cap where vsync is unavailable (offscreen); 0: uncapped
     steps: int = 40  # solver steps after each edit (iGAN: 40)
     top_k: int = 8  # thumbnails shown
@@ -31,3 +32,11 @@ class AppConfig:
     morph_frames: int = 16
     save_dir: Path = Path("saves")
     hud: bool = True
+
+
+def worker_threads(config: AppConfig) -> int | None:
+    """Torch threads for the worker: on a small CPU leave a core to the window (2 cores: 1 thread)."""
+    if config.torch_threads is not None:
+        return config.torch_threads
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if cores <= 4 else None

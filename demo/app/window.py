@@ -8,7 +8,7 @@ import moderngl
 import numpy as np
 import pygame
 
-from demo.gl import wrap_current_context
+from demo.gl import RenderTarget, wrap_current_context
 
 
 def init_pygame() -> None:
@@ -25,6 +25,26 @@ def init_pygame() -> None:
         controller.init()
     except (ImportError, pygame.error):
         pass
+    try:
+        from demo.input import sdl
+
+        sdl.set_hint("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")  # also when joysticks were initialised earlier
+    except (sdl.SDLUnavailable, OSError, AttributeError):
+        pass
+
+
+def _wrap_window_context() -> moderngl.Context:
+    """Wrap this window's current context, also when an earlier window's was wrapped in this process.
+
+    moderngl wraps the first current context through its own symbol loader (works for EGL and GLX) and
+    caches it; later calls go through glcontext's "detect" mode, which on Linux only knows GLX and fails
+    on SDL's EGL contexts (offscreen, Wayland). Clearing the cache makes every window take the first path.
+    """
+    moderngl._store.default_context = None
+    try:
+        return wrap_current_context()
+    finally:
+        moderngl._store.default_context = None
 
 
 class Window:
@@ -37,8 +57,9 @@ class Window:
         self.fullscreen = fullscreen
         self._windowed_size = tuple(size)
         self._open(size)
-        self.ctx: moderngl.Context = wrap_current_context()
+        self.ctx: moderngl.Context = _wrap_window_context()
         self.ctx.enable(moderngl.BLEND)
+        self._capture: RenderTarget | None = None
 
     def _open(self, size: tuple[int, int]) -> None:
         flags = pygame.OPENGL | pygame.DOUBLEBUF
@@ -73,10 +94,19 @@ class Window:
         pygame.display.flip()
 
     def read_pixels(self) -> np.ndarray:
-        """What the window shows, [H, W, 3] uint8 with row 0 at the top."""
-        width, height = self.size
-        data = self.ctx.screen.read(viewport=(0, 0, width, height), components=3, alignment=1)
-        return np.frombuffer(data, np.uint8).reshape(height, width, 3)[::-1].copy()
+        """What has been drawn this frame, [H, W, 3] uint8 with row 0 at the top. Call before ``present``
+        (after a swap the back buffer is undefined). The default framebuffer is blitted into a reused
+        target first: moderngl's read of the default framebuffer raises GL_INVALID_OPERATION."""
+        if self._capture is None:
+            self._capture = RenderTarget(self.ctx, components=3)
+        self._capture.ensure(self.size)
+        self.ctx.copy_framebuffer(self._capture.fbo, self.ctx.screen)
+        pixels = self._capture.read(components=3)  # [H, W, 3], framebuffer row 0 (the bottom) first
+        self.ctx.screen.use()
+        return pixels[::-1].copy()
 
     def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
         pygame.display.quit()

@@ -97,6 +97,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.SDL_AddEventWatch.argtypes = [EventFilter, ctypes.c_void_p]
     lib.SDL_DelEventWatch.argtypes = [EventFilter, ctypes.c_void_p]
     lib.SDL_PushEvent.argtypes = [ctypes.POINTER(SDLEvent)]
+    lib.SDL_SetHint.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     lib.SDL_JoystickAttachVirtual.argtypes = [ctypes.c_int] * 4
     lib.SDL_JoystickDetachVirtual.argtypes = [ctypes.c_int]
     lib.SDL_JoystickOpen.argtypes = [ctypes.c_int]
@@ -108,6 +109,11 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 def error() -> str:
     return (library().SDL_GetError() or b"").decode(errors="replace")
+
+
+def set_hint(name: str, value: str) -> bool:
+    """SDL_SetHint (unlike the environment variable, this also reaches subsystems already running)."""
+    return bool(library().SDL_SetHint(name.encode(), value.encode()))
 
 
 def ticks_ms() -> int:
