@@ -14,7 +14,7 @@ from demo.engine.checkpoint import load_model
 from demo.errors import UserError
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, open_run, train_gan, translate
-from demo.train.metrics import mean_pairwise_rms, nearest_neighbour_rms
+from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
 
 TINY = GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=8, translate=0.125)
 TINY_FLAGS = ["--base", "8", "--d-base", "8", "--batch", "8", "--nz", "16", "--no-progress", "--threads", "1"]
@@ -84,6 +84,9 @@ def test_metrics_see_collapse_and_copies(images):
     assert mean_pairwise_rms(images[:8]) > 10
     assert nearest_neighbour_rms(images[:4], images) == 0.0
     assert nearest_neighbour_rms(images[:4], images[4:]) > 1
+    assert abs(frechet_distance_lowres(images, images, size=4)) < 1e-6
+    darker = (images.float() * 0.5).to(torch.uint8)
+    assert frechet_distance_lowres(darker, images, size=4) > 0.1
 
 
 def test_train_command_resumes_and_exports_a_loadable_model(data_dir, tmp_path, capsys):
