@@ -38,6 +38,7 @@ from demo.tools.session import Event, SessionWriter, read_session
 
 OVERLAY_OPACITY = 0.75
 MORPH_SECONDS = 2.0  # one way, anchor -> current
+HUD_PERIOD = 0.25  # seconds between HUD refreshes
 
 
 class App:
@@ -75,6 +76,8 @@ class App:
         self.running = True
         self.captured: np.ndarray | None = None
         self._slider_held = False
+        self._hud_next = 0.0
+        self._hud_lines: list[str] = []
         self._last_start: float | None = None
         self._pacer = pygame.time.Clock()
         if config.photo is not None:
@@ -212,13 +215,17 @@ class App:
 
     # The loop.
     def frame(self, *, capture: bool = False) -> FrameRecord:
-        """One frame; with ``capture`` the drawn pixels are kept in ``self.captured`` (read before present)."""
+        """One frame; with ``capture`` the drawn pixels are kept in ``self.captured`` (read before present).
+
+        A frame in which nothing visible changed (no input, no result, no animation, HUD not due) is
+        neither drawn nor presented, so an idle window leaves the CPU to the solver.
+        """
         start = self.clock()
         dt = 0.0 if self._last_start is None else min(0.1, start - self._last_start)
         self._last_start = start
         record = FrameRecord(index=self.frame_index, start=start)
         self.timer.begin(record)
-        self._input(dt)
+        changed = self._input(dt)
         self.timer.end("input")
         force = self.replay is not None and self.replay.take_submit()
         record.submitted = self.controller.submit(force=force)
@@ -229,32 +236,60 @@ class App:
         if record.new_result:
             self.canvas_view.upload(result)
             self.thumbnails.upload(result)
-        self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
+        changed |= self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
         self.timer.end("upload")
-        self._draw()
-        if capture:
-            self.captured = self.window.read_pixels()
+        changed |= result is not None or self._hud_due(start) or self._notice_changed(start)
+        record.drawn = changed or capture
+        if record.drawn:
+            self._draw()
+            if capture:
+                self.captured = self.window.read_pixels()
         self.timer.end("draw")
-        self.window.present()
+        if record.drawn:
+            self.window.present()
         presented = self.timer.end("present")
-        self.controller.latency.presented(presented)
-        self.stats.add(record)
+        if record.drawn:
+            self.controller.latency.presented(presented)
+            self.stats.add(record)
         self.frame_index += 1
         return record
 
-    def _input(self, dt: float) -> None:
-        self.router.handle(pygame.event.get(), dt=dt)
+    def _input(self, dt: float) -> bool:
+        """Route this frame's input, feed the replay and advance animations. True if anything may show."""
+        events = pygame.event.get()
+        cursor = self.router.cursor
+        self.router.handle(events, dt=dt)
+        changed = bool(events) or self.router.cursor != cursor
         if self.layout.size != self.window.size:
             self.layout = compute_layout(self.window.size, thumbnails=self.config.top_k)
-        if self.replay is not None:
+            changed = True
+        if self.replay is not None and not self.replay.done:
             self.replay.step(self.controller, self._apply)
             if self.replay.done:
                 self.controller.auto_submit = True
+            changed = True
         if self.morph_playing:
             position = (self.morph_position or 0.0) + self.morph_direction * dt / MORPH_SECONDS
             if not 0.0 <= position <= 1.0:
                 self.morph_direction = -self.morph_direction
             self.morph_position = min(1.0, max(0.0, position))
+            changed = True
+        return changed
+
+    def _hud_due(self, now: float) -> bool:
+        """The HUD's figures are refreshed a few times a second (not every frame)."""
+        if not self.config.hud or now < self._hud_next:
+            return False
+        self._hud_next = now + HUD_PERIOD
+        self._hud_lines = self.hud_lines()
+        return True
+
+    def _notice_changed(self, now: float) -> bool:
+        """True once when a notice expires (so that it disappears)."""
+        if self.notice is not None and self.notice[2] <= now:
+            self.notice = None
+            return True
+        return False
 
     def _draw(self) -> None:
         self.window.begin_frame()
@@ -267,7 +302,7 @@ class App:
         self.canvas_view.draw(
             painter, layout.canvas, message=message,
             morph_position=self.morph_position,
-            overlay=self.overlay.texture if self.show_overlay else None, overlay_opacity=OVERLAY_OPACITY,
+            overlay=self.overlay.texture, overlay_opacity=OVERLAY_OPACITY if self.show_overlay else 0.0,
             progress=result.progress if result is not None and result.projecting else None,
         )
         self.thumbnails.draw(painter, layout.thumbnails)
@@ -276,14 +311,14 @@ class App:
         toggled = {name for name, on in (("toggle_overlay", self.show_overlay), ("toggle_view", self.show_photo)) if on}
         self.panel.draw(painter, layout, brush=self.brush, toggled=toggled)
         if self.config.hud:
-            self.hud.draw(painter, (layout.canvas[0] + 6, layout.canvas[1] + 6), self.hud_lines())
+            self.hud.draw(painter, (layout.canvas[0] + 6, layout.canvas[1] + 6), self._hud_lines)
         cursor = self.router.cursor
         if cursor is not None and layout.viewport.contains(*cursor) and not self.show_help:
             gamepad = self.router.gamepad is not None and bool(self.router.gamepad.pads)
             self.canvas_view.draw_cursor(painter, cursor, 0.5 * self.brush.width * layout.canvas[2], crosshair=gamepad)
         if controller.error:
             self.banner.draw(painter, self.window.size[0], summarise(controller.error))
-        elif self.notice is not None and self.notice[2] > self.clock():
+        elif self.notice is not None:
             self.banner.draw(painter, self.window.size[0], summarise(self.notice[0]), kind=self.notice[1])
         if self.show_help:
             self.help.draw(painter, self.window.size)
@@ -302,6 +337,11 @@ class App:
             lines.append(f"replaying {self.replay.position}/{len(self.replay.events)} events")
         return lines
 
+    def pace(self) -> None:
+        """Wait out the rest of the frame at ``max_fps`` when presenting does not wait for vsync."""
+        if self.config.max_fps and not self.window.vsync:
+            self._pacer.tick(self.config.max_fps)
+
     def done(self) -> bool:
         """A replay has been fed completely and the solver has spent its budget (or failed)."""
         return (self.replay is None or self.replay.done) and self.controller.idle
@@ -315,8 +355,7 @@ class App:
                     break
                 if config.exit_when_done and self.done():
                     break
-                if config.max_fps and not self.window.vsync:
-                    self._pacer.tick(config.max_fps)
+                self.pace()
             if config.screenshot is not None:
                 self.screenshot(config.screenshot)
         finally:

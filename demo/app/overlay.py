@@ -4,7 +4,8 @@
 to redo each frame of a drag; here each stroke is a run of instanced capsules (``ui_strokes.glsl``)
 following the same geometry (pressure-scaled radius, round caps, the same tool rules). Finished
 strokes are rendered once into a committed layer; each frame of a drag copies that layer and adds
-only the stroke in progress. The layer is premultiplied RGBA in numpy row order.
+only the stroke in progress, and while that stroke grows only its new segments are drawn. The
+layer is premultiplied RGBA in numpy row order.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class StrokeOverlay:
         self._vao: moderngl.VertexArray | None = None
         self._committed_strokes: list[Stroke] = []
         self._shown_version = -1
+        self._active_drawn: Stroke | None = None  # the stroke in progress as far as it is drawn on ``shown``
         self._instances: dict[int, tuple[Stroke, int, np.ndarray]] = {}  # id -> (stroke, size, capsules)
 
     @property
@@ -77,15 +79,23 @@ class StrokeOverlay:
             self.shown.ensure((size, size))
         if not resized and state.version == self._shown_version:
             return False
-        strokes = state.strokes
-        if resized or not _is_prefix(self._committed_strokes, strokes):
-            self._render(self.committed, strokes, clear=True)
-        elif len(strokes) > len(self._committed_strokes):
-            self._render(self.committed, strokes[len(self._committed_strokes):], clear=False)
-        self._committed_strokes = list(strokes)
-        self.ctx.copy_framebuffer(self.shown.fbo, self.committed.fbo)
-        if state.active is not None:
-            self._render(self.shown, [state.active], clear=False)
+        strokes, active = state.strokes, state.active
+        committed_same = not resized and len(strokes) == len(self._committed_strokes) and _is_prefix(self._committed_strokes, strokes)
+        if committed_same and active is not None and _extends(active, self._active_drawn):
+            # The same stroke, longer: draw its new segments only.
+            drawn = len(self._active_drawn.points)
+            self._render(self.shown, [active], clear=False, first_capsule=drawn)
+        else:
+            if not committed_same:
+                if resized or not _is_prefix(self._committed_strokes, strokes):
+                    self._render(self.committed, strokes, clear=True)
+                else:
+                    self._render(self.committed, strokes[len(self._committed_strokes):], clear=False)
+                self._committed_strokes = list(strokes)
+            self.ctx.copy_framebuffer(self.shown.fbo, self.committed.fbo)
+            if active is not None:
+                self._render(self.shown, [active], clear=False)
+        self._active_drawn = active
         self._shown_version = state.version
         self._forget_unused(strokes, state.active)
         return True
@@ -103,8 +113,10 @@ class StrokeOverlay:
         for key in [k for k in self._instances if k not in live]:
             del self._instances[key]
 
-    def _render(self, target: RenderTarget, strokes: list[Stroke], *, clear: bool) -> None:
-        """Draw strokes in order; erasers remove what is under them (one draw per run of a blend mode)."""
+    def _render(self, target: RenderTarget, strokes: list[Stroke], *, clear: bool, first_capsule: int = 0) -> None:
+        """Draw strokes in order; erasers remove what is under them (one draw per run of a blend mode).
+
+        ``first_capsule`` skips the first capsules of a single stroke (those already drawn)."""
         target.use()
         if clear:
             self.ctx.clear(0.0, 0.0, 0.0, 0.0)
@@ -116,7 +128,7 @@ class StrokeOverlay:
             erase = stroke.tool == "erase"
             if not runs or runs[-1][0] != erase:
                 runs.append((erase, []))
-            runs[-1][1].append(self._capsules(stroke))
+            runs[-1][1].append(self._capsules(stroke)[first_capsule:])
         for erase, parts in runs:
             capsules = np.concatenate(parts) if len(parts) > 1 else parts[0]
             self._upload(capsules)
@@ -148,6 +160,14 @@ class StrokeOverlay:
             self._vao.release()
             self._buffer.release()
         self._quad.release()
+
+
+def _extends(stroke: Stroke, drawn: Stroke | None) -> bool:
+    """``stroke`` is ``drawn`` with more points (warp strokes move their target: always redrawn)."""
+    if drawn is None or stroke.tool == "warp" or (stroke.tool, stroke.color, stroke.width) != (drawn.tool, drawn.color, drawn.width):
+        return False
+    n = len(drawn.points)
+    return len(stroke.points) > n and stroke.points[0] == drawn.points[0] and stroke.points[n - 1] == drawn.points[n - 1]
 
 
 def _is_prefix(prefix: list[Stroke], strokes: list[Stroke]) -> bool:

@@ -21,8 +21,10 @@ class Painter:
         self.ctx = ctx
         self.image_program = load_program(ctx, "ui_image.glsl")
         self.rect_program = load_program(ctx, "ui_rect.glsl")
+        self.canvas_program = load_program(ctx, "ui_canvas.glsl")
         self.image_vao = quad_vao(ctx, self.image_program)
         self.rect_vao = quad_vao(ctx, self.rect_program)
+        self.canvas_vao = quad_vao(ctx, self.canvas_program)
         self.window_size = (1, 1)
         self._fonts: dict[int, pygame.font.Font] = {}
         self._labels: dict[tuple, "Label"] = {}
@@ -50,6 +52,28 @@ class Painter:
         texture.filter = (moderngl.NEAREST, moderngl.NEAREST) if nearest else (moderngl.LINEAR, moderngl.LINEAR)
         texture.use(0)
         self.image_vao.render(moderngl.TRIANGLE_STRIP)
+
+    def composite(self, image: moderngl.Texture, overlay: moderngl.Texture, rect: Rect, *, uv: Rect = (0, 0, 1, 1),
+                  overlay_opacity: float = 1.0) -> None:
+        """``image`` (its ``uv`` part) with the premultiplied ``overlay`` over it, in one opaque pass."""
+        program = self.canvas_program
+        program["u_rect"].value = self._clip(rect)
+        program["u_uv_rect"].value = tuple(uv)
+        program["u_overlay_opacity"].value = overlay_opacity
+        program["u_image"].value = 0
+        program["u_overlay"].value = 1
+        image.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        image.use(0)
+        overlay.use(1)
+        self.ctx.blend_func = moderngl.ONE, moderngl.ZERO
+        self.canvas_vao.render(moderngl.TRIANGLE_STRIP)
+
+    def frame(self, rect: Rect, color: Color, *, width: float = 2.0) -> None:
+        """An outline around ``rect`` as four thin rectangles (no fill pass over the inside)."""
+        x, y, w, h = rect
+        for side in ((x - width, y - width, w + 2 * width, width), (x - width, y + h, w + 2 * width, width),
+                     (x - width, y, width, h), (x + w, y, width, h)):
+            self.rect(side, color)
 
     def rect(self, rect: Rect, fill: Color, *, radius: float = 0.0, border: float = 0.0,
              border_color: Color = (0, 0, 0, 0)) -> None:

@@ -19,6 +19,7 @@ class FrameRecord:
     stages: dict[str, float] = field(default_factory=dict)
     new_result: bool = False
     submitted: int | None = None  # stamp of the request sent this frame
+    drawn: bool = True  # False: nothing changed, so nothing was drawn or presented
 
     @property
     def total(self) -> float:
@@ -46,7 +47,7 @@ class StageTimer:
 
 
 class FrameStats:
-    """The last ``keep`` frame records: fps and percentiles of frame time."""
+    """The last ``keep`` drawn frames: fps and percentiles of frame time."""
 
     def __init__(self, keep: int = 240):
         self.records: collections.deque[FrameRecord] = collections.deque(maxlen=keep)

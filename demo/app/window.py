@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import moderngl
 import numpy as np
@@ -31,6 +32,16 @@ def init_pygame() -> None:
         sdl.set_hint("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")  # also when joysticks were initialised earlier
     except (sdl.SDLUnavailable, OSError, AttributeError):
         pass
+
+
+def _swap_interval() -> int:
+    """SDL_GL_GetSwapInterval: 0 when presenting does not wait for the display (no vsync)."""
+    try:
+        from demo.input import sdl
+
+        return int(sdl.library().SDL_GL_GetSwapInterval())
+    except (ImportError, OSError, AttributeError, RuntimeError):
+        return 0
 
 
 def _wrap_window_context() -> moderngl.Context:
@@ -65,12 +76,14 @@ class Window:
         flags = pygame.OPENGL | pygame.DOUBLEBUF
         flags |= pygame.FULLSCREEN if self.fullscreen else pygame.RESIZABLE
         size = (0, 0) if self.fullscreen else size
-        try:
-            pygame.display.set_mode(size, flags, vsync=1)  # Present at display rate where the driver can.
-            self.vsync = True
-        except pygame.error:
-            pygame.display.set_mode(size, flags, vsync=0)
-            self.vsync = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "vsync not available" (offscreen): then the app paces itself
+            try:
+                pygame.display.set_mode(size, flags, vsync=1)  # Present at display rate where the driver can.
+            except pygame.error:
+                pygame.display.set_mode(size, flags, vsync=0)
+        # The offscreen driver accepts a swap interval but has no display to wait for.
+        self.vsync = _swap_interval() != 0 and pygame.display.get_driver() not in ("offscreen", "dummy")
 
     @property
     def size(self) -> tuple[int, int]:

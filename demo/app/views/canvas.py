@@ -31,19 +31,21 @@ class CanvasView:
             self.morph_frames = len(frames)
 
     def draw(self, painter: Painter, rect: Rect, *, message: str | None, morph_position: float | None,
-             overlay: moderngl.Texture | None, overlay_opacity: float, progress: float | None) -> None:
+             overlay: moderngl.Texture, overlay_opacity: float, progress: float | None) -> None:
+        """``overlay_opacity`` 0 hides the strokes."""
         x, y, w, h = rect
-        painter.rect((x - 2, y - 2, w + 4, h + 4), FRAME, radius=3)
+        painter.frame(rect, FRAME)
+        opacity = overlay_opacity
         if morph_position is not None and self.morph_frames:
             index = min(self.morph_frames - 1, int(round(morph_position * (self.morph_frames - 1))))
             n = self.morph_frames
-            painter.image(self.morph.gl, rect, uv=(0, index / n, 1, (index + 1) / n))
+            painter.composite(self.morph.gl, overlay, rect, uv=(0, index / n, 1, (index + 1) / n), overlay_opacity=opacity)
         elif self.has_image:
-            painter.image(self.image.gl, rect)
+            painter.composite(self.image.gl, overlay, rect, overlay_opacity=opacity)
         else:
             painter.rect(rect, (0.13, 0.13, 0.15, 1.0))
-        if overlay is not None and overlay_opacity > 0:
-            painter.image(overlay, rect, tint=(overlay_opacity,) * 4, premultiplied=True)
+            if opacity > 0:
+                painter.image(overlay, rect, tint=(opacity,) * 4, premultiplied=True)
         if progress is not None:
             bar = (x + 16, y + h - 30, w - 32, 12)
             painter.rect(bar, (0, 0, 0, 0.6), radius=6)

@@ -1,0 +1,170 @@
+"""UI benchmark: frame time p50/p95 in a real window while the solver runs, and pen-to-first-response latency.
+
+A scripted pen (a thread posting mouse events at 120 Hz, as a tablet would, each stamped with the
+time it was created) draws strokes for ``--seconds`` while the solver runs at K candidates in the
+chosen worker. Frame time is each frame's own work (input .. present); the interval is start to start
+(paced to 60 Hz without vsync). Latency runs from a pen event's creation to the first presented frame
+that shows a solver step which saw it (demo.app.timing.LatencyTracker). Every worker mode is run in
+turn, in the same process, so they share the machine's state as far as possible.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+
+import numpy as np
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", default=None,
+                        help="model (default: landscape64 if present in models/, else the 'random' 64 px stand-in)")
+    parser.add_argument("--size", type=int, default=768, help="square window side in pixels (default: 768)")
+    parser.add_argument("--candidates", type=int, default=8, help="K candidates the solver optimises (default: 8)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per worker mode (default: 15)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds drawn before measuring (default: 2)")
+    parser.add_argument("--workers", default="process,thread,sync",
+                        help="worker modes to compare, comma-separated (default: process,thread,sync)")
+    parser.add_argument("--pen-hz", type=float, default=120.0, help="pen event rate (default: 120)")
+
+
+def default_model() -> str:
+    from demo.engine.checkpoint import MODELS_DIR
+
+    return "landscape64" if (MODELS_DIR / "landscape64.safetensors").exists() else "random"
+
+
+class ScriptedPen(threading.Thread):
+    """Posts mouse strokes (1 s drawing, 0.4 s lifted) over the canvas, stamped with ``input_time``."""
+
+    def __init__(self, canvas: tuple[float, float, float, float], *, hz: float, clock=time.perf_counter):
+        super().__init__(daemon=True, name="scripted-pen")
+        self.canvas, self.hz, self.clock = canvas, hz, clock
+        self.stop = threading.Event()
+        self.posted = 0
+
+    def _post(self, kind, position, **fields) -> None:
+        import pygame
+
+        pygame.event.post(pygame.event.Event(kind, pos=position, touch=False, input_time=self.clock(), **fields))
+        self.posted += 1
+
+    def run(self) -> None:
+        import pygame
+
+        x, y, w, h = self.canvas
+        stroke = 0
+        while not self.stop.is_set():
+            # Each stroke is a different arc, so every move changes the constraints.
+            cx, cy, r = x + w * (0.3 + 0.4 * ((stroke * 0.37) % 1)), y + h * (0.3 + 0.4 * ((stroke * 0.61) % 1)), 0.2 * w
+            point = lambda a: (int(cx + r * math.cos(a)), int(cy + r * math.sin(a)))
+            self._post(pygame.MOUSEBUTTONDOWN, point(0.0), button=1)
+            started = self.clock()
+            while not self.stop.is_set() and self.clock() - started < 1.0:
+                time.sleep(1.0 / self.hz)
+                self._post(pygame.MOUSEMOTION, point(3.0 * (self.clock() - started)), rel=(1, 1), buttons=(1, 0, 0))
+            self._post(pygame.MOUSEBUTTONUP, point(3.0), button=1)
+            stroke += 1
+            self.stop.wait(0.4)
+
+
+def _percentiles(values, scale: float = 1000.0) -> dict:
+    if not len(values):
+        return {"p50": None, "p95": None, "max": None, "n": 0}
+    array = np.asarray(values, np.float64) * scale
+    return {"p50": round(float(np.percentile(array, 50)), 2), "p95": round(float(np.percentile(array, 95)), 2),
+            "max": round(float(array.max()), 2), "n": int(len(array))}
+
+
+def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float, warmup: float, pen_hz: float,
+            device: str, seed: int) -> dict:
+    """One worker mode: frame times, latency and solver speed while a scripted pen draws."""
+    from demo.app.app import App
+    from demo.app.config import AppConfig
+    from demo.app.timing import STAGES
+
+    app = App(AppConfig(model=model, size=(size, size), worker=mode, candidates=candidates, device=device, seed=seed,
+                        max_fps=60.0))
+    pen = None
+    try:
+        # Load the model (its first result), then draw a while before measuring.
+        deadline = time.perf_counter() + 120
+        while app.controller.result is None and app.controller.error is None and time.perf_counter() < deadline:
+            app.frame()
+            app.pace()
+        if app.controller.result is None:
+            raise RuntimeError(f"{mode} worker gave no result: {app.controller.error}")
+        pen = ScriptedPen(app.layout.canvas, hz=pen_hz)
+        pen.start()
+        end_warmup = time.perf_counter() + warmup
+        while time.perf_counter() < end_warmup:
+            app.frame()
+            app.pace()
+        latency_from = len(app.controller.latency.all)
+        first = app.controller.result
+        records = []
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            records.append(app.frame())
+            app.pace()
+        elapsed = time.perf_counter() - started
+        last = app.controller.result
+        latencies = app.controller.latency.all[latency_from:]
+    finally:
+        if pen is not None:
+            pen.stop.set()
+            pen.join(2)
+        app.close()
+    totals = [r.total for r in records]
+    intervals = np.diff([r.start for r in records])
+    steps = last.steps_done - first.steps_done if last.steps_done >= first.steps_done else last.steps_done
+    return {
+        "worker": mode,
+        "frames": len(records),
+        "fps": round(len(records) / elapsed, 1),
+        "frame_ms": _percentiles(totals),
+        "interval_ms": _percentiles(intervals),
+        "frames_over_16_7ms": int(sum(t > 1 / 60 for t in totals)),
+        "stage_ms": {stage: _percentiles([r.stages.get(stage, 0.0) for r in records]) for stage in STAGES},
+        "latency_ms": _percentiles(latencies),
+        "solver_steps_per_s": round(steps / elapsed, 1),
+        "pen_events": pen.posted,
+        "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "model": last.model_name,
+        "stand_in": last.stand_in,
+        "candidates": last.candidates,
+        "device": last.device,
+    }
+
+
+def run(args) -> dict:
+    import pygame
+
+    model = args.model or default_model()
+    modes = [m.strip() for m in args.workers.split(",") if m.strip()]
+    results = {"suite": "ui", "window": f"{args.size}x{args.size}", "video_driver": os.environ.get("SDL_VIDEODRIVER", "default"),
+               "seconds_per_mode": args.seconds, "target_frame_p95_ms": 16.7, "modes": []}
+    for mode in modes:
+        results["modes"].append(measure(mode, model=model, size=args.size, candidates=args.candidates,
+                                        seconds=args.seconds, warmup=args.warmup, pen_hz=args.pen_hz,
+                                        device=args.device, seed=args.seed))
+    pygame.display.init()
+    pygame.display.quit()
+    results["gl_renderer"] = _renderer()
+    return results
+
+
+def _renderer() -> str:
+    from demo.gl import create_headless_context
+
+    try:
+        ctx = create_headless_context()
+    except Exception as exc:  # noqa: BLE001 - only for the report
+        return f"unknown ({exc})"
+    try:
+        return ctx.info["GL_RENDERER"]
+    finally:
+        ctx.release()
