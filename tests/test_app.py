@@ -301,13 +301,13 @@ def test_gamepad_draws_picks_and_fixes_without_mouse_or_keyboard(app_model, tmp_
     assert int(result.slots[result.current]) == app.controller.request.pick  # the picked candidate is shown
 
 
-def test_dropping_a_photo_projects_it_with_progress(app_model, tmp_path):
+def test_dropping_a_photo_projects_it_with_progress_and_shows_it(app_model, tmp_path):
     photo = np.zeros((90, 120, 3), np.uint8)
     photo[:45] = (70, 130, 230)
     photo[45:] = (40, 120, 40)
     path = tmp_path / "lake.png"
     cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
-    app = make_app(app_model, tmp_path)
+    app = make_app(app_model, tmp_path, hud=False)
     seen_progress = []
     try:
         run_until(app, lambda: app.controller.result is not None)
@@ -317,14 +317,23 @@ def test_dropping_a_photo_projects_it_with_progress(app_model, tmp_path):
             result = app.controller.result
             if result.projecting:
                 seen_progress.append(result.progress)
-            return result.photo_z is not None and not result.projecting
+            return result.photo_z is not None and not result.projecting and app.controller.idle
 
         run_until(app, projected, frames=2000)
         assert app.controller.request.photo_version == 1
         assert app.controller.photo.shape == (90, 120, 3)
+        run_until(app, lambda: app.photo_edit.params is not None and app.photo_edit.params.flow.shape[0] == 32)
+        canvas = canvas_pixels(app)
+        saved = app.save()
     finally:
         app.close()
     assert seen_progress and all(0 <= p <= 1 for p in seen_progress) and min(seen_progress) < 0.5
+    # The canvas shows the photo's centred square (with the edit, which is small without strokes).
+    h = canvas.shape[0]
+    assert np.abs(canvas[int(0.1 * h):int(0.4 * h)].reshape(-1, 3).mean(0) - (70, 130, 230)).max() < 30
+    assert np.abs(canvas[int(0.6 * h):int(0.9 * h)].reshape(-1, 3).mean(0) - (40, 120, 40)).max() < 30
+    full = cv2.imread(str(saved.with_name(saved.stem + "-photo.png")))
+    assert full.shape == (90, 120, 3)
 
 
 def test_a_bad_photo_and_a_missing_model_are_shown_not_fatal(tmp_path):

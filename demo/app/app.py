@@ -19,6 +19,7 @@ from demo.app.controller import EditController
 from demo.app.layout import PALETTE, Layout, compute_layout
 from demo.app.overlay import StrokeOverlay
 from demo.app.painter import Painter
+from demo.app.photo_edit import PhotoEdit
 from demo.app.replay import ReplayFeeder
 from demo.app.saving import save_result
 from demo.app.timing import FrameRecord, FrameStats, StageTimer
@@ -54,6 +55,7 @@ class App:
         self.thumbnails = ThumbnailsView(self.ctx)
         self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
         self.help, self.banner = HelpView(), BannerView()
+        self.photo_edit: PhotoEdit | None = None  # created with the first photo
         self.client = client if client is not None else make_client(config.worker, torch_threads=worker_threads(config))
         self.controller = EditController(self.client, model=config.model, device=config.device,
                                          candidates=config.candidates, seed=config.seed, steps=config.steps,
@@ -196,7 +198,11 @@ class App:
             self._tell(str(exc), "error", 8.0)
             return
         self.controller.load_photo(photo)
-        self._tell(f"loaded {Path(path).name} ({photo.shape[1]}x{photo.shape[0]}); projecting it onto the model")
+        if self.photo_edit is None:
+            self.photo_edit = PhotoEdit(self.ctx)
+        self.photo_edit.set_photo(photo)
+        scaled = f"; {self.photo_edit.message}" if self.photo_edit.message else ""
+        self._tell(f"loaded {Path(path).name} ({photo.shape[1]}x{photo.shape[0]}); projecting it onto the model{scaled}")
 
     def save(self) -> Path | None:
         result = self.controller.result
@@ -206,7 +212,9 @@ class App:
         meta = {**self._meta(), "model_name": result.model_name, "stand_in": result.stand_in, "device": result.device,
                 "candidates": result.candidates, "steps_done": result.steps_done, "slot": int(result.slots[result.current]),
                 "loss": float(result.losses[result.current])}
-        path = save_result(self.config.save_dir, image=result.image, events=self.controller.events, meta=meta)
+        photo = self.photo_edit.render_full() if self._photo_shown() else None
+        path = save_result(self.config.save_dir, image=result.image, events=self.controller.events, meta=meta,
+                           photo_result=photo)
         self._tell(f"saved {path}")
         return path
 
@@ -236,6 +244,10 @@ class App:
         if record.new_result:
             self.canvas_view.upload(result)
             self.thumbnails.upload(result)
+            if self.photo_edit is not None and result.photo_image is not None and not result.projecting:
+                self.photo_edit.submit(result.photo_image, result.image, now=start, settled=result.steps_left == 0)
+        if self.photo_edit is not None:
+            changed |= self.photo_edit.upload()
         changed |= self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
         self.timer.end("upload")
         changed |= result is not None or self._hud_due(start) or self._notice_changed(start)
@@ -302,13 +314,14 @@ class App:
         self.canvas_view.draw(
             painter, layout.canvas, message=message,
             morph_position=self.morph_position,
+            photo=(self.photo_edit.texture, self.photo_edit.crop) if self._photo_shown() else None,
             overlay=self.overlay.texture, overlay_opacity=OVERLAY_OPACITY if self.show_overlay else 0.0,
             progress=result.progress if result is not None and result.projecting else None,
         )
         self.thumbnails.draw(painter, layout.thumbnails)
         self.morph_bar.draw(painter, layout.morph_button, layout.morph_track, playing=self.morph_playing,
                             position=self.morph_position, available=self.canvas_view.morph_frames > 0)
-        toggled = {name for name, on in (("toggle_overlay", self.show_overlay), ("toggle_view", self.show_photo)) if on}
+        toggled = {name for name, on in (("toggle_overlay", self.show_overlay), ("toggle_view", self._photo_shown())) if on}
         self.panel.draw(painter, layout, brush=self.brush, toggled=toggled)
         if self.config.hud:
             self.hud.draw(painter, (layout.canvas[0] + 6, layout.canvas[1] + 6), self._hud_lines)
@@ -322,6 +335,10 @@ class App:
             self.banner.draw(painter, self.window.size[0], summarise(self.notice[0]), kind=self.notice[1])
         if self.show_help:
             self.help.draw(painter, self.window.size)
+
+    def _photo_shown(self) -> bool:
+        """The canvas shows the photo with the edit (a photo is loaded, rendered, and the view is on)."""
+        return self.show_photo and self.photo_edit is not None and self.photo_edit.ready
 
     def hud_lines(self) -> list[str]:
         stats, result, latency = self.stats, self.controller.result, self.controller.latency
@@ -381,5 +398,7 @@ class App:
             self.recorder = None
         self.router.close()
         self.controller.close()
+        if self.photo_edit is not None:
+            self.photo_edit.close()
         self.overlay.release()
         self.window.close()

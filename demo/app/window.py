@@ -99,6 +99,7 @@ class Window:
     def begin_frame(self) -> None:
         """Bind the window's framebuffer over the whole window and clear it."""
         self.ctx.screen.use()
+        self.ctx.enable(moderngl.BLEND)
         width, height = self.size
         self.ctx.viewport = (0, 0, width, height)
         self.ctx.clear(0.09, 0.09, 0.1, 1.0)
