@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -45,11 +46,13 @@ def make_app(model, tmp_path, **overrides) -> App:
     return App(AppConfig(**config))
 
 
-def run_until(app: App, done, *, frames: int = 600) -> None:
+def run_until(app: App, done, *, frames: int = 600, pause: float = 0.0) -> None:
+    """Draw frames until ``done()``; ``pause`` seconds between frames leave the GIL to the app's threads."""
     for _ in range(frames):
         app.frame()
         if done():
             return
+        time.sleep(pause)
     raise AssertionError(f"condition not reached in {frames} frames")
 
 
@@ -322,7 +325,7 @@ def test_dropping_a_photo_projects_it_with_progress_and_shows_it(app_model, tmp_
         run_until(app, projected, frames=2000)
         assert app.controller.request.photo_version == 1
         assert app.controller.photo.shape == (90, 120, 3)
-        run_until(app, lambda: app.photo_edit.params is not None and app.photo_edit.params.flow.shape[0] == 32)
+        run_until(app, lambda: app.photo_edit.params is not None and app.photo_edit.params.flow.shape[0] == 32, pause=0.01)
         canvas = canvas_pixels(app)
         saved = app.save()
     finally:

@@ -248,6 +248,9 @@ class App:
                 self.photo_edit.submit(result.photo_image, result.image, now=start, settled=result.steps_left == 0)
         if self.photo_edit is not None:
             changed |= self.photo_edit.upload()
+            if self.photo_edit.error:
+                self._tell(self.photo_edit.error, "error", 8.0)
+                self.photo_edit.error = None
         changed |= self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
         self.timer.end("upload")
         changed |= result is not None or self._hud_due(start) or self._notice_changed(start)

@@ -32,6 +32,7 @@ class PhotoEdit:
         self.crop = (0.0, 0.0, 1.0, 1.0)  # uv of the model's square in the output
         self.message: str | None = None  # set when the photo had to be scaled down
         self.ready = False  # an output has been drawn for this photo
+        self.error: str | None = None  # the last failure of the estimator thread, for the app to show
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._pending: tuple[int, np.ndarray, np.ndarray] | None = None
@@ -80,7 +81,11 @@ class PhotoEdit:
             if job is None:
                 continue
             generation, source, target = job
-            params = self.estimator(source.astype(np.float32) / 255.0, target.astype(np.float32) / 255.0)
+            try:
+                params = self.estimator(source.astype(np.float32) / 255.0, target.astype(np.float32) / 255.0)
+            except Exception as exc:  # noqa: BLE001 - shown by the app; the thread keeps serving
+                self.error = f"edit transfer failed: {type(exc).__name__}: {exc}"
+                continue
             with self._lock:
                 if generation == self._generation:
                     self._done = (generation, params)
