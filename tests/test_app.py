@@ -375,3 +375,23 @@ def test_save_never_overwrites_and_the_session_replays(app_model, tmp_path):
     assert session.events == tuple(STROKES[:4])
     info = json.loads(first.with_suffix(".json").read_text())
     assert info["model"] == str(app_model) and info["candidates"] == 4
+
+
+def test_a_dead_worker_process_is_restarted_and_the_window_stays(app_model, tmp_path):
+    import multiprocessing
+
+    app = make_app(app_model, tmp_path, worker="process")
+    try:
+        run_until(app, lambda: app.controller.result is not None, frames=100000, pause=0.005)
+        (worker,) = [p for p in multiprocessing.active_children() if p.name == "igan-engine"]
+        worker.kill()
+        worker.join(10)
+        for event in STROKES[:4]:
+            app.on_event(event, at=time.perf_counter())
+        stamp_before = app.controller.result.stamp
+        run_until(app, lambda: app.controller.result.stamp > stamp_before and app.controller.idle, frames=100000, pause=0.005)
+        assert app.client.alive and app.running
+        assert app.worker_restarts == 1
+        assert app.controller.result.steps_done > 0
+    finally:
+        app.close()

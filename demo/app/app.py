@@ -40,6 +40,7 @@ from demo.tools.session import Event, SessionWriter, read_session
 OVERLAY_OPACITY = 0.75
 MORPH_SECONDS = 2.0  # one way, anchor -> current
 HUD_PERIOD = 0.25  # seconds between HUD refreshes
+MAX_RESTARTS = 3  # worker restarts allowed within a minute
 
 
 class App:
@@ -79,6 +80,9 @@ class App:
         self.captured: np.ndarray | None = None
         self._slider_held = False
         self._hud_next = 0.0
+        self._restarts: list[float] = []
+        self.worker_restarts = 0
+        self._worker_given_up = False
         self._hud_lines: list[str] = []
         self._last_start: float | None = None
         self._pacer = pygame.time.Clock()
@@ -238,6 +242,7 @@ class App:
         force = self.replay is not None and self.replay.take_submit()
         record.submitted = self.controller.submit(force=force)
         self.timer.end("submit")
+        self._keep_worker_alive(start)
         result = self.controller.poll()
         record.new_result = result is not None and result.error is None
         self.timer.end("poll")
@@ -290,6 +295,20 @@ class App:
             self.morph_position = min(1.0, max(0.0, position))
             changed = True
         return changed
+
+    def _keep_worker_alive(self, now: float) -> None:
+        """A worker that died (killed, out of memory) is replaced, the window and the edit stay.
+        After ``MAX_RESTARTS`` within a minute it is left down and the reason shown."""
+        if self.client.alive or self._worker_given_up:
+            return
+        self._restarts = [t for t in self._restarts if now - t < 60.0] + [now]
+        if len(self._restarts) > MAX_RESTARTS:
+            self._worker_given_up = True
+            self._tell("the solver keeps stopping; not restarting it again (see the terminal)", "error", 3600.0)
+            return
+        self._tell("the solver stopped unexpectedly; restarting it", "error", 5.0)
+        self.controller.restart_worker()
+        self.worker_restarts += 1
 
     def _hud_due(self, now: float) -> bool:
         """The HUD's figures are refreshed a few times a second (not every frame)."""
