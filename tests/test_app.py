@@ -395,3 +395,32 @@ def test_a_dead_worker_process_is_restarted_and_the_window_stays(app_model, tmp_
         assert app.controller.result.steps_done > 0
     finally:
         app.close()
+
+
+def test_morph_slider_and_eyedropper_show_and_take_what_is_on_the_canvas(app_model, tmp_path):
+    app = make_app(app_model, tmp_path, hud=False)
+    try:
+        run_until(app, lambda: app.controller.result is not None)
+        for event in STROKES[:4]:
+            app.on_event(event, at=0.0)
+        run_until(app, lambda: app.controller.idle and app.canvas_view.morph_frames == 4)
+        morph = app.controller.result.morph  # [4, R, R, 3]: z0 -> current
+        x, y, w, h = app.layout.canvas
+        track_x, track_y, track_w, track_h = app.layout.morph_track
+        for button in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):  # click the slider's left end
+            pygame.event.post(pygame.event.Event(button, pos=(track_x + 1, track_y + track_h / 2), button=1, touch=False))
+        app.on_action(app_action("toggle_overlay"))
+        shown = canvas_pixels(app)
+        assert app.morph_position == 0.0
+        expected = cv2.resize(morph[0], shown.shape[1::-1], interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        current = cv2.resize(morph[-1], shown.shape[1::-1], interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        assert np.abs(shown - expected)[8:-8, 8:-8].mean() < 3  # the anchor frame...
+        assert np.abs(shown - current)[8:-8, 8:-8].mean() > 10  # ... not the current image
+        # Right-click on the canvas takes the color there (from the image, not the screen).
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x + 0.5 * w, y + 0.25 * h), button=3, touch=False))
+        app.frame()
+        image = app.controller.result.image
+        size = image.shape[0]
+        assert app.brush.color == tuple(int(c) for c in image[int(0.25 * size), int(0.5 * size)])
+    finally:
+        app.close()
