@@ -258,8 +258,11 @@ class App:
                 self.photo_edit.error = None
         changed |= self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
         self.timer.end("upload")
-        changed |= result is not None or self._hud_due(start) or self._notice_changed(start)
+        hud_due, notice_changed = self._hud_due(start), self._notice_changed(start)
+        changed |= result is not None or hud_due or notice_changed
         record.drawn = changed or capture
+        if capture and self.config.hud:
+            self._hud_lines = self.hud_lines()  # a screenshot shows current figures
         if record.drawn:
             self._draw()
             if capture:
@@ -364,7 +367,7 @@ class App:
 
     def hud_lines(self) -> list[str]:
         stats, result, latency = self.stats, self.controller.result, self.controller.latency
-        lines = [f"{stats.fps():4.0f} fps   frame p95 {stats.percentile(95) * 1000:5.1f} ms"]
+        lines = [f"{stats.fps():4.0f} fps drawn   frame p95 {stats.percentile(95) * 1000:5.1f} ms"]
         if result is not None:
             speed = 1.0 / result.step_seconds if result.step_seconds > 0 else 0.0
             lines.append(f"solver {speed:4.0f} steps/s  K={result.candidates}  step {result.steps_done} (+{result.steps_left})")
