@@ -217,8 +217,12 @@ class App:
                 "candidates": result.candidates, "steps_done": result.steps_done, "slot": int(result.slots[result.current]),
                 "loss": float(result.losses[result.current])}
         photo = self.photo_edit.render_full() if self._photo_shown() else None
-        path = save_result(self.config.save_dir, image=result.image, events=self.controller.events, meta=meta,
-                           photo_result=photo)
+        try:
+            path = save_result(self.config.save_dir, image=result.image, events=self.controller.events, meta=meta,
+                               photo_result=photo)
+        except OSError as exc:
+            self._tell(f"{self.config.save_dir}: cannot save ({exc.strerror or exc})", "error", 8.0)
+            return None
         self._tell(f"saved {path}")
         return path
 

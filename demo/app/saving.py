@@ -36,8 +36,7 @@ def save_result(folder: str | Path, *, image: np.ndarray, events: list[Event], m
     stem = time.strftime("igan-%Y%m%d-%H%M%S", time.localtime(now))
     path, handle = _claim(folder, stem)
     with handle:
-        ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        handle.write(encoded.tobytes())
+        handle.write(_png(image))
     base = path.with_suffix("")
     with open(f"{base}.jsonl", "x", encoding="utf-8") as session:
         session.write(json.dumps({"type": "meta", "version": SESSION_VERSION, **meta}) + "\n")
@@ -47,5 +46,13 @@ def save_result(folder: str | Path, *, image: np.ndarray, events: list[Event], m
         info.write(json.dumps({**meta, "image": path.name, "session": Path(f"{base}.jsonl").name}, indent=2) + "\n")
     if photo_result is not None:
         with open(f"{base}-photo.png", "xb") as photo:
-            photo.write(cv2.imencode(".png", cv2.cvtColor(photo_result, cv2.COLOR_RGB2BGR))[1].tobytes())
+            photo.write(_png(photo_result))
     return path
+
+
+def _png(image: np.ndarray) -> bytes:
+    """[H, W, 3] uint8 RGB -> PNG bytes."""
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"cannot encode a {image.dtype} {image.shape} image as PNG")
+    return encoded.tobytes()
