@@ -14,16 +14,16 @@ import textwrap
 
 from demo.errors import UserError
 
-# name -> module; order is the order shown in --help.
+# name -> (module, one-line help); order is the order shown in --help. Only the command being
+# run is imported, so no command pays for another's imports (torch stays out of `--help`).
 COMMANDS = {
-    "app": "demo.commands.app",
-    "edit": "demo.commands.edit",
-    "project": "demo.commands.project",
-    "transfer": "demo.commands.transfer",
-    "data": "demo.commands.data",
-    "train": "demo.commands.train",
-    "bench": "demo.commands.bench",
-    "profile": "demo.commands.profile",
+    "app": ("demo.commands.app", "open the interactive editor (the default when no command is given)"),
+    "edit": ("demo.commands.edit", "replay a recorded session headless; write best.png, candidates.png and report.json"),
+    "project": ("demo.commands.project", "project a photo onto the generator's manifold (opt, encoder or hybrid)"),
+    "transfer": ("demo.commands.transfer", "carry a session's edit onto a full-resolution photo, with a morph"),
+    "data": ("demo.commands.data", "generate a training data set (procedural landscapes, avatars)"),
+    "train": ("demo.commands.train", "train a GAN or its encoder (resumable, with progress bars)"),
+    "bench": ("demo.commands.bench", "benchmarks: solver overhead, projection table, edit transfer, UI frame time"),
 }
 
 EPILOG = textwrap.dedent(
@@ -49,7 +49,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed; runs on CPU are deterministic for a seed (default: 0)")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, object | None]:
+    """The parser, with full arguments for ``command`` only; returns it and that command's module."""
     parser = argparse.ArgumentParser(
         prog="python -m demo",
         description="iGAN Live: paint color, sketch and warp strokes; a GAN finds images that match them.",
@@ -57,24 +58,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules = {}
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # Command not built yet.
-        modules[name] = module
+    chosen = None
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name != command:
+            subparsers.add_parser(name, help=help_text, add_help=False)
+            continue
+        chosen = importlib.import_module(module_name)
         sub = subparsers.add_parser(
             name,
-            help=module.HELP,
-            description=getattr(module, "DESCRIPTION", module.HELP),
+            help=help_text,
+            description=getattr(chosen, "DESCRIPTION", help_text),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.add_arguments(sub)
+        chosen.add_arguments(sub)
         add_common_arguments(sub)
-    return parser, modules
+    return parser, chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     # No command (or only app flags) opens the app.
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["app", *argv]
-    parser, modules = build_parser()
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser, module = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
-    if args.command is None:
+    if module is None:
         parser.print_help()
         return 0
     try:
-        return int(modules[args.command].run(args) or 0)
+        return int(module.run(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

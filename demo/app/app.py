@@ -57,7 +57,7 @@ class App:
         self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
         self.help, self.banner = HelpView(), BannerView()
         self.photo_edit: PhotoEdit | None = None  # created with the first photo
-        self.client = client if client is not None else make_client(config.worker, torch_threads=worker_threads(config))
+        self.client = client if client is not None else make_client(config.worker, torch_threads=worker_threads(config), nice=config.worker_nice)
         self.controller = EditController(self.client, model=config.model, device=config.device,
                                          candidates=config.candidates, seed=config.seed, steps=config.steps,
                                          top_k=config.top_k, chunk_seconds=config.chunk_seconds,

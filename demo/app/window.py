@@ -44,20 +44,6 @@ def _swap_interval() -> int:
         return 0
 
 
-def _wrap_window_context() -> moderngl.Context:
-    """Wrap this window's current context, also when an earlier window's was wrapped in this process.
-
-    moderngl wraps the first current context through its own symbol loader (works for EGL and GLX) and
-    caches it; later calls go through glcontext's "detect" mode, which on Linux only knows GLX and fails
-    on SDL's EGL contexts (offscreen, Wayland). Clearing the cache makes every window take the first path.
-    """
-    moderngl._store.default_context = None
-    try:
-        return wrap_current_context()
-    finally:
-        moderngl._store.default_context = None
-
-
 class Window:
     def __init__(self, size: tuple[int, int], *, fullscreen: bool = False, title: str = "iGAN Live"):
         init_pygame()
@@ -68,7 +54,7 @@ class Window:
         self.fullscreen = fullscreen
         self._windowed_size = tuple(size)
         self._open(size)
-        self.ctx: moderngl.Context = _wrap_window_context()
+        self.ctx: moderngl.Context = wrap_current_context()
         self.ctx.enable(moderngl.BLEND)
         self._capture: RenderTarget | None = None
 

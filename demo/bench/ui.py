@@ -28,6 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", default="process,thread,sync",
                         help="worker modes to compare, comma-separated (default: process,thread,sync)")
     parser.add_argument("--pen-hz", type=float, default=120.0, help="pen event rate (default: 120)")
+    parser.add_argument("--worker-nice", type=int, default=0, help="OS priority drop of the process worker (default: 0)")
 
 
 def default_model() -> str:
@@ -79,14 +80,14 @@ def _percentiles(values, scale: float = 1000.0) -> dict:
 
 
 def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float, warmup: float, pen_hz: float,
-            device: str, seed: int) -> dict:
+            device: str, seed: int, worker_nice: int = 0) -> dict:
     """One worker mode: frame times, latency and solver speed while a scripted pen draws."""
     from demo.app.app import App
     from demo.app.config import AppConfig
     from demo.app.timing import STAGES
 
     app = App(AppConfig(model=model, size=(size, size), worker=mode, candidates=candidates, device=device, seed=seed,
-                        max_fps=60.0))
+                        max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0))
     pen = None
     try:
         # Load the model (its first result), then draw a while before measuring.
@@ -146,11 +147,12 @@ def run(args) -> dict:
     model = args.model or default_model()
     modes = [m.strip() for m in args.workers.split(",") if m.strip()]
     results = {"suite": "ui", "window": f"{args.size}x{args.size}", "video_driver": os.environ.get("SDL_VIDEODRIVER", "default"),
-               "seconds_per_mode": args.seconds, "target_frame_p95_ms": 16.7, "modes": []}
+               "seconds_per_mode": args.seconds, "target_frame_p95_ms": 16.7, "worker_nice": args.worker_nice,
+               "modes": []}
     for mode in modes:
         results["modes"].append(measure(mode, model=model, size=args.size, candidates=args.candidates,
                                         seconds=args.seconds, warmup=args.warmup, pen_hz=args.pen_hz,
-                                        device=args.device, seed=args.seed))
+                                        device=args.device, seed=args.seed, worker_nice=args.worker_nice))
     pygame.display.init()
     pygame.display.quit()
     results["gl_renderer"] = _renderer()

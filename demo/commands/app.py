@@ -54,6 +54,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--screenshot", type=Path, default=None, help="save the window as PNG when the app quits")
     parser.add_argument("--worker", choices=("process", "thread", "sync"), default="process",
                         help="where the solver runs: process (default; never stalls the window), thread, or sync (debugging)")
+    parser.add_argument("--worker-nice", type=int, default=0, metavar="N",
+                        help="lower a process worker's OS priority by N (0..19): smoother frames, fewer solver steps (default: 0)")
     parser.add_argument("--max-fps", type=float, default=60.0, help="frame cap when there is no vsync (default: 60; 0 = none)")
     parser.add_argument("--save-dir", type=Path, default=Path("saves"), help="where Ctrl+S writes (default: saves/)")
     parser.add_argument("--no-hud", action="store_true", help="hide fps / solver / latency figures")
@@ -72,7 +74,7 @@ def run(args) -> int:
     config = AppConfig(model=args.model, photo=args.photo, fullscreen=args.fullscreen, size=args.size, device=args.device,
                        candidates=args.candidates, seed=args.seed, record=args.record, replay=args.replay,
                        exit_after_frames=args.exit_after_frames, exit_when_done=args.exit_when_done,
-                       screenshot=args.screenshot, worker=args.worker, max_fps=args.max_fps, steps=args.steps,
+                       screenshot=args.screenshot, worker=args.worker, worker_nice=args.worker_nice, max_fps=args.max_fps, steps=args.steps,
                        save_dir=args.save_dir, hud=not args.no_hud)
     import pygame
 

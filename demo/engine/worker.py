@@ -24,8 +24,15 @@ from demo.engine.api import EditRequest, EditResult, Engine
 MODES = ("sync", "thread", "process")
 
 
-def worker_main(requests, results, torch_threads: int | None = None) -> None:
-    """Serve requests until a ``None`` arrives; only the newest queued request is worked on."""
+def worker_main(requests, results, torch_threads: int | None = None, nice: int = 0) -> None:
+    """Serve requests until a ``None`` arrives; only the newest queued request is worked on.
+
+    ``nice`` > 0 lowers the worker's OS priority (process mode only), so the window wins the CPU.
+    """
+    if nice:
+        import os
+
+        os.nice(nice)
     if torch_threads:
         import torch
 
@@ -110,12 +117,15 @@ class SyncClient(_ClientBase):
 class AsyncClient(_ClientBase):
     """A worker thread or process running ``worker_main``; ``poll`` never blocks."""
 
-    def __init__(self, mode: str = "process", *, torch_threads: int | None = None) -> None:
+    def __init__(self, mode: str = "process", *, torch_threads: int | None = None, nice: int = 0) -> None:
         super().__init__()
         if mode not in ("thread", "process"):
             raise ValueError(f"mode must be thread or process, got {mode!r}")
+        if nice and mode != "process":
+            raise ValueError("nice applies to a process worker only (it would slow the whole app in thread mode)")
         self.mode = mode
         self.torch_threads = torch_threads
+        self.nice = nice
         self._start()
 
     def _start(self) -> None:
@@ -125,7 +135,7 @@ class AsyncClient(_ClientBase):
             ctx = SimpleNamespace(Queue=queue.Queue, Process=threading.Thread)
         self._requests = ctx.Queue()
         self._results = ctx.Queue()
-        self._worker = ctx.Process(target=worker_main, args=(self._requests, self._results, self.torch_threads),
+        self._worker = ctx.Process(target=worker_main, args=(self._requests, self._results, self.torch_threads, self.nice),
                                    daemon=True, name="igan-engine")
         self._worker.start()
 
@@ -176,7 +186,7 @@ class AsyncClient(_ClientBase):
             self._worker.join(timeout)
 
 
-def make_client(mode: str = "process", *, torch_threads: int | None = None):
+def make_client(mode: str = "process", *, torch_threads: int | None = None, nice: int = 0):
     if mode == "sync":
         return SyncClient()
-    return AsyncClient(mode, torch_threads=torch_threads)
+    return AsyncClient(mode, torch_threads=torch_threads, nice=nice if mode == "process" else 0)

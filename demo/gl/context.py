@@ -33,7 +33,13 @@ def wrap_current_context(*, require: int = REQUIRED_GL) -> moderngl.Context:
     wrapper of a window that has since closed), moderngl cannot detect a new window's context
     ("glXGetCurrentContext: cannot detect"). Call ``ctx.release()`` on every context when done with it,
     and on a window's wrapper before ``pygame.display.quit()``.
+
+    moderngl wraps the first current context through its own symbol loader (EGL and GLX alike) and
+    caches it as its default; later wraps go through glcontext's "detect" mode, which on Linux knows
+    only GLX and fails on SDL's EGL contexts (offscreen, Wayland). Clearing that cache around the call
+    makes every window take the first path.
     """
+    moderngl._store.default_context = None
     try:
         return moderngl.create_context(require=require)
     except Exception as exc:
@@ -41,6 +47,8 @@ def wrap_current_context(*, require: int = REQUIRED_GL) -> moderngl.Context:
             f"no usable OpenGL {require // 100}.{require % 100 // 10} context is current ({exc}); "
             "open the window with pygame.OPENGL (core profile) before wrapping it"
         ) from None
+    finally:
+        moderngl._store.default_context = None
 
 
 def context_cache(ctx: moderngl.Context, name: str) -> dict:
