@@ -14,8 +14,8 @@ headless, and write:
   DIR/candidates.png  a grid of the top candidates, best first
   DIR/report.json     steps, candidates, seconds, device, losses and color/sketch errors
 
-The solver spends --steps Adam steps after the session's strokes (and at each fix/reset/pick
-command in it), as the app does after an edit.
+The solver spends --steps Adam steps after each finished stroke and each command (fix, reset,
+pick, undo, redo), as the app's --replay does, so both reach the same result for a seed.
 
 example:
   python -m demo edit --session assets/sessions/sunset.jsonl --out out/sunset --steps 100
@@ -27,7 +27,7 @@ def add_arguments(parser) -> None:
                         help="model name in models/ or a .safetensors/.pth path; 'random' = random-weight stand-in (default: landscape64)")
     parser.add_argument("--session", required=True, type=Path, help="session file (.jsonl) to replay")
     parser.add_argument("--out", required=True, type=Path, help="output folder (created)")
-    parser.add_argument("--steps", type=int, default=100, help="solver steps after the strokes (default: 100)")
+    parser.add_argument("--steps", type=int, default=100, help="solver steps after each stroke and command (default: 100)")
     parser.add_argument("--candidates", type=int, default=None, help="K candidate latents (default: 8 on CPU, 64 on CUDA)")
     parser.add_argument("--top-k", type=int, default=16, help="candidates shown in candidates.png (default: 16)")
 

@@ -1,7 +1,7 @@
 """Headless replay of a session through the engine API (used by ``edit``, ``transfer`` and tests).
 
-Strokes are applied in order; at each engine command (fix, reset, pick) and at the end of the
-session, the solver spends ``steps`` steps on the strokes so far, as the interactive app does
+Events are applied in order; after each finished stroke and before each engine command (fix,
+reset, pick), the solver spends ``steps`` steps on the strokes so far, as the app's replay does
 after an edit. It runs through the same ``EditRequest``/``Engine`` path as the app.
 """
 
@@ -88,20 +88,21 @@ def replay_session(
         total += steps
         return _settle(client, on_steps)
 
+    # As the app's replay: a full budget after each finished stroke and after each command.
     last = None
     for event in session.events:
         command = state.apply(event)
-        if command is None:
-            continue
-        last = run_steps()
         if command == "fix":
             request = dataclasses.replace(request, fix=request.fix + 1)
         elif command == "reset":
             request = dataclasses.replace(request, start=request.start + 1, pick=None)
         elif command == "pick":
-            if last is None or event.index >= len(last.slots):
-                raise UserError(f"pick index {event.index} is outside the {len(last.slots)} candidates shown")
-            request = dataclasses.replace(request, pick=int(last.slots[event.index]))
-    final = run_steps()
+            shown = last if last is not None else initial
+            if event.index >= len(shown.slots):
+                raise UserError(f"pick index {event.index} is outside the {len(shown.slots)} candidates shown")
+            request = dataclasses.replace(request, pick=int(shown.slots[event.index]))
+        if event.type in ("up", "command"):
+            last = run_steps()
+    final = last if last is not None else run_steps()
     return ReplayOutcome(initial=initial, final=final, steps=total, seconds=time.perf_counter() - started,
                          has_sketch=final_constraints.has_sketch, has_color=final_constraints.has_color)
