@@ -7,7 +7,16 @@ import pytest
 import torch
 
 from demo.engine.hog import HOG
-from demo.engine.losses import ConstraintTensors, color_term, prior_term, realism_term, sketch_term, to_unit, warp_term
+from demo.engine.losses import (
+    ConstraintTensors,
+    color_term,
+    prior_term,
+    realism_term,
+    sketch_term,
+    to_unit,
+    warp_target,
+    warp_term,
+)
 from demo.tools.constraints import Constraints
 from demo.tools.edit_state import EditState
 from demo.tools.session import Event
@@ -72,15 +81,16 @@ def test_warp_term_gradient_reaches_z_and_moved_content_lowers_it(small_model, l
     c = constraints_for("warp", points=[(0.3, 0.5), (0.6, 0.5)], width=0.3)
     ct = tensors(c)
     start = to_unit(small_model.G(latent)).detach()
-    term = warp_term(to_unit(small_model.G(latent)), start, ct)
+    term = warp_term(to_unit(small_model.G(latent)), warp_target(start, ct), ct)
     term.sum().backward()
     assert latent.grad is not None and latent.grad.abs().sum() > 0
     # A start image with a bright blob at the source: the image with the blob moved to the target satisfies it.
     yy, xx = torch.meshgrid(torch.arange(R) + 0.5, torch.arange(R) + 0.5, indexing="ij")
     blob = lambda cx: torch.exp(-((xx - cx * R) ** 2 + (yy - 0.5 * R) ** 2) / 8.0).expand(1, 3, R, R)
     source_image = blob(0.3)
-    moved = warp_term(blob(0.6), source_image, ct).item()
-    unmoved = warp_term(source_image, source_image, ct).item()
+    wanted = warp_target(source_image, ct)
+    moved = warp_term(blob(0.6), wanted, ct).item()
+    unmoved = warp_term(source_image, wanted, ct).item()
     assert moved < unmoved * 0.2
 
 

@@ -90,3 +90,15 @@ def test_reset_and_start_from_a_given_latent(small_model):
     ranking = solver.evaluate()
     np.testing.assert_allclose(ranking.z[0], start, atol=1e-5)
     assert solver.anchored
+
+
+def test_warp_drag_is_pursued_and_survives_fix(small_model):
+    constraints = paint(32, ("warp", [(0.3, 0.5), (0.6, 0.5)], (0, 0, 0)))
+    solver = ConstraintSolver(small_model, candidates=4, seed=0)
+    solver.set_constraints(constraints)
+    before = solver.evaluate().terms["warp"]
+    solver.step(40)
+    after = solver.evaluate(fresh=True).terms["warp"]
+    assert after.mean() < 0.7 * before.mean()
+    solver.fix(int(solver.evaluate().order[0]))
+    assert "warp" in solver.evaluate(fresh=True).terms

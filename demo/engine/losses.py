@@ -79,10 +79,14 @@ def sketch_term(unit: torch.Tensor, ct: ConstraintTensors, hog: HOG) -> torch.Te
     return error / ct.sketch_cells.sum().clamp_min(1e-6)
 
 
-def warp_term(unit: torch.Tensor, start_unit: torch.Tensor, ct: ConstraintTensors) -> torch.Tensor:
-    """The start image's content under each drag source, asked for at its target. [K]"""
-    grid = ct.warp_grid.expand(unit.shape[0], -1, -1, -1)
-    wanted = F.grid_sample(start_unit, grid, mode="bilinear", padding_mode="border", align_corners=False)
+def warp_target(start_unit: torch.Tensor, ct: ConstraintTensors) -> torch.Tensor:
+    """The start images [K, 3, R, R] with each drag source's content moved to its target (constant per drag)."""
+    grid = ct.warp_grid.expand(start_unit.shape[0], -1, -1, -1)
+    return F.grid_sample(start_unit, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def warp_term(unit: torch.Tensor, wanted: torch.Tensor, ct: ConstraintTensors) -> torch.Tensor:
+    """Distance to ``warp_target`` inside the drag targets. [K]"""
     error = ((unit - wanted) ** 2 * ct.warp_mask).sum((1, 2, 3))
     return error / (3 * ct.warp_mask.sum().clamp_min(1e-6))
 

@@ -24,6 +24,7 @@ from demo.engine.losses import (
     realism_term,
     sketch_term,
     to_unit,
+    warp_target,
     warp_term,
 )
 from demo.tools.constraints import Constraints
@@ -92,7 +93,7 @@ class ConstraintSolver:
         self._tensors: ConstraintTensors | None = None
         self._constraints = Constraints.empty(self.resolution)
         self._warp_key = b""
-        self._warp_reference: torch.Tensor | None = None
+        self._warp_wanted: torch.Tensor | None = None
         self._last_pass: tuple | None = None
         self.reset(seed=seed, start_z=start_z)
 
@@ -121,6 +122,9 @@ class ConstraintSolver:
         self._generator = generator
         self._restart(z.to(self.device))
         self.steps_done = 0
+        # Drags made before take their source content from the new start.
+        self._warp_key = b""
+        self.set_constraints(self._constraints, force=True)
 
     def _around(self, centre: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """K latents: slot 0 exactly ``centre`` [1, nz], the rest jittered around it."""
@@ -133,8 +137,6 @@ class ConstraintSolver:
         self.z0 = z.detach().clone()  # [K, nz]
         self.w = self._to_param(z).detach().clone().requires_grad_(True)  # [K, nz]
         self.optimizer = torch.optim.Adam([self.w], lr=self.config.lr, betas=self.config.betas)
-        self._warp_reference = None
-        self._warp_key = b""
         self._last_pass = None
 
     def fix(self, slot: int) -> None:
@@ -146,10 +148,10 @@ class ConstraintSolver:
         self.anchored = True
         self._restart(self._around(centre, self._generator).to(self.device))
 
-    def set_constraints(self, constraints: Constraints) -> None:
+    def set_constraints(self, constraints: Constraints, *, force: bool = False) -> None:
         if constraints.resolution != self.resolution:
             raise ValueError(f"constraints are {constraints.resolution}px but the model is {self.resolution}px")
-        if self._tensors is not None and constraints.version == self._tensors.version:
+        if not force and self._tensors is not None and constraints.version == self._tensors.version:
             return
         self._constraints = constraints
         self._last_pass = None
@@ -158,7 +160,8 @@ class ConstraintSolver:
         key = hashlib.blake2b(constraints.warp.tobytes() + constraints.warp_mask.tobytes(), digest_size=16).digest()
         if constraints.has_warp and key != self._warp_key:
             with torch.no_grad():
-                self._warp_reference = to_unit(self.G(self._to_latent(self.w))).detach()
+                start = to_unit(self.G(self._to_latent(self.w)))  # [K, 3, R, R]
+                self._warp_wanted = warp_target(start, self._tensors).detach()
         self._warp_key = key
 
     @property
@@ -177,8 +180,8 @@ class ConstraintSolver:
         if ct is not None and ct.has_sketch:
             terms["sketch"] = sketch_term(unit, ct, self.hog)
             total = total + cfg.sketch_weight * terms["sketch"]
-        if ct is not None and ct.has_warp and self._warp_reference is not None:
-            terms["warp"] = warp_term(unit, self._warp_reference, ct)
+        if ct is not None and ct.has_warp and self._warp_wanted is not None:
+            terms["warp"] = warp_term(unit, self._warp_wanted, ct)
             total = total + cfg.warp_weight * terms["warp"]
         if self.prior_weight > 0:
             terms["prior"] = prior_term(z, self.z0)
