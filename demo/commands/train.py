@@ -90,7 +90,7 @@ def run(args) -> int:
             return 0
     elif trainer.step == 0:
         raise UserError(f"{run_dir}: no checkpoint to export (train it first with: python -m demo train gan --out {run_dir})")
-    saved = export_gan(trainer, args.export or "models/landscape64", data_meta=read_data_meta(args.data), threads=args.threads)
+    saved = export_gan(trainer, args.export or "models/landscape64", data_meta=read_data_meta(args.data))
     print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
     return 0
 

@@ -61,7 +61,7 @@ def export_gan(
     path: str | Path,
     *,
     data_meta: dict[str, Any],
-    threads: int,
+    training_notes: dict[str, Any] | None = None,
     measure: bool = True,
 ) -> Path:
     """Save G (EMA) and D as ``path``.safetensors + card, and ``path``_samples.png (8x8, fixed seed)."""
@@ -87,10 +87,10 @@ def export_gan(
             "epochs": round(seen / trainer.images.shape[0], 2),
             "img_per_s": round(seen / max(trainer.seconds, 1e-9), 1),
             "wall_seconds": round(trainer.seconds, 1),
-            "torch_threads": threads,
-            "device": "cpu (2-core shared machine)",
+            "device": "cpu",
             "recipe": RECIPE,
             "config": dataclasses.asdict(cfg),
+            **(training_notes or {}),
         },
         metrics=metrics,
         notes=("Mode collapse: spectral norm + hinge loss keep D Lipschitz so G gets useful gradients everywhere; "
