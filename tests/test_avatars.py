@@ -141,5 +141,6 @@ def test_card_step_credits_every_style_and_measures_on_unseen_avatars(renderer, 
     E = Encoder(CriticConfig.from_base(resolution=32, base=8, spectral_norm=False), nz=16, prior="uniform").eval()
     model = LoadedModel(card=small_model.card, G=small_model.G, D=None, E=E)
     metrics = unseen_metrics(model, images, images[:3], reference=5)
+    assert metrics["fd8_unseen_real_vs_data"] >= 0 and metrics["nn_to_train_samples_rms"] >= 0
     assert metrics["nn_to_train_unseen_real_rms"] >= 0 and "held-out seeds" in metrics["metric_notes"]
     assert 0 < metrics["encoder_rmse_unseen_real"] < 255
