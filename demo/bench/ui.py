@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", default="process,thread,sync",
                         help="worker modes to compare, comma-separated (default: process,thread,sync)")
     parser.add_argument("--pen-hz", type=float, default=120.0, help="pen event rate (default: 120)")
-    parser.add_argument("--worker-nice", type=int, default=0, help="OS priority drop of the process worker (default: 0)")
+    parser.add_argument("--worker-nice", type=int, default=10, help="OS priority drop of the process worker (default: 10, as the app)")
 
 
 def default_model() -> str:

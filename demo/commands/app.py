@@ -54,8 +54,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--screenshot", type=Path, default=None, help="save the window as PNG when the app quits")
     parser.add_argument("--worker", choices=("process", "thread", "sync"), default="process",
                         help="where the solver runs: process (default; never stalls the window), thread, or sync (debugging)")
-    parser.add_argument("--worker-nice", type=int, default=0, metavar="N",
-                        help="lower a process worker's OS priority by N (0..19): smoother frames, fewer solver steps (default: 0)")
+    parser.add_argument("--worker-nice", type=int, default=10, metavar="N",
+                        help="lower a process worker's OS priority by N (0..19): the window wins the CPU (default: 10)")
     parser.add_argument("--max-fps", type=float, default=60.0, help="frame cap when there is no vsync (default: 60; 0 = none)")
     parser.add_argument("--save-dir", type=Path, default=Path("saves"), help="where Ctrl+S writes (default: saves/)")
     parser.add_argument("--no-hud", action="store_true", help="hide fps / solver / latency figures")
