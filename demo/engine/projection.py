@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from demo.engine.checkpoint import LoadedModel
+from demo.engine.latent import sample_prior, to_latent, to_param
 from demo.errors import UserError
 
 METHODS = ("opt", "encoder", "hybrid")
@@ -74,22 +75,12 @@ def _check(model: LoadedModel, target: np.ndarray) -> None:
         raise UserError(f"projection target must be [{r}, {r}, 3] uint8, got {target.shape} {target.dtype}")
 
 
-def _to_param(z: torch.Tensor, uniform: bool) -> torch.Tensor:
-    return torch.atanh(z.clamp(-0.999, 0.999)) if uniform else z
-
-
-def _to_latent(w: torch.Tensor, uniform: bool) -> torch.Tensor:
-    return torch.tanh(w) if uniform else w
-
-
 def initial_latents(model: LoadedModel, target_t: torch.Tensor, *, method: str, candidates: int, seed: int) -> torch.Tensor:
     """[K, nz] starts: prior samples (opt), or the encoder's guess with jittered copies (encoder, hybrid)."""
     card = model.card
     generator = torch.Generator().manual_seed(seed)
     if method == "opt":
-        if card.prior == "uniform":
-            return (torch.rand(candidates, card.nz, generator=generator) * 2 - 1).to(target_t.device)
-        return torch.randn(candidates, card.nz, generator=generator).to(target_t.device)
+        return sample_prior(card.prior, candidates, card.nz, generator).to(target_t.device)
     if model.E is None:
         raise UserError(f"model {card.name!r} has no encoder, so --method {method} is unavailable (use --method opt)")
     with torch.no_grad():
@@ -120,7 +111,7 @@ def iter_projection(
     target_t = to_tensor(target, device)  # [1, 3, R, R]
     if model.card.generator.get("channels", 3) == 1:
         target_t = target_t.mean(1, keepdim=True)
-    uniform = model.card.prior == "uniform"
+    prior = model.card.prior
     z = initial_latents(model, target_t, method=method, candidates=candidates if method != "encoder" else 1, seed=seed)
     steps = 0 if method == "encoder" else steps
 
@@ -130,18 +121,18 @@ def iter_projection(
         features = feature_distance(model, images, target_t)
         return pixel if features is None else pixel + feature_weight * features
 
-    w = _to_param(z, uniform).detach().clone().requires_grad_(True)  # [K, nz]
+    w = to_param(z, prior).detach().clone().requires_grad_(True)  # [K, nz]
     optimizer = torch.optim.Adam([w], lr=lr)
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
-        loss = losses(_to_latent(w, uniform))
+        loss = losses(to_latent(w, prior))
         loss.sum().backward()
         optimizer.step()
         with torch.no_grad():
             best = int(loss.argmin())
-        yield step + 1, None if (step + 1) % 10 else to_uint8(model.G(_to_latent(w[best : best + 1], uniform)).detach())[0]
+        yield step + 1, None if (step + 1) % 10 else to_uint8(model.G(to_latent(w[best : best + 1], prior)).detach())[0]
     with torch.no_grad():
-        final = _to_latent(w, uniform)
+        final = to_latent(w, prior)
         loss = losses(final)
         best = int(loss.argmin())
         z_best = final[best : best + 1]

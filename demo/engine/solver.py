@@ -17,6 +17,7 @@ import torch
 
 from demo.engine.checkpoint import LoadedModel
 from demo.engine.hog import HOG
+from demo.engine.latent import sample_prior, to_latent, to_param
 from demo.engine.losses import (
     ConstraintTensors,
     color_term,
@@ -99,22 +100,16 @@ class ConstraintSolver:
 
     # Latent parameterisation.
     def _to_param(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.atanh(z.clamp(-0.999, 0.999)) if self.uniform else z
+        return to_param(z, self.model.card.prior)
 
     def _to_latent(self, w: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(w) if self.uniform else w
-
-    def _sample_prior(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        nz = self.model.card.nz
-        if self.uniform:
-            return torch.rand(n, nz, generator=generator) * 2 - 1
-        return torch.randn(n, nz, generator=generator)
+        return to_latent(w, self.model.card.prior)
 
     def reset(self, *, seed: int, start_z: np.ndarray | None = None) -> None:
         """Start over: a random batch from the prior, or all candidates around ``start_z`` (anchored)."""
         generator = torch.Generator().manual_seed(int(seed))
         if start_z is None:
-            z = self._sample_prior(self.candidates, generator)  # [K, nz]
+            z = sample_prior(self.model.card.prior, self.candidates, self.model.card.nz, generator)  # [K, nz]
             self.anchored = False
         else:
             z = self._around(torch.as_tensor(np.asarray(start_z, np.float32)).reshape(1, -1), generator)
