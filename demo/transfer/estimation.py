@@ -1,0 +1,92 @@
+"""Per-frame estimation at model resolution: G(z0), G(z_t) -> EditTransfer (flow, color model, mask).
+
+numpy/OpenCV only; both renderers (``gl_renderer``, ``opencv_renderer``) take its ``EditTransfer``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local_affine, identity_color
+from demo.transfer.flow import FlowConfig, FlowEstimator, warp
+from demo.transfer.mask import MaskConfig, change_mask
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferConfig:
+    """flow_gate: keep motion only where, with the color model, it explains G(z_t) better than a color
+    change alone does, by this much (mean absolute error, 0..1 units); 0 keeps the raw flow."""
+
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    color: ColorConfig = field(default_factory=ColorConfig)
+    mask: MaskConfig = field(default_factory=MaskConfig)
+    flow_gate: float = 0.01
+    gate_sigma: float = 2.0  # model pixels over which the gate's evidence is pooled
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditTransfer:
+    """One frame of an edit at model resolution (h, w): all that the photo pass needs."""
+
+    flow: np.ndarray  # [h, w, 2] float32: output pixel p takes the source at p + flow[p] (model pixels)
+    color: np.ndarray  # [h, w, 3, 4] float32: out = color[..., :3] @ warped + color[..., 3]
+    mask: np.ndarray  # [h, w] float32 in [0, 1]: 0 keeps the photo, 1 applies warp + color
+
+    @classmethod
+    def identity(cls, height: int, width: int) -> "EditTransfer":
+        return cls(flow=np.zeros((height, width, 2), np.float32), color=identity_color(height, width),
+                   mask=np.zeros((height, width), np.float32))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) at model resolution."""
+        return self.flow.shape[1], self.flow.shape[0]
+
+    def motion_texels(self) -> np.ndarray:
+        """[h, w, 4] float32: (flow x, flow y, mask, 0), the u_motion texture."""
+        zeros = np.zeros_like(self.mask)
+        return np.ascontiguousarray(np.dstack([self.flow, self.mask, zeros]), dtype=np.float32)
+
+    def color_texels(self) -> list[np.ndarray]:
+        """Three [h, w, 4] float32 rows (a_r, a_g, a_b, offset) of the affine map, for R, G, B."""
+        return [np.ascontiguousarray(self.color[:, :, c], dtype=np.float32) for c in range(3)]
+
+
+class TransferEstimator:
+    """G(z0), G(z_t) -> EditTransfer. Images: [h, w, 3] float in [0, 1]. Reuses the flow estimator."""
+
+    def __init__(self, config: TransferConfig = TransferConfig()):
+        self.config = config
+        self.flow_estimator = FlowEstimator(config.flow)
+
+    def __call__(self, source: np.ndarray, target: np.ndarray) -> EditTransfer:
+        source, target = source.astype(np.float32), target.astype(np.float32)
+        flow = self.flow_estimator(target, source)  # [h, w, 2] backward: target pixel -> source pixel
+        if self.config.flow_gate > 0:
+            flow = self.gate(flow, source, target)
+        warped = warp(source, flow)  # [h, w, 3] G(z0) moved onto G(z_t)
+        color = fit_local_affine(warped, target, config=self.config.color)  # [h, w, 3, 4]
+        mask = change_mask(source, target, flow, config=self.config.mask)  # [h, w]
+        return EditTransfer(flow=flow, color=color, mask=mask)
+
+    def gate(self, flow: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Drop motion where a color change alone explains the target as well (Occam).
+
+        A color change that varies smoothly (a warmer sky, darker at the top) also looks like motion
+        to a flow estimator; moving the photo there drags its border in as streaks. So the color model
+        is fitted twice, after the warp and without it, and the flow is kept in proportion to how much
+        it lowers the (locally pooled) error of the fit.
+        """
+
+        def fit_error(moved: np.ndarray) -> np.ndarray:
+            color = fit_local_affine(moved, target, config=self.config.color)
+            error = np.abs(apply_local_affine(moved, color) - target).mean(-1)  # [h, w]
+            return cv2.GaussianBlur(error, (0, 0), self.config.gate_sigma, borderType=cv2.BORDER_REPLICATE)
+
+        gain = fit_error(source) - fit_error(warp(source, flow))  # [h, w] > 0 where motion helps
+        t = np.clip(gain / self.config.flow_gate, 0.0, 1.0)
+        weight = cv2.GaussianBlur(t * t * (3 - 2 * t), (0, 0), self.config.gate_sigma / 2, borderType=cv2.BORDER_REPLICATE)
+        return flow * weight[..., None]  # [h, w, 2]
