@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from demo.input.actions import TOOL_ORDER, Action
+from demo.input.actions import Action
 from demo.input.viewport import Viewport
+from demo.tools.brushes import BRUSHES
 
 Rect = tuple[float, float, float, float]  # (x, y, width, height), window pixels, origin top-left
 
@@ -16,7 +17,6 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (30, 80, 35), (150, 170, 70), (120, 85, 50), (190, 160, 120),
     (250, 250, 250), (150, 150, 155), (60, 60, 65), (10, 10, 12),
 )
-TOOL_LABELS = {"color": "Color", "sketch": "Sketch", "warp": "Warp", "erase": "Eraser"}
 BUTTONS: tuple[tuple[str, object], ...] = (
     ("Undo", ("command", "undo")), ("Redo", ("command", "redo")),
     ("Fix", ("command", "fix")), ("New", ("command", "reset")),
@@ -81,9 +81,9 @@ def compute_layout(size: tuple[int, int], *, thumbnails: int = 8, margin: float 
     panel = (px, margin, pw, height - 2 * margin)
     half = (pw - gap) / 2
     y = margin
-    tools = tuple(Widget((px + (i % 2) * (half + gap), y + (i // 2) * (30 + gap), half, 30), ("tool", tool), TOOL_LABELS[tool])
-                  for i, tool in enumerate(TOOL_ORDER))
-    y += 2 * (30 + gap) + margin
+    tools = tuple(Widget((px + (i % 2) * (half + gap), y + (i // 2) * (30 + gap), half, 30), ("tool", brush.name), brush.label)
+                  for i, brush in enumerate(BRUSHES.values()))
+    y += (len(tools) + 1) // 2 * (30 + gap) + margin
     columns = 4
     swatch = (pw - (columns - 1) * gap) / columns
     swatches = tuple(Widget((px + (i % columns) * (swatch + gap), y + (i // columns) * (swatch + gap), swatch, swatch),

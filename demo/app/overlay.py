@@ -1,8 +1,9 @@
 """The stroke overlay at screen resolution, drawn on the GPU so that it keeps up with the pen.
 
 ``rasterise`` from demo.tools.brushes costs 16-40 ms per call at 384 px on the 2-core CPU, too slow
-to redo each frame of a drag; here each stroke is a run of instanced capsules (``ui_strokes.glsl``)
-following the same geometry (pressure-scaled radius, round caps, the same tool rules). Finished
+to redo each frame of a drag; here each stroke is drawn as instanced capsules (``ui_strokes.glsl``)
+from the geometry its brush declares (``Brush.overlay``, built on ``demo.tools.geometry``, the same
+footprint the solver's raster is painted from). Finished
 strokes are rendered once into a committed layer; each frame of a drag copies that layer and adds
 only the stroke in progress, and while that stroke grows only its new segments are drawn. The
 layer is premultiplied RGBA in numpy row order.
@@ -14,39 +15,19 @@ import moderngl
 import numpy as np
 
 from demo.gl import RenderTarget, load_program
-from demo.tools.brushes import MIN_PRESSURE_SCALE, Stroke
+from demo.tools.brushes import BRUSHES, Stroke
 from demo.tools.edit_state import EditState
 
-SKETCH_RGBA = (0.06, 0.06, 0.07, 1.0)
-WARP_TARGET_RGBA = (0.2, 0.85, 1.0, 0.45)
-WARP_LINE_RGBA = (1.0, 1.0, 1.0, 0.9)
 INSTANCE_FLOATS = 10  # a (x, y, r), b (x, y, r), color (r, g, b, a)
 
 
-def stroke_instances(stroke: Stroke, size: int) -> np.ndarray:
-    """[n, 10] float32 capsules of one stroke on a ``size`` x ``size`` layer."""
-    points = np.asarray(stroke.points, np.float32).reshape(-1, 3)  # [n, (x, y, pressure)]
-    xy = points[:, :2] * size
-    scale = MIN_PRESSURE_SCALE + (1.0 - MIN_PRESSURE_SCALE) * np.clip(points[:, 2], 0.0, 1.0)
-    radius = np.maximum(0.5, 0.5 * stroke.width * size * scale)
-    if stroke.tool == "warp":
-        start, end = xy[0], xy[-1]
-        return np.array([
-            [*end, radius[0], *end, radius[0], *WARP_TARGET_RGBA],
-            [*start, 1.5, *end, 1.5, *WARP_LINE_RGBA],
-            [*start, 3.0, *start, 3.0, *WARP_LINE_RGBA],
-        ], np.float32)
-    if stroke.tool == "sketch":
-        radius = np.maximum(0.75, radius * 0.5)
-        rgba = SKETCH_RGBA
-    elif stroke.tool == "erase":
-        rgba = (0.0, 0.0, 0.0, 1.0)
-    else:
-        rgba = (*(np.asarray(stroke.color, np.float32) / 255.0), 1.0)
-    ends = np.concatenate([xy, radius[:, None]], axis=1)  # [n, 3]
-    starts = np.concatenate([ends[:1], ends[:-1]])  # segment i runs from point i-1 (point 0: a dot)
-    colors = np.broadcast_to(np.asarray(rgba, np.float32), (len(ends), 4))
-    return np.ascontiguousarray(np.concatenate([starts, ends, colors], axis=1), dtype=np.float32)
+def stroke_instances(stroke: Stroke, size: int) -> list[tuple[np.ndarray, bool]]:
+    """A stroke's overlay geometry (from its brush) as runs of [n, 10] float32 capsules and their erase flag."""
+    runs = []
+    for part in BRUSHES[stroke.tool].overlay(stroke, size):
+        colors = np.broadcast_to(np.asarray(part.rgba, np.float32), (len(part.capsules), 4))
+        runs.append((np.ascontiguousarray(np.concatenate([part.capsules, colors], axis=1), dtype=np.float32), part.erase))
+    return runs
 
 
 class StrokeOverlay:
@@ -63,7 +44,7 @@ class StrokeOverlay:
         self._committed_strokes: list[Stroke] = []
         self._shown_version = -1
         self._active_drawn: Stroke | None = None  # the stroke in progress as far as it is drawn on ``shown``
-        self._instances: dict[int, tuple[Stroke, int, np.ndarray]] = {}  # id -> (stroke, size, capsules)
+        self._instances: dict[int, tuple[Stroke, int, list]] = {}  # id -> (stroke, size, runs of capsules)
 
     @property
     def texture(self) -> moderngl.Texture:
@@ -100,7 +81,7 @@ class StrokeOverlay:
         self._forget_unused(strokes, state.active)
         return True
 
-    def _capsules(self, stroke: Stroke) -> np.ndarray:
+    def _capsules(self, stroke: Stroke) -> list[tuple[np.ndarray, bool]]:
         cached = self._instances.get(id(stroke))
         if cached is not None and cached[0] is stroke and cached[1] == self.size:
             return cached[2]
@@ -125,10 +106,10 @@ class StrokeOverlay:
         for stroke in strokes:
             if not stroke.points:
                 continue
-            erase = stroke.tool == "erase"
-            if not runs or runs[-1][0] != erase:
-                runs.append((erase, []))
-            runs[-1][1].append(self._capsules(stroke)[first_capsule:])
+            for capsules, erase in self._capsules(stroke):
+                if not runs or runs[-1][0] != erase:
+                    runs.append((erase, []))
+                runs[-1][1].append(capsules[first_capsule:])
         for erase, parts in runs:
             capsules = np.concatenate(parts) if len(parts) > 1 else parts[0]
             self._upload(capsules)
@@ -163,8 +144,8 @@ class StrokeOverlay:
 
 
 def _extends(stroke: Stroke, drawn: Stroke | None) -> bool:
-    """``stroke`` is ``drawn`` with more points (warp strokes move their target: always redrawn)."""
-    if drawn is None or stroke.tool == "warp" or (stroke.tool, stroke.color, stroke.width) != (drawn.tool, drawn.color, drawn.width):
+    """``stroke`` is ``drawn`` with more points (brushes that do not grow, such as warp, are always redrawn)."""
+    if drawn is None or not BRUSHES[stroke.tool].grows or (stroke.tool, stroke.color, stroke.width) != (drawn.tool, drawn.color, drawn.width):
         return False
     n = len(drawn.points)
     return len(stroke.points) > n and stroke.points[0] == drawn.points[0] and stroke.points[n - 1] == drawn.points[n - 1]

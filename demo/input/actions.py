@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-TOOL_ORDER = ("color", "sketch", "warp", "erase")
+from demo.tools.brushes import TOOL_NAMES
+
+TOOL_ORDER = TOOL_NAMES  # from the brush registry
 MIN_WIDTH, MAX_WIDTH = 0.01, 0.4  # brush width, as a fraction of the image width
 
 # Action names and their value:

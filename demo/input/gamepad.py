@@ -33,7 +33,7 @@ BINDINGS: dict[str, tuple[Action | str, str]] = {
     "a": ("fix", "fix: anchor later edits on the shown image"),
     "b": ("undo", "undo"),
     "y": ("redo", "redo"),
-    "x": (Action(name="tool_next"), "next tool (color, sketch, warp, eraser)"),
+    "x": (Action(name="tool_next"), "next tool"),
     "leftshoulder": (Action(name="color_step", value=-1), "previous palette color"),
     "rightshoulder": (Action(name="color_step", value=1), "next palette color"),
     "dpleft": (Action(name="pick_step", value=-1), "previous thumbnail"),

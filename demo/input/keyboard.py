@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pygame
 
 from demo.input.actions import Action
+from demo.tools.brushes import BRUSHES
 
 CTRL, SHIFT = 1, 2
 
@@ -23,15 +24,14 @@ class Shortcut:
     at_cursor: bool = False  # the action's value is the image position under the pointer
 
 
-def _tool(key: int, name: str, label: str) -> Shortcut:
-    return Shortcut(keys=pygame.key.name(key).upper(), key=key, label=label, action=Action(name="tool", value=name))
+def _tool(brush) -> Shortcut:
+    """A brush's own shortcut (declared in the brush registry)."""
+    key = getattr(pygame, f"K_{brush.shortcut}")
+    return Shortcut(keys=brush.shortcut.upper(), key=key, label=brush.help, action=Action(name="tool", value=brush.name))
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
-    _tool(pygame.K_c, "color", "color brush: paint the colors you want"),
-    _tool(pygame.K_s, "sketch", "sketch brush: draw edges"),
-    _tool(pygame.K_w, "warp", "warp: drag content from here to there"),
-    _tool(pygame.K_e, "erase", "eraser: remove constraints"),
+    *(_tool(brush) for brush in BRUSHES.values()),
     Shortcut(keys="T", key=pygame.K_t, label="next tool", action=Action(name="tool_next")),
     Shortcut(keys="Ctrl+Z", key=pygame.K_z, mods=CTRL, label="undo", command="undo"),
     Shortcut(keys="Backspace", key=pygame.K_BACKSPACE, label="undo", command="undo"),

@@ -1,8 +1,18 @@
-"""Brushes rasterise strokes into (image, mask) layers at any resolution (numpy/OpenCV only).
+"""The brush registry: every tool the editor offers, declared once (numpy/OpenCV only).
 
-One small interface, as in iGAN: each brush paints one finished or in-progress ``Stroke`` into
-the layers of a ``Canvas``. Coordinates are normalised (0..1, origin top-left), so the same
-strokes rasterise at model resolution for the solver and at screen resolution for the overlay.
+As in iGAN, a brush paints one finished or in-progress ``Stroke`` into the (image, mask) layers of
+a ``Canvas`` at model resolution. Each brush also declares what the rest of the program needs, so
+that tool lists, labels, keyboard shortcuts, the session format, the side panel and the overlay
+all derive from this one table:
+
+- ``name`` (as recorded in sessions), ``label`` (panel button), ``shortcut`` (a pygame key name),
+  ``help`` (the help overlay), ``layers`` (the constraint layers it writes);
+- ``paint(canvas, stroke)``: the solver's raster;
+- ``overlay(stroke, size)``: what the GPU overlay draws, as capsules of ``demo.tools.geometry``;
+- ``grows``: a longer stroke only adds capsules at its end (the overlay then draws just those).
+
+Both ``paint`` and ``overlay`` take their shape from the same footprint in ``demo.tools.geometry``.
+A new brush that reuses existing layers is one class here, added to ``BRUSHES``.
 """
 
 from __future__ import annotations
@@ -12,22 +22,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from demo.tools import geometry
+from demo.tools.geometry import MIN_PRESSURE_SCALE  # noqa: F401 - re-exported
+from demo.tools.stroke import Stroke
+
 SUPERSAMPLE = 4  # Masks are drawn at 4x and area-averaged, so thin strokes give soft coverage.
-MIN_PRESSURE_SCALE = 0.2
 SHIFT = 4  # cv2 fixed-point bits for sub-pixel drawing.
+LAYERS = ("color", "color_mask", "sketch", "sketch_mask", "warp", "warp_mask")
 
-
-@dataclass(frozen=True, kw_only=True)
-class Stroke:
-    tool: str
-    color: tuple[int, int, int]
-    width: float  # fraction of image width at full pressure
-    points: tuple[tuple[float, float, float], ...]  # (x, y, pressure), normalised
-
-    def radius_px(self, pressure: float, size: int) -> float:
-        """Pressure scales width: half the pressure-scaled width, in pixels of a ``size`` canvas."""
-        scale = MIN_PRESSURE_SCALE + (1.0 - MIN_PRESSURE_SCALE) * float(np.clip(pressure, 0.0, 1.0))
-        return max(0.5, 0.5 * self.width * size * scale)
+SKETCH_RGBA = (0.06, 0.06, 0.07, 1.0)
+WARP_TARGET_RGBA = (0.2, 0.85, 1.0, 0.45)
+WARP_LINE_RGBA = (1.0, 1.0, 1.0, 0.9)
 
 
 class Canvas:
@@ -42,19 +47,24 @@ class Canvas:
         self.warp = np.zeros((size, size, 2), np.float32)
         self.warp_mask = np.zeros((size, size), np.float32)
 
-    def coverage(self, stroke: Stroke, *, radius_scale: float = 1.0, extra_px: float = 0.0) -> np.ndarray:
-        """Soft coverage [size, size] of the stroke's pressure-scaled path, supersampled."""
+    def copy(self) -> "Canvas":
+        clone = Canvas.__new__(Canvas)
+        clone.size = self.size
+        for name in LAYERS:
+            setattr(clone, name, getattr(self, name).copy())
+        return clone
+
+    def coverage(self, capsules: np.ndarray, *, radius_scale: float = 1.0, extra_px: float = 0.0) -> np.ndarray:
+        """Soft coverage [size, size] of normalised capsules [n, 6], supersampled."""
         big = self.size * SUPERSAMPLE
         layer = np.zeros((big, big), np.uint8)
-        pts = [(_fixed(x * big), _fixed(y * big), p) for x, y, p in stroke.points]
-        for i, (px, py, p) in enumerate(pts):
-            radius = (stroke.radius_px(p, self.size) * radius_scale + extra_px) * SUPERSAMPLE
-            # Round caps at each point, then a thick segment to the previous point.
-            cv2.circle(layer, (px, py), _fixed(radius), 255, -1, cv2.LINE_AA, SHIFT)
-            if i:
-                qx, qy, _ = pts[i - 1]
-                thickness = max(1, int(round(2 * radius)))
-                cv2.line(layer, (qx, qy), (px, py), 255, thickness, cv2.LINE_AA, SHIFT)
+        pixels = geometry.to_pixels(capsules, self.size, radius_scale=radius_scale, extra_px=extra_px) * SUPERSAMPLE
+        for ax, ay, _, bx, by, radius in pixels:
+            # A round cap at the end, then a thick segment from the start.
+            end = (_fixed(bx), _fixed(by))
+            cv2.circle(layer, end, _fixed(radius), 255, -1, cv2.LINE_AA, SHIFT)
+            if (ax, ay) != (bx, by):
+                cv2.line(layer, (_fixed(ax), _fixed(ay)), end, 255, max(1, int(round(2 * radius))), cv2.LINE_AA, SHIFT)
         return cv2.resize(layer, (self.size, self.size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
 
 
@@ -74,53 +84,120 @@ def _cover(values: np.ndarray, mask: np.ndarray, value: np.ndarray, cover: np.nd
     mask[:] = new_mask
 
 
+@dataclass(frozen=True)
+class OverlayPart:
+    """Capsules [n, 6] in overlay pixels, drawn in one colour (straight RGBA); ``erase`` removes instead."""
+
+    capsules: np.ndarray
+    rgba: tuple[float, float, float, float]
+    erase: bool = False
+
+
+def _stroke_rgba(stroke: Stroke) -> tuple[float, float, float, float]:
+    return (*(float(c) / 255.0 for c in stroke.color), 1.0)
+
+
 class ColorBrush:
     """Paints the stroke color; later strokes cover earlier ones."""
 
+    name, label, shortcut, layers, grows = "color", "Color", "c", ("color",), True
+    help = "color brush: paint the colors you want"
+
+    def footprint(self, stroke: Stroke) -> np.ndarray:
+        return geometry.path(stroke)
+
     def paint(self, canvas: Canvas, stroke: Stroke) -> None:
         rgb = np.asarray(stroke.color, np.float32) / 255.0
-        _cover(canvas.color, canvas.color_mask, rgb, canvas.coverage(stroke))
+        _cover(canvas.color, canvas.color_mask, rgb, canvas.coverage(self.footprint(stroke)))
+
+    def overlay(self, stroke: Stroke, size: int) -> list[OverlayPart]:
+        return [OverlayPart(geometry.to_pixels(self.footprint(stroke), size), _stroke_rgba(stroke))]
+
+
+class LineBrush(ColorBrush):
+    """A straight line of color from where the pen went down to where it is (for horizons, shores, ridges)."""
+
+    name, label, shortcut, grows = "line", "Line", "l", False
+    help = "line: a straight stroke of color (horizons, shores)"
+
+    def footprint(self, stroke: Stroke) -> np.ndarray:
+        return geometry.segment(stroke)
 
 
 class SketchBrush:
     """Draws an edge line; the sketch term applies in a band around it."""
 
+    name, label, shortcut, layers, grows = "sketch", "Sketch", "s", ("sketch",), True
+    help = "sketch brush: draw edges"
+
     def __init__(self, *, band_fraction: float = 1.0 / 16):
         self.band_fraction = band_fraction
 
     def paint(self, canvas: Canvas, stroke: Stroke) -> None:
-        line = canvas.coverage(stroke, radius_scale=0.5)
-        band = canvas.coverage(stroke, extra_px=self.band_fraction * canvas.size)
+        capsules = geometry.path(stroke)
+        line = canvas.coverage(capsules, radius_scale=0.5)
+        band = canvas.coverage(capsules, extra_px=self.band_fraction * canvas.size)
         canvas.sketch[:] = np.maximum(canvas.sketch, line)
         canvas.sketch_mask[:] = np.maximum(canvas.sketch_mask, band)
+
+    def overlay(self, stroke: Stroke, size: int) -> list[OverlayPart]:
+        return [OverlayPart(geometry.to_pixels(geometry.path(stroke), size, radius_scale=0.5, min_px=1.5), SKETCH_RGBA)]
 
 
 class WarpBrush:
     """A drag from the first to the last point: the content under the source is asked for at the target."""
 
+    name, label, shortcut, layers, grows = "warp", "Warp", "w", ("warp",), False
+    help = "warp: drag content from here to there"
+
+    def _target(self, stroke: Stroke) -> np.ndarray:
+        (_, _, pressure), (tx, ty, _) = stroke.points[0], stroke.points[-1]
+        return geometry.dot(tx, ty, float(geometry.pressure_radius(stroke.width, pressure)))
+
     def paint(self, canvas: Canvas, stroke: Stroke) -> None:
-        (sx, sy, pressure), (tx, ty, _) = stroke.points[0], stroke.points[-1]
-        target = Stroke(tool="warp", color=stroke.color, width=stroke.width, points=((tx, ty, pressure),))
+        (sx, sy, _), (tx, ty, _) = stroke.points[0], stroke.points[-1]
         offset = np.array([sx - tx, sy - ty], np.float32)
-        _cover(canvas.warp, canvas.warp_mask, offset, canvas.coverage(target))
+        _cover(canvas.warp, canvas.warp_mask, offset, canvas.coverage(self._target(stroke)))
+
+    def overlay(self, stroke: Stroke, size: int) -> list[OverlayPart]:
+        (sx, sy, _), (tx, ty, _) = stroke.points[0], stroke.points[-1]
+        line = np.array([[sx, sy, 0.0, tx, ty, 0.0]], np.float32)
+        return [
+            OverlayPart(geometry.to_pixels(self._target(stroke), size), WARP_TARGET_RGBA),
+            OverlayPart(geometry.to_pixels(line, size, min_px=1.5), WARP_LINE_RGBA),
+            OverlayPart(geometry.to_pixels(geometry.dot(sx, sy, 0.0), size, min_px=3.0), WARP_LINE_RGBA),
+        ]
 
 
 class EraseBrush:
     """Removes every constraint under the brush."""
 
+    name, label, shortcut, layers, grows = "erase", "Eraser", "e", ("color", "sketch", "warp"), True
+    help = "eraser: remove constraints"
+
     def paint(self, canvas: Canvas, stroke: Stroke) -> None:
-        keep = 1.0 - canvas.coverage(stroke)
-        for mask in (canvas.color_mask, canvas.sketch_mask, canvas.warp_mask):
-            mask *= keep
+        keep = 1.0 - canvas.coverage(geometry.path(stroke))
+        for layer in self.layers:
+            getattr(canvas, f"{layer}_mask")[:] *= keep
+
+    def overlay(self, stroke: Stroke, size: int) -> list[OverlayPart]:
+        return [OverlayPart(geometry.to_pixels(geometry.path(stroke), size), (0.0, 0.0, 0.0, 1.0), erase=True)]
 
 
-BRUSHES = {"color": ColorBrush(), "sketch": SketchBrush(), "warp": WarpBrush(), "erase": EraseBrush()}
+# The registry, in the order tools are offered.
+BRUSHES = {brush.name: brush for brush in (ColorBrush(), SketchBrush(), WarpBrush(), LineBrush(), EraseBrush())}
+TOOL_NAMES = tuple(BRUSHES)
+
+
+def paint(canvas: Canvas, stroke: Stroke) -> None:
+    """Paint one stroke with its brush (nothing for a stroke without points)."""
+    if stroke.points:
+        BRUSHES[stroke.tool].paint(canvas, stroke)
 
 
 def rasterise(strokes, size: int) -> Canvas:
     """Paint strokes in order into a fresh canvas."""
     canvas = Canvas(size)
     for stroke in strokes:
-        if stroke.points:
-            BRUSHES[stroke.tool].paint(canvas, stroke)
+        paint(canvas, stroke)
     return canvas
