@@ -82,7 +82,8 @@ def initial_latents(model: LoadedModel, target_t: torch.Tensor, *, method: str, 
     if method == "opt":
         return sample_prior(card.prior, candidates, card.nz, generator).to(target_t.device)
     if model.E is None:
-        raise UserError(f"model {card.name!r} has no encoder, so --method {method} is unavailable (use --method opt)")
+        raise UserError(f"model {card.name!r} has no encoder (E), which --method {method} needs; "
+                        "use --method opt, which needs only the generator")
     with torch.no_grad():
         guess = model.E(target_t)  # [1, nz]
     jitter = torch.randn(candidates, card.nz, generator=generator).to(guess.device) * 0.1
@@ -132,7 +133,7 @@ def iter_projection(
             best = int(loss.argmin())
         yield step + 1, None if (step + 1) % 10 else to_uint8(model.G(to_latent(w[best : best + 1], prior)).detach())[0]
     with torch.no_grad():
-        final = to_latent(w, prior)
+        final = to_latent(w.detach(), prior)  # [K, nz]; for a normal prior this is w itself
         loss = losses(final)
         best = int(loss.argmin())
         z_best = final[best : best + 1]
