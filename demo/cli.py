@@ -23,6 +23,7 @@ COMMANDS = {
     "transfer": ("demo.commands.transfer", "carry a session's edit onto a full-resolution photo, with a morph"),
     "data": ("demo.commands.data", "generate a training data set (procedural landscapes, avatars)"),
     "train": ("demo.commands.train", "train a GAN or its encoder (resumable, with progress bars)"),
+    "profile": ("demo.commands.profile", "profile the real-time loop: stages, latency, Perfetto trace, report"),
     "bench": ("demo.commands.bench", "benchmarks: solver overhead, projection table, edit transfer, UI frame time"),
 }
 

@@ -1,9 +1,11 @@
-"""The interactive app: one window, one loop that never waits for the solver.
+"""The interactive app: wiring. One window, one frame loop that never waits for the solver.
 
-Each frame runs six separable stages, timed into a ``FrameRecord``:
-input (pygame events -> session events/actions, replay), submit (the newest edit, at most one request),
-poll (the newest fresh result, never blocking), upload (textures, stroke overlay), draw, present.
-The solver runs in a worker (process by default) and spends each request's step budget there.
+The worker (process by default) is started first, so that torch loads and the model's first image
+renders while the window opens. Each frame is ``FrameLoop``'s sequence of timed stages: input
+(pygame events -> session events and actions), rasterise (the stroke overlay, on the GPU), submit
+(the newest edit, at most one request), poll (the newest fresh result, never blocking), upload,
+draw, present. UI state changes through one reducer (``ui_state.reduce``); the morph, the worker
+watchdog and the file jobs stand on their own.
 """
 
 from __future__ import annotations
@@ -16,78 +18,116 @@ import pygame
 
 from demo.app.config import AppConfig, worker_threads
 from demo.app.controller import EditController
-from demo.app.layout import PALETTE, Layout, compute_layout
+from demo.app.feeder import LiveFeeder
+from demo.app.files import open_photo, save_picture
+from demo.app.frame_loop import FrameLoop, Pacer
+from demo.app.layout import Layout, compute_layout
+from demo.app.morph_player import MorphPlayer
 from demo.app.overlay import StrokeOverlay
 from demo.app.painter import Painter
 from demo.app.photo_edit import PhotoEdit
 from demo.app.replay import ReplayFeeder
-from demo.app.saving import save_result
-from demo.app.timing import FrameRecord, FrameStats, StageTimer
+from demo.app.timing import FrameRecord, FrameStats
+from demo.app.ui_state import UiState, reduce
 from demo.app.views.banner import BannerView, summarise
 from demo.app.views.canvas import CanvasView
 from demo.app.views.help import HelpView
-from demo.app.views.hud import HudView
+from demo.app.views.hud import HudView, hud_lines
 from demo.app.views.morph import MorphBarView, slider_value
 from demo.app.views.panel import PanelView
+from demo.app.views.profile_graph import ProfileGraphView
 from demo.app.views.thumbnails import ThumbnailsView
+from demo.app.watchdog import Watchdog, WatchdogConfig
 from demo.app.window import Window
 from demo.engine.worker import make_client
-from demo.errors import UserError
-from demo.input import Action, Brush, InputRouter, Viewport
+from demo.input import Action, InputRouter, Viewport
 from demo.input.pen import EvdevTablet, TouchPressure
 from demo.tools.session import Event, SessionWriter, read_session
 
 OVERLAY_OPACITY = 0.75
-MORPH_SECONDS = 2.0  # one way, anchor -> current
 HUD_PERIOD = 0.25  # seconds between HUD refreshes
-MAX_RESTARTS = 3  # worker restarts allowed within a minute
 
 
 class App:
-    def __init__(self, config: AppConfig, *, client=None, clock=time.perf_counter):
+    def __init__(self, config: AppConfig, *, client=None, clock=time.perf_counter, profiler=None):
         self.config = config
         self.clock = clock
+        if profiler is None and config.profile is not None:
+            from demo.profile.recorder import ProfileRecorder
+
+            profiler = ProfileRecorder(config.profile, worker_mode=config.worker, clock=clock,
+                                       settings={"model": config.model, "size": list(config.size), "seed": config.seed})
+        self.profiler = profiler
         replay = read_session(config.replay) if config.replay is not None else None  # Fail before opening a window.
-        self.window = Window(config.size, fullscreen=config.fullscreen)
-        self.ctx = self.window.ctx
-        self.painter = Painter(self.ctx)
-        self.overlay = StrokeOverlay(self.ctx)
-        self.canvas_view = CanvasView(self.ctx)
-        self.thumbnails = ThumbnailsView(self.ctx)
-        self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
-        self.help, self.banner = HelpView(), BannerView()
-        self.photo_edit: PhotoEdit | None = None  # created with the first photo
+        feed = read_session(config.feed) if config.feed is not None else None
+        # Start the worker first: torch loads and the first image renders while the window opens.
         self.client = client if client is not None else make_client(config.worker, torch_threads=worker_threads(config), nice=config.worker_nice)
         self.controller = EditController(self.client, model=config.model, device=config.device,
                                          candidates=config.candidates, seed=config.seed, steps=config.steps,
                                          top_k=config.top_k, chunk_seconds=config.chunk_seconds,
                                          morph_frames=config.morph_frames)
-        self.brush = Brush()
+        self.controller.submit()
+        self.window = Window(config.size, fullscreen=config.fullscreen)
+        self.window_opened_at = clock()
+        self.first_image_at: float | None = None
+        self.ctx = self.window.ctx
+        if profiler is not None:
+            profiler.window_opened(clock(), gl_renderer=self.ctx.info.get("GL_RENDERER", ""))
+        self.painter = Painter(self.ctx)
+        self.overlay = StrokeOverlay(self.ctx)
+        self.canvas_view = CanvasView(self.ctx)
+        self.thumbnails = ThumbnailsView(self.ctx)
+        self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
+        self.help, self.banner, self.profile_graph = HelpView(), BannerView(), ProfileGraphView()
+        self.photo_edit: PhotoEdit | None = None  # created with the first photo
+        self.ui = UiState()
+        self.morph = MorphPlayer()
+        self.watchdog = Watchdog(WatchdogConfig(hang_seconds=config.hang_seconds), clock=clock)
         self.layout: Layout = compute_layout(self.window.size, thumbnails=config.top_k)
         self.router = InputRouter(self, clock=clock, touch_pressure=TouchPressure(), tablet=EvdevTablet.find())
         self.recorder = SessionWriter(config.record, meta=self._meta()) if config.record is not None else None
         self.replay = ReplayFeeder(replay) if replay is not None else None
+        self.feeder = LiveFeeder(feed, clock=clock) if feed is not None else None
         self.controller.auto_submit = self.replay is None
-        self.show_overlay, self.show_help, self.show_photo = True, False, True
-        self.morph_position: float | None = None
-        self.morph_direction = 1.0
-        self.morph_playing = False
-        self.notice: tuple[str, str, float] | None = None  # (text, kind, until)
         self.stats = FrameStats()
-        self.timer = StageTimer(clock)
-        self.frame_index = 0
-        self.running = True
+        listeners = [self._keep_stats] + ([profiler.frame] if profiler is not None else [])
+        self.loop = FrameLoop({
+            "input": self._stage_input, "rasterise": self._stage_rasterise, "submit": self._stage_submit,
+            "poll": self._stage_poll, "upload": self._stage_upload, "draw": self._stage_draw,
+            "present": self._stage_present,
+        }, pacer=Pacer(max_fps=config.max_fps, vsync=lambda: self.window.vsync, clock=clock), clock=clock,
+            listeners=listeners)
         self.captured: np.ndarray | None = None
+        self.first_image_frame: int | None = None  # the frame that first showed a generated image
+        self._capture = False
         self._slider_held = False
         self._hud_next = 0.0
-        self._restarts: list[float] = []
-        self.worker_restarts = 0
-        self._worker_given_up = False
         self._hud_lines: list[str] = []
         self._last_start: float | None = None
-        self._pacer = pygame.time.Clock()
+        self._result: object | None = None  # this frame's new result
         if config.photo is not None:
             self.on_action(Action(name="load_photo", value=str(config.photo)))
+
+    # Compatibility views of the state.
+    @property
+    def brush(self):
+        return self.ui.brush
+
+    @property
+    def running(self) -> bool:
+        return self.ui.running
+
+    @property
+    def notice(self):
+        return self.ui.notice
+
+    @property
+    def frame_index(self) -> int:
+        return self.loop.index
+
+    @property
+    def worker_restarts(self) -> int:
+        return self.watchdog.restarts
 
     # InputSink.
     @property
@@ -109,25 +149,17 @@ class App:
         if self.recorder is not None:
             self.recorder.write(event)
         if event.type in ("down", "command"):
-            self.morph_position, self.morph_playing = None, False
+            self.morph.leave()
 
     def press(self, x: float, y: float) -> bool:
         widget = self.layout.widget_at(x, y)
         if widget is None:
             return False
-        target = widget.target
-        if isinstance(target, Action):
-            self.on_action(target)
-        elif target[0] == "tool":
-            self.on_action(Action(name="tool", value=target[1]))
-        elif target[0] == "command":
-            self.on_event(Event(t=self.router.now(), type="command", name=target[1]), at=self.clock())
-        elif target[0] == "pick":
-            if target[1] < self.thumbnails.count:
-                self.on_event(Event(t=self.router.now(), type="command", name="pick", index=target[1]), at=self.clock())
-        elif target[0] == "slider":
+        if widget.slider:
             self._slider_held = True
-            self.on_action(Action(name="morph_seek", value=slider_value(self.layout.morph_track, x)))
+            self.on_action(Action(name=widget.target.name, value=slider_value(self.layout.morph_track, x)))
+        else:
+            self.router.act(widget.target)
         return True
 
     def drag(self, x: float, y: float) -> None:
@@ -138,151 +170,77 @@ class App:
         self._slider_held = False
 
     def on_action(self, action: Action) -> None:
-        name, value = action.name, action.value
-        if name == "tool":
-            self.brush = self.brush.with_tool(value)
-        elif name == "tool_next":
-            self.brush = self.brush.next_tool()
-        elif name == "color":
-            self.brush = self.brush.with_color(value).with_tool("color")
-        elif name == "color_step":
-            index = PALETTE.index(self.brush.color) if self.brush.color in PALETTE else -value
-            self.brush = self.brush.with_color(PALETTE[(index + value) % len(PALETTE)]).with_tool("color")
-        elif name == "eyedropper":
-            self._eyedropper(*value)
-        elif name == "size_step":
-            self.brush = self.brush.scaled(value)
-        elif name == "pick_step":
-            if self.thumbnails.count:
-                index = (self.controller.shown_index() + value) % self.thumbnails.count
-                self.on_event(Event(t=self.router.now(), type="command", name="pick", index=index), at=self.clock())
-        elif name == "toggle_overlay":
-            self.show_overlay = not self.show_overlay
-        elif name == "toggle_help":
-            self.show_help = not self.show_help
-        elif name == "toggle_view":
-            self.show_photo = not self.show_photo
-        elif name == "toggle_fullscreen":
-            self.window.toggle_fullscreen()
-        elif name == "morph_play":
-            self.morph_playing = not self.morph_playing and self.canvas_view.morph_frames > 0
-            if self.morph_playing and self.morph_position is None:
-                self.morph_position, self.morph_direction = 0.0, 1.0
-        elif name == "morph_seek":
-            self.morph_playing = False
-            self.morph_position = value if self.canvas_view.morph_frames else None
-        elif name == "save":
-            self.save()
-        elif name == "load_photo":
-            self.load_photo(value)
-        elif name == "cancel":
-            self.show_help = False
-            self.morph_position, self.morph_playing = None, False
-        elif name == "quit":
-            self.running = False
-
-    def _eyedropper(self, u: float, v: float) -> None:
-        result = self.controller.result
-        if result is None or not len(result.images):
-            return
-        image = result.image
-        size = image.shape[0]
-        row, column = min(size - 1, int(v * size)), min(size - 1, int(u * size))
-        self.brush = self.brush.with_color(tuple(int(c) for c in image[row, column])).with_tool("color")
+        """Every UI action goes through the reducer; those with effects outside the UI state also run them."""
+        self.ui = reduce(self.ui, action)
+        effect = self._EFFECTS.get(action.name)
+        if effect is not None:
+            effect(self, action.value)
 
     def _tell(self, text: str, kind: str = "notice", seconds: float = 4.0) -> None:
-        self.notice = (text, kind, self.clock() + seconds)
+        self.on_action(Action(name="notice", value=(text, kind, self.clock() + seconds)))
+
+    def _eyedropper(self, position) -> None:
+        result = self.controller.result
+        if result is None or not len(result.images) or position is None:
+            return
+        u, v = position
+        size = result.image.shape[0]
+        row, column = min(size - 1, int(v * size)), min(size - 1, int(u * size))
+        self.on_action(Action(name="color", value=tuple(int(c) for c in result.image[row, column])))
+
+    def _pick_step(self, step: int) -> None:
+        if self.thumbnails.count:
+            index = (self.controller.shown_index() + step) % self.thumbnails.count
+            self.router.act(Action(name="pick", value=index))
 
     def load_photo(self, path: str | Path) -> None:
-        from demo.tools.photo import load_photo
-
-        try:
-            photo = load_photo(path)
-        except UserError as exc:
-            self._tell(str(exc), "error", 8.0)
+        photo, message = open_photo(path)
+        if photo is None:
+            self._tell(message, "error", 8.0)
             return
         self.controller.load_photo(photo)
         if self.photo_edit is None:
             self.photo_edit = PhotoEdit(self.ctx)
         self.photo_edit.set_photo(photo)
         scaled = f"; {self.photo_edit.message}" if self.photo_edit.message else ""
-        self._tell(f"loaded {Path(path).name} ({photo.shape[1]}x{photo.shape[0]}); projecting it onto the model{scaled}")
+        self._tell(message + scaled)
 
     def save(self) -> Path | None:
-        result = self.controller.result
-        if result is None or not len(result.images):
-            self._tell("nothing to save yet")
-            return None
-        meta = {**self._meta(), "model_name": result.model_name, "stand_in": result.stand_in, "device": result.device,
-                "candidates": result.candidates, "steps_done": result.steps_done, "slot": int(result.slots[result.current]),
-                "loss": float(result.losses[result.current])}
         photo = self.photo_edit.render_full() if self._photo_shown() else None
-        try:
-            path = save_result(self.config.save_dir, image=result.image, events=self.controller.events, meta=meta,
-                               photo_result=photo)
-        except OSError as exc:
-            self._tell(f"{self.config.save_dir}: cannot save ({exc.strerror or exc})", "error", 8.0)
-            return None
-        self._tell(f"saved {path}")
+        path, message = save_picture(self.config.save_dir, result=self.controller.result, events=self.controller.events,
+                                     meta=self._meta(), photo_result=photo)
+        self._tell(message, "notice" if path is not None or self.controller.result is None else "error",
+                   4.0 if path is not None else 8.0)
         return path
+
+    _EFFECTS = {
+        "eyedropper": _eyedropper,
+        "pick_step": _pick_step,
+        "toggle_fullscreen": lambda self, value: self.window.toggle_fullscreen(),
+        "morph_play": lambda self, value: self.morph.toggle(available=self.canvas_view.morph_frames > 0),
+        "morph_seek": lambda self, value: self.morph.seek(value, available=self.canvas_view.morph_frames > 0),
+        "cancel": lambda self, value: self.morph.leave(),
+        "save": lambda self, value: self.save(),
+        "load_photo": lambda self, value: self.load_photo(value),
+    }
 
     def _meta(self) -> dict:
         return {"model": self.config.model, "seed": self.config.seed, "candidates": self.config.candidates}
 
-    # The loop.
+    # The frame's stages.
     def frame(self, *, capture: bool = False) -> FrameRecord:
         """One frame; with ``capture`` the drawn pixels are kept in ``self.captured`` (read before present).
 
         A frame in which nothing visible changed (no input, no result, no animation, HUD not due) is
         neither drawn nor presented, so an idle window leaves the CPU to the solver.
         """
-        start = self.clock()
-        dt = 0.0 if self._last_start is None else min(0.1, start - self._last_start)
-        self._last_start = start
-        record = FrameRecord(index=self.frame_index, start=start)
-        self.timer.begin(record)
-        changed = self._input(dt)
-        self.timer.end("input")
-        force = self.replay is not None and self.replay.take_submit()
-        record.submitted = self.controller.submit(force=force)
-        self.timer.end("submit")
-        self._keep_worker_alive(start)
-        result = self.controller.poll()
-        record.new_result = result is not None and result.error is None
-        self.timer.end("poll")
-        if record.new_result:
-            self.canvas_view.upload(result)
-            self.thumbnails.upload(result)
-            if self.photo_edit is not None and result.photo_image is not None and not result.projecting:
-                self.photo_edit.submit(result.photo_image, result.image, now=start, settled=result.steps_left == 0)
-        if self.photo_edit is not None:
-            changed |= self.photo_edit.upload()
-            if self.photo_edit.error:
-                self._tell(self.photo_edit.error, "error", 8.0)
-                self.photo_edit.error = None
-        changed |= self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
-        self.timer.end("upload")
-        hud_due, notice_changed = self._hud_due(start), self._notice_changed(start)
-        changed |= result is not None or hud_due or notice_changed
-        record.drawn = changed or capture
-        if capture and self.config.hud:
-            self._hud_lines = self.hud_lines()  # a screenshot shows current figures
-        if record.drawn:
-            self._draw()
-            if capture:
-                self.captured = self.window.read_pixels()
-        self.timer.end("draw")
-        if record.drawn:
-            self.window.present()
-        presented = self.timer.end("present")
-        if record.drawn:
-            self.controller.latency.presented(presented)
-            self.stats.add(record)
-        self.frame_index += 1
-        return record
+        self._capture = capture
+        return self.loop.tick()
 
-    def _input(self, dt: float) -> bool:
-        """Route this frame's input, feed the replay and advance animations. True if anything may show."""
+    def _stage_input(self, record: FrameRecord) -> None:
+        """Route this frame's input, feed a replay or a live session, advance animations."""
+        dt = 0.0 if self._last_start is None else min(0.1, record.start - self._last_start)
+        self._last_start = record.start
         events = pygame.event.get()
         cursor = self.router.cursor
         self.router.handle(events, dt=dt)
@@ -295,46 +253,103 @@ class App:
             if self.replay.done:
                 self.controller.auto_submit = True
             changed = True
-        if self.morph_playing:
-            position = (self.morph_position or 0.0) + self.morph_direction * dt / MORPH_SECONDS
-            if not 0.0 <= position <= 1.0:
-                self.morph_direction = -self.morph_direction
-            self.morph_position = min(1.0, max(0.0, position))
+        if self.feeder is not None and not self.feeder.done:
+            self.feeder.feed(self.router, self.on_action)
             changed = True
-        return changed
+        changed |= self.morph.advance(dt)
+        expired = self.ui.expire(record.start)
+        changed |= expired is not self.ui
+        self.ui = expired
+        record.changed = changed
 
-    def _keep_worker_alive(self, now: float) -> None:
-        """A worker that died (killed, out of memory) is replaced, the window and the edit stay.
-        After ``MAX_RESTARTS`` within a minute it is left down and the reason shown."""
-        if self.client.alive or self._worker_given_up:
+    def _stage_rasterise(self, record: FrameRecord) -> None:
+        """The strokes into the overlay layer, on the GPU (the solver's raster is built in the worker)."""
+        record.changed |= self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
+
+    def _stage_submit(self, record: FrameRecord) -> None:
+        force = self.replay is not None and self.replay.take_submit()
+        record.submitted = self.controller.submit(force=force)
+
+    def _stage_poll(self, record: FrameRecord) -> None:
+        self._keep_worker_alive()
+        result = self.controller.poll()
+        self._result = result
+        if result is not None:
+            self.watchdog.result_arrived()
+            if self.profiler is not None:
+                self.profiler.result(result, self.clock())
+        record.new_result = result is not None and result.error is None
+        record.changed |= result is not None
+
+    def _stage_upload(self, record: FrameRecord) -> None:
+        result = self._result
+        if record.new_result:
+            self.canvas_view.upload(result)
+            self.thumbnails.upload(result)
+            if self.photo_edit is not None and result.photo_image is not None and not result.projecting:
+                self.photo_edit.submit(result.photo_image, result.image, now=record.start, settled=result.steps_left == 0)
+        if self.photo_edit is not None:
+            record.changed |= self.photo_edit.upload()
+            if self.photo_edit.error:
+                self._tell(self.photo_edit.error, "error", 8.0)
+                self.photo_edit.error = None
+                record.changed = True
+
+    def _stage_draw(self, record: FrameRecord) -> None:
+        record.changed |= self._hud_due(record.start) or self.ui.show_profile
+        record.drawn = record.changed or self._capture
+        if self._capture and self.config.hud:
+            self._hud_lines = self._hud()  # a screenshot shows current figures
+        if record.drawn:
+            self._draw()
+            if self._capture:
+                self.captured = self.window.read_pixels()
+
+    def _stage_present(self, record: FrameRecord) -> None:
+        if not record.drawn:
             return
-        self._restarts = [t for t in self._restarts if now - t < 60.0] + [now]
-        if len(self._restarts) > MAX_RESTARTS:
-            self._worker_given_up = True
-            self._tell("the solver keeps stopping; not restarting it again (see the terminal)", "error", 3600.0)
+        self.window.present()
+        record.shown_inputs = self.controller.latency.presented(self.clock())
+        result = self.controller.result
+        if result is not None:
+            record.steps_done = result.steps_done
+            if self.first_image_frame is None and len(result.images) and not result.projecting:
+                self.first_image_frame = record.index
+                self.first_image_at = self.clock()
+                if self.feeder is not None:
+                    self.feeder.start(self.clock())
+                if self.profiler is not None:
+                    self.profiler.first_image(self.clock())
+
+    def _keep_stats(self, record: FrameRecord) -> None:
+        if record.drawn:
+            self.stats.add(record)
+
+    def _keep_worker_alive(self) -> None:
+        """A worker that died or hangs is replaced (with back-off, never for good); the window and the edit stay."""
+        pending = not self.controller.idle and self.controller.submitted_stamp is not None
+        reason = self.watchdog.check(alive=self.client.alive, pending=pending)
+        if reason is None:
             return
-        self._tell("the solver stopped unexpectedly; restarting it", "error", 5.0)
+        self._tell(f"the solver {reason}; restarting it", "error", 5.0)
         self.controller.restart_worker()
-        self.worker_restarts += 1
 
     def _hud_due(self, now: float) -> bool:
-        """The HUD's figures are refreshed a few times a second (not every frame)."""
+        """The HUD's figures are refreshed a few times a second, and redrawn only when they changed."""
         if not self.config.hud or now < self._hud_next:
             return False
         self._hud_next = now + HUD_PERIOD
-        self._hud_lines = self.hud_lines()
-        return True
+        lines = self._hud()
+        changed, self._hud_lines = lines != self._hud_lines, lines
+        return changed
 
-    def _notice_changed(self, now: float) -> bool:
-        """True once when a notice expires (so that it disappears)."""
-        if self.notice is not None and self.notice[2] <= now:
-            self.notice = None
-            return True
-        return False
+    def _hud(self) -> list[str]:
+        return hud_lines(stats=self.stats, result=self.controller.result, latency=self.controller.latency,
+                         worker_mode=self.client.mode, replay=self.replay)
 
     def _draw(self) -> None:
         self.window.begin_frame()
-        painter, layout, controller = self.painter, self.layout, self.controller
+        painter, layout, controller, ui = self.painter, self.layout, self.controller, self.ui
         painter.begin(self.window.size)
         result = controller.result
         message = None
@@ -342,68 +357,65 @@ class App:
             message = "the engine failed (see above)" if controller.error else "loading the model..."
         self.canvas_view.draw(
             painter, layout.canvas, message=message,
-            morph_position=self.morph_position,
+            morph_position=self.morph.position,
             photo=(self.photo_edit.texture, self.photo_edit.crop) if self._photo_shown() else None,
-            overlay=self.overlay.texture, overlay_opacity=OVERLAY_OPACITY if self.show_overlay else 0.0,
+            overlay=self.overlay.texture, overlay_opacity=OVERLAY_OPACITY if ui.show_overlay else 0.0,
             progress=result.progress if result is not None and result.projecting else None,
         )
         self.thumbnails.draw(painter, layout.thumbnails)
-        self.morph_bar.draw(painter, layout.morph_button, layout.morph_track, playing=self.morph_playing,
-                            position=self.morph_position, available=self.canvas_view.morph_frames > 0)
-        toggled = {name for name, on in (("toggle_overlay", self.show_overlay), ("toggle_view", self._photo_shown())) if on}
-        self.panel.draw(painter, layout, brush=self.brush, toggled=toggled)
+        self.morph_bar.draw(painter, layout.morph_button, layout.morph_track, playing=self.morph.playing,
+                            position=self.morph.position, available=self.canvas_view.morph_frames > 0)
+        toggled = {name for name, on in (("toggle_overlay", ui.show_overlay), ("toggle_view", self._photo_shown())) if on}
+        self.panel.draw(painter, layout, brush=ui.brush, toggled=toggled)
         if self.config.hud:
             self.hud.draw(painter, (layout.canvas[0] + 6, layout.canvas[1] + 6), self._hud_lines)
+        if ui.show_profile:
+            self.profile_graph.draw(painter, layout.canvas, list(self.stats.records))
         cursor = self.router.cursor
-        if cursor is not None and layout.viewport.contains(*cursor) and not self.show_help:
+        if cursor is not None and layout.viewport.contains(*cursor) and not ui.show_help:
             gamepad = self.router.gamepad is not None and bool(self.router.gamepad.pads)
-            self.canvas_view.draw_cursor(painter, cursor, 0.5 * self.brush.width * layout.canvas[2], crosshair=gamepad)
+            self.canvas_view.draw_cursor(painter, cursor, 0.5 * ui.brush.width * layout.canvas[2], crosshair=gamepad)
         if controller.error:
             self.banner.draw(painter, self.window.size[0], summarise(controller.error))
-        elif self.notice is not None:
-            self.banner.draw(painter, self.window.size[0], summarise(self.notice[0]), kind=self.notice[1])
-        if self.show_help:
+        elif ui.notice is not None:
+            self.banner.draw(painter, self.window.size[0], summarise(ui.notice.text), kind=ui.notice.kind)
+        if ui.show_help:
             self.help.draw(painter, self.window.size)
 
     def _photo_shown(self) -> bool:
         """The canvas shows the photo with the edit (a photo is loaded, rendered, and the view is on)."""
-        return self.show_photo and self.photo_edit is not None and self.photo_edit.ready
+        return self.ui.show_photo and self.photo_edit is not None and self.photo_edit.ready
 
     def hud_lines(self) -> list[str]:
-        stats, result, latency = self.stats, self.controller.result, self.controller.latency
-        lines = [f"{stats.fps():4.0f} fps drawn   frame p95 {stats.percentile(95) * 1000:5.1f} ms"]
-        if result is not None:
-            speed = 1.0 / result.step_seconds if result.step_seconds > 0 else 0.0
-            lines.append(f"solver {speed:4.0f} steps/s  K={result.candidates}  step {result.steps_done} (+{result.steps_left})")
-            lines.append(f"{result.model_name}{' (RANDOM stand-in)' if result.stand_in else ''} on {result.device}, "
-                         f"{self.client.mode} worker")
-        if latency.recent:
-            lines.append(f"pen->image p50 {latency.percentile(50) * 1000:4.0f} ms  p95 {latency.percentile(95) * 1000:4.0f} ms")
-        if self.replay is not None and not self.replay.done:
-            lines.append(f"replaying {self.replay.position}/{len(self.replay.events)} events")
-        return lines
+        return self._hud()
 
+    # Running.
     def pace(self) -> None:
-        """Wait out the rest of the frame at ``max_fps`` when presenting does not wait for vsync."""
-        if self.config.max_fps and not self.window.vsync:
-            self._pacer.tick(self.config.max_fps)
+        """Sleep out the rest of the last frame (also with vsync, when nothing was presented)."""
+        if self.loop.last is not None:
+            self.loop.pacer.wait(self.loop.last)
 
     def done(self) -> bool:
-        """A replay has been fed completely and the solver has spent its budget (or failed)."""
-        return (self.replay is None or self.replay.done) and self.controller.idle
+        """A replay or live feed has been fed completely and the solver has spent its budget (or failed)."""
+        fed = (self.replay is None or self.replay.done) and (self.feeder is None or self.feeder.done)
+        return fed and self.controller.idle
+
+    def _keep_going(self, record: FrameRecord) -> bool:
+        config = self.config
+        if not self.ui.running:
+            return False
+        if config.exit_after_frames is not None and self.first_image_frame is not None \
+                and record.index - self.first_image_frame + 1 >= config.exit_after_frames:
+            return False
+        if config.exit_after_seconds is not None and self.clock() - self.loop.first_start >= config.exit_after_seconds:
+            return False
+        return not (config.exit_when_done and self.done())
 
     def run(self) -> int:
-        config = self.config
         try:
-            while self.running:
-                self.frame()
-                if config.exit_after_frames is not None and self.frame_index >= config.exit_after_frames:
-                    break
-                if config.exit_when_done and self.done():
-                    break
-                self.pace()
-            if config.screenshot is not None:
-                self.screenshot(config.screenshot)
+            self.loop.run(self._keep_going)
+            if self.config.screenshot is not None:
+                self.screenshot(self.config.screenshot)
         finally:
             self.close()
         return 0
@@ -431,3 +443,5 @@ class App:
             self.photo_edit.close()
         self.overlay.release()
         self.window.close()
+        if self.profiler is not None:
+            self.profiler.close()

@@ -19,8 +19,10 @@ class AppConfig:
     candidates: int | None = None  # None: the engine's default (8 on CPU, 64 on CUDA)
     seed: int = 0
     record: Path | None = None
-    replay: Path | None = None
-    exit_after_frames: int | None = None
+    replay: Path | None = None  # a session fed at stroke boundaries, waiting for the solver (deterministic)
+    feed: Path | None = None  # a session fed in real time through the input path, never waiting (profile)
+    exit_after_frames: int | None = None  # counted from the first generated image shown
+    exit_after_seconds: float | None = None
     exit_when_done: bool = False  # exit once a replay is fed and the solver has settled
     screenshot: Path | None = None  # written when the app exits
     worker: str = "process"  # process | thread | sync
@@ -33,6 +35,8 @@ class AppConfig:
     morph_frames: int = 16
     save_dir: Path = Path("saves")
     hud: bool = True
+    hang_seconds: float = 10.0  # no result for this long while work is pending: the worker is restarted
+    profile: Path | None = None  # write a latency profile of this run here (report.json, trace.json, ...)
 
 
 def worker_threads(config: AppConfig) -> int | None:

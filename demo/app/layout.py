@@ -18,8 +18,8 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (250, 250, 250), (150, 150, 155), (60, 60, 65), (10, 10, 12),
 )
 BUTTONS: tuple[tuple[str, object], ...] = (
-    ("Undo", ("command", "undo")), ("Redo", ("command", "redo")),
-    ("Fix", ("command", "fix")), ("New", ("command", "reset")),
+    ("Undo", Action(name="command", value="undo")), ("Redo", Action(name="command", value="redo")),
+    ("Fix", Action(name="command", value="fix")), ("New", Action(name="command", value="reset")),
     ("Strokes", Action(name="toggle_overlay")), ("Photo", Action(name="toggle_view")),
     ("Save", Action(name="save")), ("Help", Action(name="toggle_help")),
 )
@@ -28,8 +28,9 @@ BUTTONS: tuple[tuple[str, object], ...] = (
 @dataclass(frozen=True)
 class Widget:
     rect: Rect
-    target: object  # Action, ("command", name), ("pick", index), ("slider",) or ("tool", name)
+    target: Action
     label: str = ""
+    slider: bool = False  # the action's value is the pointer's position along the widget (0..1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def compute_layout(size: tuple[int, int], *, thumbnails: int = 8, margin: float 
     panel = (px, margin, pw, height - 2 * margin)
     half = (pw - gap) / 2
     y = margin
-    tools = tuple(Widget((px + (i % 2) * (half + gap), y + (i // 2) * (30 + gap), half, 30), ("tool", brush.name), brush.label)
+    tools = tuple(Widget((px + (i % 2) * (half + gap), y + (i // 2) * (30 + gap), half, 30), Action(name="tool", value=brush.name), brush.label)
                   for i, brush in enumerate(BRUSHES.values()))
     y += (len(tools) + 1) // 2 * (30 + gap) + margin
     columns = 4
@@ -93,8 +94,8 @@ def compute_layout(size: tuple[int, int], *, thumbnails: int = 8, margin: float 
     y += 56.0 + margin
     buttons = tuple(Widget((px + (i % 2) * (half + gap), y + (i // 2) * (28 + gap), half, 28), target, label)
                     for i, (label, target) in enumerate(BUTTONS))
-    others = (Widget(morph_button, Action(name="morph_play"), "play"), Widget(morph_track, ("slider",)),
-              *(Widget(rect, ("pick", i)) for i, rect in enumerate(thumbnails_rects)))
+    others = (Widget(morph_button, Action(name="morph_play"), "play"), Widget(morph_track, Action(name="morph_seek"), slider=True),
+              *(Widget(rect, Action(name="pick", value=i)) for i, rect in enumerate(thumbnails_rects)))
     return Layout(size=(width, height), canvas=canvas, morph_button=morph_button, morph_track=morph_track,
                   thumbnails=thumbnails_rects, panel=panel, size_preview=size_preview, tools=tools, swatches=swatches,
                   buttons=buttons, widgets=tools + swatches + buttons + others)

@@ -7,43 +7,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STAGES = ("input", "submit", "poll", "upload", "draw", "present")
+# The frame's stages, in order (demo.app.frame_loop runs them).
+STAGES = ("input", "rasterise", "submit", "poll", "upload", "draw", "present")
 
 
 @dataclass
 class FrameRecord:
-    """One frame: when it started and how long each stage took (seconds)."""
+    """One frame: when it started, when each stage ended, and what happened in it (clock seconds)."""
 
     index: int
     start: float
-    stages: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    ends: dict[str, float] = field(default_factory=dict)  # stage -> clock time it ended
+    changed: bool = False  # something visible changed: the frame must be drawn
+    drawn: bool = False  # drawn and presented (an unchanged frame is neither)
     new_result: bool = False
     submitted: int | None = None  # stamp of the request sent this frame
-    drawn: bool = True  # False: nothing changed, so nothing was drawn or presented
+    steps_done: int = 0  # the solver's steps shown in this frame
+    shown_inputs: list[float] = field(default_factory=list)  # input times first shown by this frame
 
     @property
     def total(self) -> float:
         return sum(self.stages.values())
 
-
-class StageTimer:
-    """``with timer.stage("poll"):`` style timing into the current FrameRecord."""
-
-    def __init__(self, clock):
-        self.clock = clock
-        self.record: FrameRecord | None = None
-        self._mark = 0.0
-
-    def begin(self, record: FrameRecord) -> None:
-        self.record = record
-        self._mark = record.start
-
-    def end(self, name: str) -> float:
-        """Close stage ``name`` at the current time (it began where the previous stage ended)."""
-        now = self.clock()
-        self.record.stages[name] = now - self._mark
-        self._mark = now
-        return now
+    def mark(self, stage: str, now: float) -> None:
+        """Close ``stage`` at ``now``; it began where the previous stage ended."""
+        begin = self.ends[next(reversed(self.ends))] if self.ends else self.start
+        self.stages[stage] = now - begin
+        self.ends[stage] = now
 
 
 class FrameStats:
@@ -98,11 +89,13 @@ class LatencyTracker:
         self._shown += [t for s, t in self._waiting if s <= stamp]
         self._waiting = [(s, t) for s, t in self._waiting if s > stamp]
 
-    def presented(self, t: float) -> None:
-        for start in self._shown:
+    def presented(self, t: float) -> list[float]:
+        """Close the inputs shown by the frame presented at ``t``; their input times."""
+        shown, self._shown = self._shown, []
+        for start in shown:
             self.recent.append(t - start)
             self.all.append(t - start)
-        self._shown = []
+        return shown
 
     def reset(self) -> None:
         """Forget pending inputs (after a worker restart or a barrier)."""

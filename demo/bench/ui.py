@@ -29,6 +29,12 @@ def add_arguments(parser) -> None:
                         help="worker modes to compare, comma-separated (default: process,thread,sync)")
     parser.add_argument("--pen-hz", type=float, default=120.0, help="pen event rate (default: 120)")
     parser.add_argument("--worker-nice", type=int, default=10, help="OS priority drop of the process worker (default: 10, as the app)")
+    parser.add_argument("--profiler", choices=("off", "on", "both"), default="off",
+                        help="record a profile while measuring; 'both' runs each mode without and with it, to measure "
+                             "the profiler's overhead (default: off)")
+    parser.add_argument("--solver-alone", type=float, default=5.0, metavar="SECONDS",
+                        help="also time the solver alone (same model, K, thread count and strokes) for the in-app "
+                             "ratio; 0 skips it (default: 5)")
 
 
 def default_model() -> str:
@@ -80,14 +86,14 @@ def _percentiles(values, scale: float = 1000.0) -> dict:
 
 
 def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float, warmup: float, pen_hz: float,
-            device: str, seed: int, worker_nice: int = 0) -> dict:
+            device: str, seed: int, worker_nice: int = 0, profile_dir=None) -> dict:
     """One worker mode: frame times, latency and solver speed while a scripted pen draws."""
     from demo.app.app import App
     from demo.app.config import AppConfig
     from demo.app.timing import STAGES
 
     app = App(AppConfig(model=model, size=(size, size), worker=mode, candidates=candidates, device=device, seed=seed,
-                        max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0))
+                        max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0, profile=profile_dir))
     pen = None
     try:
         # Load the model (its first result), then draw a while before measuring.
@@ -119,12 +125,14 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
             pen.stop.set()
             pen.join(2)
         app.close()
+    records = [r for r in records if r.drawn]  # idle frames (nothing changed) are neither drawn nor presented
     totals = [r.total for r in records]
     intervals = np.diff([r.start for r in records])
-    steps = last.steps_done - first.steps_done if last.steps_done >= first.steps_done else last.steps_done
+    steps = last.steps_total - first.steps_total
     return {
         "worker": mode,
-        "frames": len(records),
+        "profiler": profile_dir is not None,
+        "frames": len(records),  # drawn
         "fps": round(len(records) / elapsed, 1),
         "frame_ms": _percentiles(totals),
         "interval_ms": _percentiles(intervals),
@@ -133,6 +141,7 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
         "latency_ms": _percentiles(latencies),
         "solver_steps_per_s": round(steps / elapsed, 1),
         "pen_events": pen.posted,
+        "first_image_after_window_s": round(app.first_image_at - app.window_opened_at, 3),
         "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "model": last.model_name,
         "stand_in": last.stand_in,
@@ -141,18 +150,63 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
     }
 
 
+def solver_alone(*, model: str, candidates: int, device: str, seconds: float, threads: int | None) -> float:
+    """Steps/s of the solver by itself on the pen's kind of strokes, at the app worker's thread count."""
+    import torch
+
+    from demo.bench.solver import demo_constraints
+    from demo.engine.checkpoint import load_model
+    from demo.engine.device import pick_device
+    from demo.engine.solver import ConstraintSolver
+
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        torch_device = pick_device(device)
+        loaded = load_model(model, device=torch_device)
+        solver = ConstraintSolver(loaded, candidates=candidates, device=torch_device)
+        solver.set_constraints(demo_constraints(loaded.card.resolution, tools=("color",)))
+        solver.step(5)
+        steps, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            solver.step(5)
+            steps += 5
+        return steps / (time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(previous)
+
+
 def run(args) -> dict:
     import pygame
+
+    from demo.app.config import AppConfig, worker_threads
 
     model = args.model or default_model()
     modes = [m.strip() for m in args.workers.split(",") if m.strip()]
     results = {"suite": "ui", "window": f"{args.size}x{args.size}", "video_driver": os.environ.get("SDL_VIDEODRIVER", "default"),
                "seconds_per_mode": args.seconds, "target_frame_p95_ms": 16.7, "worker_nice": args.worker_nice,
                "modes": []}
+    profiled = {"off": (False,), "on": (True,), "both": (False, True)}[args.profiler]
     for mode in modes:
-        results["modes"].append(measure(mode, model=model, size=args.size, candidates=args.candidates,
-                                        seconds=args.seconds, warmup=args.warmup, pen_hz=args.pen_hz,
-                                        device=args.device, seed=args.seed, worker_nice=args.worker_nice))
+        for with_profile in profiled:
+            profile_dir = None
+            if with_profile:
+                import tempfile
+
+                profile_dir = tempfile.mkdtemp(prefix="bench-ui-profile-")
+            results["modes"].append(measure(mode, model=model, size=args.size, candidates=args.candidates,
+                                            seconds=args.seconds, warmup=args.warmup, pen_hz=args.pen_hz,
+                                            device=args.device, seed=args.seed, worker_nice=args.worker_nice,
+                                            profile_dir=profile_dir))
+    if args.solver_alone > 0:
+        threads = worker_threads(AppConfig())
+        alone = solver_alone(model=model, candidates=args.candidates, device=args.device, seconds=args.solver_alone,
+                             threads=threads)
+        results["solver_alone_steps_per_s"] = round(alone, 1)
+        results["solver_alone_threads"] = threads
+        for entry in results["modes"]:
+            entry["in_app_ratio"] = round(entry["solver_steps_per_s"] / alone, 3) if alone else None
     pygame.display.init()
     pygame.display.quit()
     results["gl_renderer"] = _renderer()

@@ -48,7 +48,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--record", type=Path, default=None, help="write the session's input events here (JSONL, flushed per event)")
     parser.add_argument("--replay", type=Path, default=None,
                         help="feed a recorded session through the app; deterministic for a seed and device")
-    parser.add_argument("--exit-after-frames", type=int, default=None, metavar="N", help="quit after N frames")
+    parser.add_argument("--exit-after-frames", type=int, default=None, metavar="N",
+                        help="quit after N frames, counted from the first generated image shown")
     parser.add_argument("--exit-when-done", action="store_true",
                         help="quit once the replay is fed and the solver has spent its steps")
     parser.add_argument("--screenshot", type=Path, default=None, help="save the window as PNG when the app quits")
@@ -59,6 +60,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-fps", type=float, default=60.0, help="frame cap when there is no vsync (default: 60; 0 = none)")
     parser.add_argument("--save-dir", type=Path, default=Path("saves"), help="where Ctrl+S writes (default: saves/)")
     parser.add_argument("--no-hud", action="store_true", help="hide fps / solver / latency figures")
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="write a latency profile of this run into DIR on exit (see `python -m demo profile --help`)")
 
 
 def run(args) -> int:
@@ -75,7 +78,7 @@ def run(args) -> int:
                        candidates=args.candidates, seed=args.seed, record=args.record, replay=args.replay,
                        exit_after_frames=args.exit_after_frames, exit_when_done=args.exit_when_done,
                        screenshot=args.screenshot, worker=args.worker, worker_nice=args.worker_nice, max_fps=args.max_fps, steps=args.steps,
-                       save_dir=args.save_dir, hud=not args.no_hud)
+                       save_dir=args.save_dir, hud=not args.no_hud, profile=args.profile)
     import pygame
 
     from demo.app.app import App

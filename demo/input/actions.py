@@ -10,26 +10,33 @@ from demo.tools.brushes import TOOL_NAMES
 TOOL_ORDER = TOOL_NAMES  # from the brush registry
 MIN_WIDTH, MAX_WIDTH = 0.01, 0.4  # brush width, as a fraction of the image width
 
-# Action names and their value:
+# The one action vocabulary of every input (keys, pointer on widgets, gamepad, drops) -> its value.
+# "command" and "pick" change the edit: the router turns them into recorded session events.
 ACTIONS = {
+    "command": "a session command: fix, reset, undo or redo",
+    "pick": "index of the thumbnail to show",
     "tool": "a tool name from TOOL_ORDER",
     "tool_next": "None",
     "color": "(r, g, b)",
     "color_step": "+1 / -1 through the palette",
     "eyedropper": "(u, v) image coordinates to take the color from",
     "size_step": "+1 / -1: grow or shrink the brush by a factor",
+    "width": "the brush width, a fraction of the image width",
     "pick_step": "+1 / -1: show the next or previous thumbnail",
     "toggle_overlay": "None",
     "toggle_help": "None",
     "toggle_view": "None: photo with the edit <-> generated image",
     "toggle_fullscreen": "None",
     "morph_play": "None: play / pause the z0 -> current morph",
-    "morph_seek": "0..1 position on the morph slider, or None to leave the morph",
+    "morph_seek": "0..1 position on the morph slider (from the pointer for the slider widget), or None to leave the morph",
     "save": "None",
     "load_photo": "a file path",
+    "toggle_profile": "None: the live frame-time graph and per-stage bars",
     "cancel": "None: close the help, leave the morph",
     "quit": "None",
+    "notice": "(text, kind, until): a message for the banner until the clock passes ``until``",
 }
+EDIT_ACTIONS = ("command", "pick")  # recorded as session events
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +67,9 @@ class Brush:
 
     def with_color(self, color) -> "Brush":
         return replace(self, color=tuple(int(max(0, min(255, c))) for c in color))
+
+    def with_width(self, width: float) -> "Brush":
+        return replace(self, width=float(min(MAX_WIDTH, max(MIN_WIDTH, width))))
 
     def scaled(self, steps: int, *, factor: float = 1.25) -> "Brush":
         return replace(self, width=float(min(MAX_WIDTH, max(MIN_WIDTH, self.width * factor ** steps))))

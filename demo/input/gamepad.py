@@ -28,11 +28,11 @@ JOYSTICK_BUTTONS = {0: "a", 1: "b", 2: "x", 3: "y", 4: "leftshoulder", 5: "right
                     8: "guide", 9: "leftstick", 10: "rightstick"}
 HAT_BUTTONS = {(0, 1): "dpup", (0, -1): "dpdown", (-1, 0): "dpleft", (1, 0): "dpright"}
 
-# Button -> (an Action or a session command, what it does).
-BINDINGS: dict[str, tuple[Action | str, str]] = {
-    "a": ("fix", "fix: anchor later edits on the shown image"),
-    "b": ("undo", "undo"),
-    "y": ("redo", "redo"),
+# Button -> (its Action, what it does).
+BINDINGS: dict[str, tuple[Action, str]] = {
+    "a": (Action(name="command", value="fix"), "fix: anchor later edits on the shown image"),
+    "b": (Action(name="command", value="undo"), "undo"),
+    "y": (Action(name="command", value="redo"), "redo"),
     "x": (Action(name="tool_next"), "next tool"),
     "leftshoulder": (Action(name="color_step", value=-1), "previous palette color"),
     "rightshoulder": (Action(name="color_step", value=1), "next palette color"),
@@ -40,7 +40,7 @@ BINDINGS: dict[str, tuple[Action | str, str]] = {
     "dpright": (Action(name="pick_step", value=1), "next thumbnail"),
     "dpup": (Action(name="size_step", value=1), "bigger brush"),
     "dpdown": (Action(name="size_step", value=-1), "smaller brush"),
-    "back": ("reset", "new random start"),
+    "back": (Action(name="command", value="reset"), "new random start"),
     "start": (Action(name="toggle_help"), "help"),
     "guide": (Action(name="morph_play"), "play / pause the morph"),
     "leftstick": (Action(name="save"), "save"),
@@ -65,10 +65,10 @@ class Pad:
 
 
 class GamepadInput:
-    """Tracks plugged pads; ``update(dt)`` moves the cursor; emits pointer samples, actions and commands.
+    """Tracks plugged pads; ``update(dt)`` moves the cursor; emits pointer samples and actions.
 
-    ``emit`` receives ("pointer", phase, x, y, pressure), ("hover", x, y), ("action", Action) and
-    ("command", name); positions are window pixels.
+    ``emit`` receives ("pointer", phase, x, y, pressure), ("hover", x, y) and ("action", Action);
+    positions are window pixels.
     """
 
     def __init__(self, emit, *, deadzone: float = 0.15, speed: float = 0.8, press: float = 0.15, release: float = 0.08):
@@ -156,8 +156,7 @@ class GamepadInput:
     def _button(self, name: str, pressed: bool) -> None:
         if not pressed or name not in BINDINGS:
             return
-        target = BINDINGS[name][0]
-        self.emit(("action", target) if isinstance(target, Action) else ("command", target))
+        self.emit(("action", BINDINGS[name][0]))
 
     # Per frame.
     def update(self, dt: float, window_size: tuple[int, int]) -> None:

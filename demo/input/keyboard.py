@@ -18,9 +18,7 @@ class Shortcut:
     key: int
     mods: int = 0  # CTRL | SHIFT, matched exactly (Alt and locks are ignored)
     label: str
-    action: Action | None = None
-    command: str | None = None  # a session command (fix, reset, undo, redo, pick)
-    index: int | None = None  # for pick
+    action: Action
     at_cursor: bool = False  # the action's value is the image position under the pointer
 
 
@@ -33,13 +31,13 @@ def _tool(brush) -> Shortcut:
 SHORTCUTS: tuple[Shortcut, ...] = (
     *(_tool(brush) for brush in BRUSHES.values()),
     Shortcut(keys="T", key=pygame.K_t, label="next tool", action=Action(name="tool_next")),
-    Shortcut(keys="Ctrl+Z", key=pygame.K_z, mods=CTRL, label="undo", command="undo"),
-    Shortcut(keys="Backspace", key=pygame.K_BACKSPACE, label="undo", command="undo"),
-    Shortcut(keys="Ctrl+Y", key=pygame.K_y, mods=CTRL, label="redo", command="redo"),
-    Shortcut(keys="Ctrl+Shift+Z", key=pygame.K_z, mods=CTRL | SHIFT, label="redo", command="redo"),
-    Shortcut(keys="F", key=pygame.K_f, label="fix: keep the shown image as the anchor of later edits", command="fix"),
-    Shortcut(keys="N", key=pygame.K_n, label="new random start (clears the strokes)", command="reset"),
-    *(Shortcut(keys=str(i + 1), key=pygame.K_1 + i, label=f"show thumbnail {i + 1}", command="pick", index=i)
+    Shortcut(keys="Ctrl+Z", key=pygame.K_z, mods=CTRL, label="undo", action=Action(name="command", value="undo")),
+    Shortcut(keys="Backspace", key=pygame.K_BACKSPACE, label="undo", action=Action(name="command", value="undo")),
+    Shortcut(keys="Ctrl+Y", key=pygame.K_y, mods=CTRL, label="redo", action=Action(name="command", value="redo")),
+    Shortcut(keys="Ctrl+Shift+Z", key=pygame.K_z, mods=CTRL | SHIFT, label="redo", action=Action(name="command", value="redo")),
+    Shortcut(keys="F", key=pygame.K_f, label="fix: keep the shown image as the anchor of later edits", action=Action(name="command", value="fix")),
+    Shortcut(keys="N", key=pygame.K_n, label="new random start (clears the strokes)", action=Action(name="command", value="reset")),
+    *(Shortcut(keys=str(i + 1), key=pygame.K_1 + i, label=f"show thumbnail {i + 1}", action=Action(name="pick", value=i))
       for i in range(8)),
     Shortcut(keys="Right", key=pygame.K_RIGHT, label="next thumbnail", action=Action(name="pick_step", value=1)),
     Shortcut(keys="Left", key=pygame.K_LEFT, label="previous thumbnail", action=Action(name="pick_step", value=-1)),
@@ -53,6 +51,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(keys="V", key=pygame.K_v, label="photo with the edit / generated image", action=Action(name="toggle_view")),
     Shortcut(keys="Space", key=pygame.K_SPACE, label="play / pause the morph from the anchor", action=Action(name="morph_play")),
     Shortcut(keys="Ctrl+S", key=pygame.K_s, mods=CTRL, label="save PNG + session (never overwrites)", action=Action(name="save")),
+    Shortcut(keys="G", key=pygame.K_g, label="live profile: frame-time graph and per-stage bars",
+             action=Action(name="toggle_profile")),
     Shortcut(keys="H", key=pygame.K_h, label="this help", action=Action(name="toggle_help")),
     Shortcut(keys="F1", key=pygame.K_F1, label="this help", action=Action(name="toggle_help")),
     Shortcut(keys="F11", key=pygame.K_F11, label="fullscreen", action=Action(name="toggle_fullscreen")),

@@ -91,8 +91,10 @@ class InputRouter:
             self.gamepad.handle(event)
 
     # Pointers.
-    def pointer(self, source: str, phase: str, x: float, y: float, pressure: float) -> None:
-        """A pointer sample in window pixels: ``phase`` is down, move or up."""
+    def pointer(self, source: str, phase: str, x: float, y: float, pressure: float, *, at: float | None = None) -> None:
+        """A pointer sample in window pixels: ``phase`` is down, move or up; ``at``: when it happened (default: now)."""
+        if at is not None:
+            self._input_time = at
         self.cursor = (x, y)
         canvas = self.sink.canvas
         if phase == "down":
@@ -157,12 +159,21 @@ class InputRouter:
         shortcut = keyboard.lookup(event.key, event.mod)
         if shortcut is None:
             return
-        if shortcut.command is not None:
-            self._emit(Event(t=self.now(), type="command", name=shortcut.command, index=shortcut.index))
-        elif shortcut.at_cursor:
+        if shortcut.at_cursor:
             self._eyedropper()
         else:
-            self.sink.on_action(shortcut.action)
+            self.act(shortcut.action)
+
+    def act(self, action: Action, *, at: float | None = None) -> None:
+        """Any input's action: edit commands become recorded session events, the rest go to the sink."""
+        if at is not None:
+            self._input_time = at
+        if action.name == "command":
+            self._emit(Event(t=self.now(), type="command", name=action.value))
+        elif action.name == "pick":
+            self._emit(Event(t=self.now(), type="command", name="pick", index=action.value))
+        else:
+            self.sink.on_action(action)
 
     def _eyedropper(self) -> None:
         """Take the color under the pointer, if it is over the canvas."""
@@ -175,12 +186,10 @@ class InputRouter:
             self.pointer("gamepad", *item[1:])
         elif kind == "hover":
             self.cursor = item[1:]
-        elif kind == "command":
-            self._emit(Event(t=self.now(), type="command", name=item[1]))
         elif item[1].name == "eyedropper":
             self._eyedropper()
         else:
-            self.sink.on_action(item[1])
+            self.act(item[1])
 
     def close(self) -> None:
         if self.gamepad is not None:

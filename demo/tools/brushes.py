@@ -9,7 +9,8 @@ all derive from this one table:
   ``help`` (the help overlay), ``layers`` (the constraint layers it writes);
 - ``paint(canvas, stroke)``: the solver's raster;
 - ``overlay(stroke, size)``: what the GPU overlay draws, as capsules of ``demo.tools.geometry``;
-- ``grows``: a longer stroke only adds capsules at its end (the overlay then draws just those).
+- ``grows``: a longer stroke only adds capsules at its end (the overlay then draws just those);
+- ``uses_color``: the stroke's colour matters (the panel previews the brush in it).
 
 Both ``paint`` and ``overlay`` take their shape from the same footprint in ``demo.tools.geometry``.
 A new brush that reuses existing layers is one class here, added to ``BRUSHES``.
@@ -100,7 +101,7 @@ def _stroke_rgba(stroke: Stroke) -> tuple[float, float, float, float]:
 class ColorBrush:
     """Paints the stroke color; later strokes cover earlier ones."""
 
-    name, label, shortcut, layers, grows = "color", "Color", "c", ("color",), True
+    name, label, shortcut, layers, grows, uses_color = "color", "Color", "c", ("color",), True, True
     help = "color brush: paint the colors you want"
 
     def footprint(self, stroke: Stroke) -> np.ndarray:
@@ -127,7 +128,7 @@ class LineBrush(ColorBrush):
 class SketchBrush:
     """Draws an edge line; the sketch term applies in a band around it."""
 
-    name, label, shortcut, layers, grows = "sketch", "Sketch", "s", ("sketch",), True
+    name, label, shortcut, layers, grows, uses_color = "sketch", "Sketch", "s", ("sketch",), True, False
     help = "sketch brush: draw edges"
 
     def __init__(self, *, band_fraction: float = 1.0 / 16):
@@ -147,7 +148,7 @@ class SketchBrush:
 class WarpBrush:
     """A drag from the first to the last point: the content under the source is asked for at the target."""
 
-    name, label, shortcut, layers, grows = "warp", "Warp", "w", ("warp",), False
+    name, label, shortcut, layers, grows, uses_color = "warp", "Warp", "w", ("warp",), False, False
     help = "warp: drag content from here to there"
 
     def _target(self, stroke: Stroke) -> np.ndarray:
@@ -172,7 +173,7 @@ class WarpBrush:
 class EraseBrush:
     """Removes every constraint under the brush."""
 
-    name, label, shortcut, layers, grows = "erase", "Eraser", "e", ("color", "sketch", "warp"), True
+    name, label, shortcut, layers, grows, uses_color = "erase", "Eraser", "e", ("color", "sketch", "warp"), True, False
     help = "eraser: remove constraints"
 
     def paint(self, canvas: Canvas, stroke: Stroke) -> None:

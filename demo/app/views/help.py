@@ -19,10 +19,11 @@ def help_lines() -> list[tuple[str, str]]:
     seen = set()
     keys = []
     for shortcut in SHORTCUTS:
-        if shortcut.command == "pick" and shortcut.index:
+        pick = shortcut.action.name == "pick"
+        if pick and shortcut.action.value:
             continue  # "1" stands for 1..8
-        label = "show thumbnail 1..8" if shortcut.command == "pick" else shortcut.label
-        key = "1..8" if shortcut.command == "pick" else shortcut.keys
+        label = "show thumbnail 1..8" if pick else shortcut.label
+        key = "1..8" if pick else shortcut.keys
         if (key, label) not in seen:
             seen.add((key, label))
             keys.append((key, label))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from demo.app.layout import Layout
 from demo.app.painter import Painter
 from demo.input.actions import Action, Brush
+from demo.tools.brushes import BRUSHES
 
 BUTTON = (0.2, 0.2, 0.23, 1.0)
 BUTTON_ON = (0.32, 0.32, 0.4, 1.0)
@@ -18,7 +19,7 @@ class PanelView:
         """``toggled``: names of the toggle actions that are on (toggle_overlay, toggle_view)."""
         for widget in layout.tools:
             x, y, w, h = widget.rect
-            active = brush.tool == widget.target[1]
+            active = brush.tool == widget.target.value
             painter.rect(widget.rect, ACTIVE if active else BUTTON, radius=5)
             painter.text(f"tool.{widget.label}", widget.label, (x + w / 2, y + h / 2), size=20,
                          color=DARK_TEXT if active else TEXT, anchor="center")
@@ -28,13 +29,13 @@ class PanelView:
                          border=3 if selected else 1, border_color=(1, 1, 1, 1) if selected else (0, 0, 0, 0.5))
         for widget in layout.buttons:
             x, y, w, h = widget.rect
-            on = isinstance(widget.target, Action) and widget.target.name in toggled
+            on = widget.target.name in toggled
             painter.rect(widget.rect, BUTTON_ON if on else BUTTON, radius=5)
             painter.text(f"button.{widget.label}", widget.label, (x + w / 2, y + h / 2), size=20, color=TEXT, anchor="center")
         # The brush: its color and its true size on the canvas.
         x, y, w, h = layout.size_preview
         painter.rect(layout.size_preview, (0.13, 0.13, 0.15, 1.0), radius=5)
         radius = min(h / 2 - 4, 0.5 * brush.width * layout.canvas[2])
-        rgb = tuple(c / 255 for c in brush.color) if brush.tool == "color" else (0.8, 0.8, 0.8)
+        rgb = tuple(c / 255 for c in brush.color) if BRUSHES[brush.tool].uses_color else (0.8, 0.8, 0.8)
         painter.rect((x + h / 2 - radius, y + h / 2 - radius, 2 * radius, 2 * radius), (*rgb, 1.0), radius=radius)
         painter.text("panel.size", f"{brush.tool}  {brush.width * 100:.0f}%", (x + h + 4, y + h / 2 - 8), size=18, color=TEXT)
