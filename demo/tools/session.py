@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from demo.errors import UserError
+from demo.tools.brushes import TOOL_NAMES
 
-TOOLS = ("color", "sketch", "warp", "erase")
+TOOLS = TOOL_NAMES  # the brush registry's tools
 COMMANDS = ("fix", "reset", "undo", "redo", "pick")
 SESSION_VERSION = 1
 
