@@ -11,8 +11,9 @@ import torch
 from PIL import Image
 
 from demo.cli import main
-from demo.engine.api import EditRequest, Engine
+from demo.engine.api import EditRequest
 from demo.engine.checkpoint import LoadedModel, card_for, save_model
+from demo.engine.engine import Engine
 from demo.engine.networks import CriticConfig, Discriminator, Encoder
 from demo.engine.projection import PROJECTORS, project
 from demo.tools.photo import centre_crop_resize, load_photo

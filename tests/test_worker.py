@@ -1,26 +1,45 @@
-"""The engine API in sync and async mode: newest request only, stamps, errors as result.error."""
+"""The engine API in sync and async mode: newest request only, stamps, errors as result.error,
+strokes rasterised in the worker, pre-emption of a chunk by a newer request, stage timings, and
+lowering K when CUDA runs out of memory (injected: there is no GPU in CI)."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import queue
 import threading
 
 import numpy as np
 import pytest
+import torch
 
-from demo.engine.api import EditRequest, Engine
-from demo.engine.worker import AsyncClient, SyncClient, worker_main
-from tests.test_solver import paint
+from demo.engine.api import EVALUATE, QUEUE_WAIT, RASTERISE, STEP, EditRequest, IgnoredCommand, apply_command
+from demo.engine.engine import Engine
+from demo.engine.solver import ConstraintSolver
+from demo.engine.worker import AsyncClient, SyncClient, serve
+from demo.tools.brushes import rasterise
+from demo.tools.edit_state import EditState
+from demo.tools.raster import IncrementalRaster
+from demo.tools.session import Event
+from demo.tools.stroke import Stroke
+
+
+def line(color=(255, 0, 0), y=0.5, tool="color"):
+    return Stroke(tool=tool, color=color, width=0.25, points=((0.2, y, 1.0), (0.8, y, 1.0)))
+
+
+def request(model, **fields) -> EditRequest:
+    fields.setdefault("strokes", (line(),))
+    fields.setdefault("strokes_version", 1)
+    return EditRequest(model=str(model), device="cpu", **fields)
 
 
 def test_worker_keeps_only_the_newest_request(small_model_file):
     requests, results = queue.Queue(), queue.Queue()
-    constraints = paint(32, ("color", [(0.2, 0.5), (0.8, 0.5)], (255, 0, 0)))
     # Five requests are waiting before the worker starts: it must work on the last one only.
     for stamp in range(1, 6):
-        requests.put(EditRequest(model=str(small_model_file), device="cpu", candidates=3, steps=2,
-                                 constraints=constraints, stamp=stamp))
-    worker = threading.Thread(target=worker_main, args=(requests, results))
+        requests.put(request(small_model_file, candidates=3, steps=2, stamp=stamp))
+    worker = threading.Thread(target=serve, args=(requests, results))
     worker.start()
     seen = [results.get(timeout=60)]
     while seen[-1].steps_left:
@@ -55,19 +74,154 @@ def test_engine_errors_become_result_error(tmp_path):
     assert "missing.safetensors" in result.error
 
 
+def test_the_worker_rasterises_the_strokes_it_is_sent(small_model_file):
+    engine = Engine()
+    engine.submit(request(small_model_file, candidates=2, steps=0, strokes=(line((0, 0, 255)),), strokes_version=7))
+    result = engine.run()
+    assert result.error is None and RASTERISE in result.timings
+    want = rasterise([line((0, 0, 255))], 32)
+    assert np.array_equal(engine._constraints.color_mask, want.color_mask)
+    # The same version again is not rasterised again; a new one is.
+    engine.submit(request(small_model_file, candidates=2, steps=0, strokes=(line((0, 0, 255)),), strokes_version=7))
+    assert RASTERISE not in engine.run().timings
+    engine.submit(request(small_model_file, candidates=2, steps=0, strokes=(), strokes_version=8))
+    assert RASTERISE in engine.run().timings and engine._constraints.is_empty
+
+
+def test_incremental_raster_equals_a_full_one_for_strokes_that_crossed_a_pipe():
+    state, raster = EditState(), IncrementalRaster()
+    red, green = (250, 30, 30), (30, 220, 60)
+    events = [
+        Event(t=0, type="down", tool="color", x=0.05, y=0.2, color=red, width=0.3), Event(t=0, type="move", x=0.9, y=0.2),
+        Event(t=0, type="up"), Event(t=0, type="down", tool="color", x=0.05, y=0.8, color=green, width=0.3),
+        Event(t=0, type="move", x=0.5, y=0.8), Event(t=0, type="move", x=0.95, y=0.7), Event(t=0, type="up"),
+        Event(t=1, type="down", tool="erase", x=0.5, y=0.5, pressure=0.5, width=0.2), Event(t=1, type="move", x=0.6, y=0.2),
+        Event(t=1, type="up"), Event(t=1, type="down", tool="sketch", x=0.1, y=0.9, width=0.05),
+        Event(t=1, type="move", x=0.9, y=0.1, pressure=0.4), Event(t=1, type="up"), Event(t=1, type="command", name="undo"),
+        Event(t=1, type="command", name="redo"), Event(t=1, type="down", tool="warp", x=0.3, y=0.3, width=0.2),
+        Event(t=1, type="move", x=0.4, y=0.35), Event(t=1, type="up"), Event(t=1, type="command", name="undo"),
+        Event(t=1, type="command", name="undo"), Event(t=1, type="down", tool="color", x=0.5, y=0.5, color=red, width=0.1),
+    ]
+    for event in events:
+        state.apply(event)
+        # As in the worker: a fresh copy of every stroke each time, equal by value only.
+        strokes = pickle.loads(pickle.dumps(tuple(state.visible_strokes)))
+        got = raster.constraints(strokes, 32, version=state.version)
+        want = rasterise(state.visible_strokes, 32)
+        assert got.version == state.version
+        for name in ("color", "color_mask", "sketch", "sketch_mask", "warp", "warp_mask"):
+            assert np.array_equal(getattr(got, name), getattr(want, name)), (event, name)
+
+
+def test_commands_change_the_request_the_same_way_for_app_and_replay():
+    base = EditRequest(model="m", pick=3)
+    assert apply_command(base, "fix", index=None, shown_slots=[]).fix == 1
+    reset = apply_command(base, "reset", index=None, shown_slots=[])
+    assert reset.start == 1 and reset.pick is None
+    assert apply_command(base, "pick", index=1, shown_slots=[5, 2, 7]).pick == 2
+    assert apply_command(base, "undo", index=None, shown_slots=[]) == base
+    assert base.fix == 0 and base.start == 0  # pure
+    # A pick of a thumbnail that is not shown is ignored, with one line saying so.
+    with pytest.warns(IgnoredCommand, match="pick 3 ignored"):
+        assert apply_command(base, "pick", index=3, shown_slots=[5, 2, 7]) is base
+    told = []
+    assert apply_command(base, "pick", index=-1, shown_slots=[5], on_ignored=told.append) is base
+    assert len(told) == 1 and "pick -1 ignored" in told[0]
+
+
+def test_a_newer_request_cuts_the_chunk_short(small_model_file):
+    engine = Engine()
+    engine.submit(request(small_model_file, candidates=2, steps=1000, chunk_seconds=600))
+    asked = []
+
+    def newer_after_three_steps() -> bool:
+        asked.append(1)
+        return len(asked) >= 3
+
+    result = engine.run(should_stop=newer_after_three_steps)
+    assert result.error is None and result.preempted
+    assert result.chunk_steps == 3 and result.steps_left == 997
+
+
+class SignallingSolver(ConstraintSolver):
+    """A real solver that says when it has taken its first step."""
+
+    stepping = threading.Event()
+
+    def step(self, n: int = 1):
+        SignallingSolver.stepping.set()
+        return super().step(n)
+
+
+def test_the_worker_preempts_a_chunk_in_flight(small_model_file):
+    requests, results = queue.Queue(), queue.Queue()
+    worker = threading.Thread(target=serve, args=(requests, results, lambda: Engine(solver_factory=SignallingSolver)))
+    worker.start()
+    try:
+        # A chunk that would run for ten minutes without pre-emption.
+        requests.put(request(small_model_file, candidates=2, steps=10**6, chunk_seconds=600, stamp=1))
+        assert SignallingSolver.stepping.wait(120)
+        requests.put(request(small_model_file, candidates=2, steps=2, stamp=2))
+        seen = [results.get(timeout=120)]
+        while seen[-1].stamp != 2 or seen[-1].steps_left:
+            seen.append(results.get(timeout=120))
+    finally:
+        requests.put(None)
+        worker.join(60)
+    first = [r for r in seen if r.stamp == 1]
+    assert first and first[-1].preempted and first[-1].steps_left > 0
+    assert seen[-1].error is None
+
+
 @pytest.mark.parametrize("mode", ["thread", "process"])
-def test_async_clients_step_and_stamp(small_model_file, mode):
+def test_async_clients_step_stamp_and_time_their_stages(small_model_file, mode):
     client = AsyncClient(mode, torch_threads=1)
     try:
-        constraints = paint(32, ("color", [(0.2, 0.5), (0.8, 0.5)], (0, 0, 255)))
-        stamp = client.submit(EditRequest(model=str(small_model_file), device="cpu", candidates=3, steps=12,
-                                          constraints=constraints, top_k=2))
-        done = client.wait(timeout=120, until=lambda r: r.stamp == stamp and r.steps_left == 0)
+        stamp = client.submit(request(small_model_file, candidates=3, steps=12, top_k=2, strokes=(line((0, 0, 255)),)))
+        first = client.wait(timeout=120, until=lambda r: r.stamp == stamp)
+        done = first if first.steps_left == 0 else client.wait(timeout=120, until=lambda r: r.stamp == stamp and r.steps_left == 0)
         assert done is not None and done.error is None
         assert done.steps_done == 12 and done.images.shape == (2, 32, 32, 3) and done.images.dtype == np.uint8
+        # The first result of a request says how long it waited, was rasterised, stepped and evaluated.
+        names = [name for name, _, _ in first.spans]
+        assert {QUEUE_WAIT, RASTERISE, STEP, EVALUATE} <= set(names)
+        assert all(start <= end for _, start, end in first.spans)
+        assert first.timings[STEP] == pytest.approx(sum(e - s for n, s, e in first.spans if n == STEP))
+        assert first.worker_pid == client.worker_pid and first.worker_rss_mb > 0
+        assert (first.worker_pid == os.getpid()) == (mode == "thread")
         # The worker can be replaced without the client (the window) going away.
         client.restart()
         again = client.wait(timeout=120, until=lambda r: r.steps_left == 0)
         assert again is not None and again.error is None and client.alive
     finally:
         client.close()
+
+
+class OutOfMemoryAboveTwo(ConstraintSolver):
+    """A real solver on which a step with more than two candidates fails as CUDA does when memory runs out."""
+
+    def step(self, n: int = 1):
+        if self.candidates > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
+        return super().step(n)
+
+
+def test_out_of_memory_halves_k_keeps_the_best_and_carries_on(small_model_file):
+    engine = Engine(solver_factory=OutOfMemoryAboveTwo)
+    engine.submit(request(small_model_file, candidates=8, steps=0))
+    before = engine.run()
+    assert before.error is None and before.candidates == 8
+    engine.submit(request(small_model_file, candidates=8, steps=3))
+    results = [engine.run()]
+    while results[-1].steps_left and results[-1].error is None:
+        results.append(engine.run())
+    after = results[-1]
+    assert after.error is None and after.candidates == 2 and after.steps_left == 0
+    assert "out of GPU memory" in results[0].notice
+    # The two candidates kept are the best two of the last ranking (same start latents).
+    kept = sorted(map(tuple, after.z0.round(6)))
+    assert kept == sorted(map(tuple, before.z0[:2].round(6)))
+    # The next request with the same settings stays at K=2 (no rebuild, no second notice).
+    engine.submit(request(small_model_file, candidates=8, steps=1))
+    again = engine.run()
+    assert again.candidates == 2 and again.notice is None and again.error is None

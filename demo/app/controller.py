@@ -1,8 +1,11 @@
 """The edit and its engine requests (no GL, no pygame, no torch): what the app asks the worker for.
 
 Session events go through ``apply`` (strokes into ``EditState``; fix/reset/pick into the request's
-counters). ``submit`` sends at most one request per call (one per frame) when something changed, so
-the worker always works on the newest edit; ``poll`` takes the newest fresh result without blocking.
+counters, by ``demo.engine.api.apply_command``, as the headless replay does). ``submit`` sends at
+most one request per call (one per frame) when something changed, so the worker always works on
+the newest edit; requests carry the strokes themselves (a few KB), and the worker rasterises them
+at model resolution, so the window never rasterises for the solver. ``poll`` takes the newest
+fresh result without blocking. Ignored commands and engine notices wait in ``take_notices()``.
 """
 
 from __future__ import annotations
@@ -11,9 +14,8 @@ import dataclasses
 
 import numpy as np
 
-from demo.app.raster import IncrementalConstraints
 from demo.app.timing import LatencyTracker
-from demo.engine.api import EditRequest, EditResult
+from demo.engine.api import EditRequest, EditResult, apply_command
 from demo.tools.edit_state import EditState
 from demo.tools.photo import centre_crop_resize
 from demo.tools.session import Event
@@ -24,7 +26,6 @@ class EditController:
                  steps: int = 40, top_k: int = 8, chunk_seconds: float = 1 / 60, morph_frames: int = 16):
         self.client = client
         self.state = EditState()
-        self.raster = IncrementalConstraints()
         self.latency = LatencyTracker()
         self.steps_after_edit = steps
         self.request = EditRequest(model=model, device=device, candidates=candidates, seed=seed, steps=steps,
@@ -40,6 +41,7 @@ class EditController:
         self._dirty = True
         self._barrier = True
         self._photo_pending = False
+        self._notices: list[str] = []
 
     # Edits.
     def apply(self, event: Event, *, at: float | None = None) -> str | None:
@@ -47,16 +49,12 @@ class EditController:
         self.events.append(event)
         command = self.state.apply(event)
         request = self.request
-        if command == "fix":
-            request = dataclasses.replace(request, fix=request.fix + 1)
-        elif command == "reset":
-            request = dataclasses.replace(request, start=request.start + 1, pick=None)
-            self._barrier = True
-        elif command == "pick":
-            slot = self.slot_at(event.index)
-            if slot is None:
-                return command
-            request = dataclasses.replace(request, pick=slot)
+        if event.type == "command":
+            shown = self.result.slots if self.result is not None else ()
+            request = apply_command(request, event.name, index=event.index, shown_slots=shown,
+                                    on_ignored=self._notices.append)
+            if event.name == "reset":
+                self._barrier = True
         self.request = request
         self._dirty = True
         if at is not None:
@@ -68,6 +66,11 @@ class EditController:
         if self.result is None or index is None or not 0 <= index < len(self.result.slots):
             return None
         return int(self.result.slots[index])
+
+    def take_notices(self) -> list[str]:
+        """Ignored commands and engine notices (e.g. K lowered after running out of GPU memory) since the last call."""
+        notices, self._notices = self._notices, []
+        return notices
 
     def shown_index(self) -> int:
         return 0 if self.result is None else int(self.result.current)
@@ -90,21 +93,17 @@ class EditController:
         """Send the current edit if it changed (``force``: even with auto_submit off). The stamp, or None."""
         if not self._dirty or not (self.auto_submit or force):
             return None
-        if self.resolution is None and self.submitted_stamp is not None:
-            return None  # The first request (loading the model) tells us the resolution; wait for it.
-        request = self.request
-        if self.resolution is not None:
-            constraints = self.raster.constraints(self.state, self.resolution)
-            if self._photo_pending:
-                request = dataclasses.replace(request, photo=centre_crop_resize(self.photo, self.resolution),
-                                              photo_version=request.photo_version + 1, pick=None)
-                self._photo_pending = False
-                self._barrier = True
-            busy = not constraints.is_empty or request.photo is not None
-            request = dataclasses.replace(request, constraints=constraints, steps=self.steps_after_edit if busy else 0)
-        else:
-            request = dataclasses.replace(request, steps=0)
-        self.request = dataclasses.replace(request, constraints=None)
+        request = dataclasses.replace(self.request, strokes=tuple(self.state.visible_strokes),
+                                      strokes_version=self.state.version)
+        # The photo is cut to the model's resolution, known from the first result.
+        if self._photo_pending and self.resolution is not None:
+            request = dataclasses.replace(request, photo=centre_crop_resize(self.photo, self.resolution),
+                                          photo_version=request.photo_version + 1, pick=None)
+            self._photo_pending = False
+            self._barrier = True
+        busy = bool(request.strokes) or request.photo is not None
+        request = dataclasses.replace(request, steps=self.steps_after_edit if busy else 0)
+        self.request = request
         stamp = self.client.submit(request, barrier=self._barrier)
         self._barrier = False
         self._dirty = False
@@ -118,6 +117,8 @@ class EditController:
         if result is None:
             return None
         self.last = result
+        if result.notice:
+            self._notices.append(result.notice)
         if result.error:
             self.error = result.error
             return result
@@ -126,7 +127,7 @@ class EditController:
         self.latency.result(result.stamp, result.chunk_steps)
         if self.resolution is None:
             self.resolution = result.resolution
-            if self.state.version or self._photo_pending:
+            if self._photo_pending:
                 self._dirty = True
         return result
 

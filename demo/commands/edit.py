@@ -16,6 +16,7 @@ headless, and write:
 
 The solver spends --steps Adam steps after each finished stroke and each command (fix, reset,
 pick, undo, redo), as the app's --replay does, so both reach the same result for a seed.
+A pick of a thumbnail that is not shown is ignored with a warning, as in the app.
 
 example:
   python -m demo edit --session assets/sessions/sunset.jsonl --out out/sunset --steps 100
@@ -63,6 +64,8 @@ def run(args) -> int:
                                  seed=args.seed, device=args.device, resolution=card.resolution,
                                  top_k=args.top_k, on_steps=grow)
     final, initial = outcome.final, outcome.initial
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     best = final.image
@@ -87,6 +90,8 @@ def run(args) -> int:
     if outcome.has_sketch:
         report["sketch_error_initial"] = float(initial.sketch_error[0])
         report["sketch_error_final"] = float(final.sketch_error[final.current])
+    if outcome.warnings:
+        report["ignored_commands"] = list(outcome.warnings)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0

@@ -2,7 +2,9 @@
 
 Events are applied in order; after each finished stroke and before each engine command (fix,
 reset, pick), the solver spends ``steps`` steps on the strokes so far, as the app's replay does
-after an edit. It runs through the same ``EditRequest``/``Engine`` path as the app.
+after an edit. It runs through the same ``EditRequest``/``Engine`` path as the app, and commands
+go through the same ``apply_command``: a pick of a thumbnail that is not shown is ignored, and
+its one-line warning is kept in ``ReplayOutcome.warnings``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from demo.engine.api import EditRequest, EditResult
+from demo.engine.api import EditRequest, EditResult, apply_command
 from demo.engine.worker import SyncClient
-from demo.errors import UserError
 from demo.tools.edit_state import EditState
 from demo.tools.session import Session
 
@@ -29,6 +30,7 @@ class ReplayOutcome:
     seconds: float
     has_sketch: bool
     has_color: bool
+    warnings: tuple[str, ...] = ()  # commands that were ignored, one line each
 
 
 def _settle(client: SyncClient, on_steps: Callable[[int], None] | None) -> EditResult:
@@ -72,18 +74,21 @@ def replay_session(
                        top_k=top_k, chunk_seconds=0.25, steps=0)
     client = SyncClient()
 
-    # Score the start against everything the session asks for.
-    client.submit(dataclasses.replace(base, constraints=final_constraints))
+    # Score the start against everything the session asks for (version -1: the replay's own
+    # EditState below counts from 0, so no version of it can be mistaken for this one).
+    client.submit(dataclasses.replace(base, strokes=tuple(state.visible_strokes), strokes_version=-1))
     initial = _settle(client, None)
 
     started = time.perf_counter()
     state = EditState()
     request = base
     total = 0
+    ignored: list[str] = []
 
     def run_steps() -> EditResult:
         nonlocal request, total
-        request = dataclasses.replace(request, constraints=state.constraints(resolution), steps=steps)
+        request = dataclasses.replace(request, strokes=tuple(state.visible_strokes), strokes_version=state.version,
+                                      steps=steps)
         client.submit(request)
         total += steps
         return _settle(client, on_steps)
@@ -91,18 +96,14 @@ def replay_session(
     # As the app's replay: a full budget after each finished stroke and after each command.
     last = None
     for event in session.events:
-        command = state.apply(event)
-        if command == "fix":
-            request = dataclasses.replace(request, fix=request.fix + 1)
-        elif command == "reset":
-            request = dataclasses.replace(request, start=request.start + 1, pick=None)
-        elif command == "pick":
+        state.apply(event)
+        if event.type == "command":
             shown = last if last is not None else initial
-            if event.index >= len(shown.slots):
-                raise UserError(f"pick index {event.index} is outside the {len(shown.slots)} candidates shown")
-            request = dataclasses.replace(request, pick=int(shown.slots[event.index]))
+            request = apply_command(request, event.name, index=event.index, shown_slots=shown.slots,
+                                    on_ignored=ignored.append)
         if event.type in ("up", "command"):
             last = run_steps()
     final = last if last is not None else run_steps()
     return ReplayOutcome(initial=initial, final=final, steps=total, seconds=time.perf_counter() - started,
-                         has_sketch=final_constraints.has_sketch, has_color=final_constraints.has_color)
+                         has_sketch=final_constraints.has_sketch, has_color=final_constraints.has_color,
+                         warnings=tuple(ignored))

@@ -1,45 +1,52 @@
 """Engine clients: the same ``submit``/``poll`` API in-process (sync) or in a worker (thread or process).
 
-The worker drains its queue and works only on the newest request; results carry the request's
-stamp, and ``poll`` drops results older than the newest one seen or than the last barrier
-(a restart or a model change), so a stale image never replaces a fresh one.
+The worker drains its queue and works only on the newest request, and cuts a chunk of solver steps
+short when a newer one arrives; results carry the request's stamp, and ``poll`` drops results
+older than the newest one seen or than the last barrier (a restart or a model change), so a stale
+image never replaces a fresh one. Neither ``submit`` nor ``poll`` ever blocks, whatever the worker does.
 
 Why a process by default: measured with ``python -m demo bench ui`` on the 2-core CPU, a thread
 worker competes with the UI thread for the GIL in the solver's Python code, while a process does
 not; and a process can be killed and restarted (the kiosk watchdog) without taking the window down.
 The thread mode stays for debugging and for platforms where spawning is costly.
+
+A process worker never outlives the app: on Linux the kernel kills it when the app dies, however
+it dies (``PR_SET_PDEATHSIG``; the app must create the client on a thread that lives as long as
+the app, as the main thread does), and everywhere a watcher thread in the worker exits within
+0.5 s of the parent going away. ``close`` never blocks on a pipe nobody reads: it drains results
+while it waits, joins with bounds, then terminates and kills. The client is also closed at exit.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
+import os
 import queue
+import signal
+import sys
 import threading
 import time
-from types import SimpleNamespace
+import weakref
+from typing import Callable
 
-from demo.engine.api import EditRequest, EditResult, Engine
+from demo.engine.api import EditRequest, EditResult
+from demo.engine.engine import Engine
 
 MODES = ("sync", "thread", "process")
+PARENT_CHECK_SECONDS = 0.5
 
 
-def worker_main(requests, results, torch_threads: int | None = None, nice: int = 0) -> None:
-    """Serve requests until a ``None`` arrives; only the newest queued request is worked on.
+def serve(requests, results, engine_factory: Callable[[], Engine] = Engine, *,
+          on_first_result: Callable[[], None] | None = None) -> None:
+    """Serve requests until a ``None`` arrives; only the newest queued request is worked on."""
+    engine = engine_factory()
 
-    ``nice`` > 0 lowers the worker's OS priority (process mode only), so the window wins the CPU.
-    """
-    if nice:
-        import os
+    def newer_waiting() -> bool:
+        return not requests.empty()
 
-        os.nice(nice)
-    if torch_threads:
-        import torch
-
-        torch.set_num_threads(torch_threads)
-    engine = Engine()
     while True:
-        newest = _UNSET = object()
+        newest = unset = object()
         try:
             newest = requests.get(block=not engine.busy)
             while True:
@@ -48,11 +55,71 @@ def worker_main(requests, results, torch_threads: int | None = None, nice: int =
             pass
         if newest is None:
             return
-        if newest is not _UNSET:
-            engine.submit(newest)
-        result = engine.run()
+        if newest is not unset:
+            engine.submit(newest, received_at=time.perf_counter())
+        result = engine.run(should_stop=newer_waiting)
         if result is not None:
             results.put(result)
+            if on_first_result is not None:
+                on_first_result()
+                on_first_result = None
+
+
+def process_main(requests, results, *, parent_pid: int, torch_threads: int | None = None, nice: int = 0,
+                 engine_factory: Callable[[], Engine] = Engine) -> None:
+    """A worker process: dies with its parent; torch loads before the first request; ``nice`` after the first result."""
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the app's to handle.
+    import torch
+
+    import demo.engine.solver  # noqa: F401 - loaded while the window opens, not on the first request
+
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
+    # The first image comes at full priority; then the window wins the CPU.
+    serve(requests, results, engine_factory, on_first_result=(lambda: lower_priority(nice)) if nice else None)
+    # Flush the last results (the client drains while it waits for us) before exiting.
+    results.close()
+    results.join_thread()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Exit when the parent process goes away, however it ends (SIGKILL included)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # The watcher below still covers it.
+    if os.getppid() != parent_pid:
+        os._exit(1)  # The parent died before the signal was armed.
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    parent = mp.parent_process()  # its sentinel becomes ready when the parent dies (any platform)
+    while True:
+        if parent is not None:
+            parent.join(PARENT_CHECK_SECONDS)
+        else:
+            time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent_pid or (parent is not None and not parent.is_alive()):
+            os._exit(1)
+
+
+def lower_priority(nice: int) -> None:
+    """Raise every thread's niceness by ``nice`` (on Linux niceness is per thread, and torch has a pool)."""
+    tasks = f"/proc/{os.getpid()}/task"
+    if not os.path.isdir(tasks):
+        os.nice(nice)
+        return
+    for tid in os.listdir(tasks):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(tid), min(19, os.getpriority(os.PRIO_PROCESS, int(tid)) + nice))
+        except (OSError, ValueError):
+            pass  # A thread that ended meanwhile.
 
 
 class _ClientBase:
@@ -66,7 +133,7 @@ class _ClientBase:
         self._next_stamp += 1
         if barrier:
             self._barrier = self._next_stamp
-        stamped = dataclasses.replace(request, stamp=self._next_stamp)
+        stamped = dataclasses.replace(request, stamp=self._next_stamp, sent_at=time.perf_counter())
         self.last_request = stamped
         return stamped
 
@@ -83,9 +150,10 @@ class SyncClient(_ClientBase):
 
     mode = "sync"
 
-    def __init__(self) -> None:
+    def __init__(self, *, engine_factory: Callable[[], Engine] = Engine) -> None:
         super().__init__()
-        self.engine = Engine()
+        self.engine_factory = engine_factory
+        self.engine = engine_factory()
         self._fresh = False
 
     def submit(self, request: EditRequest, *, barrier: bool = False) -> int:
@@ -105,7 +173,7 @@ class SyncClient(_ClientBase):
         return True
 
     def restart(self) -> None:
-        self.engine = Engine()
+        self.engine = self.engine_factory()
         if self.last_request is not None:
             self.engine.submit(self.last_request)
             self._fresh = True
@@ -114,10 +182,63 @@ class SyncClient(_ClientBase):
         pass
 
 
-class AsyncClient(_ClientBase):
-    """A worker thread or process running ``worker_main``; ``poll`` never blocks."""
+class _Worker:
+    """One worker thread or process with its two queues; ``stop`` is bounded and idempotent."""
 
-    def __init__(self, mode: str = "process", *, torch_threads: int | None = None, nice: int = 0) -> None:
+    def __init__(self, mode: str, *, torch_threads: int | None, nice: int, engine_factory) -> None:
+        self.mode = mode
+        if mode == "process":
+            ctx = mp.get_context("spawn")
+            self.requests, self.results = ctx.Queue(), ctx.Queue()
+            self.worker = ctx.Process(target=process_main, args=(self.requests, self.results), daemon=True,
+                                      name="igan-engine", kwargs=dict(parent_pid=os.getpid(), torch_threads=torch_threads,
+                                                                      nice=nice, engine_factory=engine_factory))
+            self.worker.start()
+            # Never wait at exit for a request pipe nobody reads any more.
+            self.requests.cancel_join_thread()
+            # Only the worker writes results: with our copy of the write end closed, a worker that dies
+            # in the middle of a result leaves poll() an EOFError instead of a read that never ends.
+            self.results._writer.close()
+        else:
+            self.requests, self.results = queue.Queue(), queue.Queue()
+            self.worker = threading.Thread(target=serve, args=(self.requests, self.results, engine_factory),
+                                           daemon=True, name="igan-engine")
+            self.worker.start()
+        self.stopped = False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        deadline = time.monotonic() + timeout
+        self.requests.put(None)
+        if self.mode == "thread":
+            self.worker.join(timeout)  # A stuck thread cannot be killed; it is a daemon and dies with the app.
+            return
+        # Drain results while waiting, so that the worker's last puts never block its exit.
+        while self.worker.is_alive() and time.monotonic() < deadline:
+            self.drain()
+            self.worker.join(0.02)
+        for end in (self.worker.terminate, self.worker.kill):
+            if self.worker.is_alive():
+                end()
+                self.worker.join(1.0)
+        self.requests.close()
+        self.results.close()
+
+    def drain(self) -> None:
+        try:
+            while True:
+                self.results.get_nowait()
+        except (queue.Empty, EOFError, OSError, ValueError):
+            pass
+
+
+class AsyncClient(_ClientBase):
+    """A worker thread or process running the engine; ``submit`` and ``poll`` never block."""
+
+    def __init__(self, mode: str = "process", *, torch_threads: int | None = None, nice: int = 0,
+                 engine_factory: Callable[[], Engine] = Engine) -> None:
         super().__init__()
         if mode not in ("thread", "process"):
             raise ValueError(f"mode must be thread or process, got {mode!r}")
@@ -126,22 +247,18 @@ class AsyncClient(_ClientBase):
         self.mode = mode
         self.torch_threads = torch_threads
         self.nice = nice
+        self.engine_factory = engine_factory
         self._start()
 
     def _start(self) -> None:
-        if self.mode == "process":
-            ctx = mp.get_context("spawn")
-        else:
-            ctx = SimpleNamespace(Queue=queue.Queue, Process=threading.Thread)
-        self._requests = ctx.Queue()
-        self._results = ctx.Queue()
-        self._worker = ctx.Process(target=worker_main, args=(self._requests, self._results, self.torch_threads, self.nice),
-                                   daemon=True, name="igan-engine")
-        self._worker.start()
+        self._worker = _Worker(self.mode, torch_threads=self.torch_threads, nice=self.nice,
+                               engine_factory=self.engine_factory)
+        # Closed at interpreter exit too (normal or by an exception), with the same bounds as close().
+        self._finalizer = weakref.finalize(self, self._worker.stop)
 
     def submit(self, request: EditRequest, *, barrier: bool = False) -> int:
         stamped = self._stamp(request, barrier)
-        self._requests.put(stamped)
+        self._worker.requests.put(stamped)
         return stamped.stamp
 
     def poll(self) -> EditResult | None:
@@ -149,9 +266,11 @@ class AsyncClient(_ClientBase):
         newest = None
         while True:
             try:
-                result = self._results.get_nowait()
+                result = self._worker.results.get_nowait()
             except queue.Empty:
                 break
+            except (EOFError, OSError, ValueError):
+                break  # The worker died mid-message or the client is closed; ``alive`` tells.
             accepted = self._accept(result)
             newest = accepted or newest
         return newest
@@ -168,25 +287,30 @@ class AsyncClient(_ClientBase):
 
     @property
     def alive(self) -> bool:
-        return self._worker.is_alive()
+        return self._worker.worker.is_alive()
+
+    @property
+    def worker_pid(self) -> int:
+        """The worker's process id (this process's own in thread mode)."""
+        return self._worker.worker.pid if self.mode == "process" else os.getpid()
 
     def restart(self) -> None:
         """Replace the worker (e.g. after a hang or crash) and resend the last request; the window stays."""
         self.close(timeout=1.0)
         self._start()
         if self.last_request is not None:
-            self._requests.put(self.last_request)
+            self._worker.requests.put(self.last_request)
 
     def close(self, *, timeout: float = 5.0) -> None:
-        if self._worker.is_alive():
-            self._requests.put(None)
-            self._worker.join(timeout)
-        if self.mode == "process" and self._worker.is_alive():
-            self._worker.terminate()
-            self._worker.join(timeout)
+        self._finalizer.detach()
+        self._worker.stop(timeout)
 
 
-def make_client(mode: str = "process", *, torch_threads: int | None = None, nice: int = 0):
+def make_client(mode: str = "process", *, torch_threads: int | None = None, nice: int = 0,
+                engine_factory: Callable[[], Engine] = Engine):
+    """A client whose worker starts at once: ``submit`` the first request right away, and torch and
+    the model load while the caller opens its window."""
     if mode == "sync":
-        return SyncClient()
-    return AsyncClient(mode, torch_threads=torch_threads, nice=nice if mode == "process" else 0)
+        return SyncClient(engine_factory=engine_factory)
+    return AsyncClient(mode, torch_threads=torch_threads, nice=nice if mode == "process" else 0,
+                       engine_factory=engine_factory)

@@ -1,0 +1,370 @@
+"""The synchronous engine behind every client: owns the model and the solver; never raises into the client.
+
+``submit`` takes the newest request (it replaces the previous one and its budget); ``run`` applies
+it and spends one chunk of its step budget, then publishes an ``EditResult``. The strokes are
+rasterised here, once per ``strokes_version``, incrementally (``demo.tools.raster``). A chunk stops
+early when ``should_stop()`` says a newer request is waiting (checked between solver steps), so a
+new stroke waits for at most one step. Each result carries the chunk's stage timings and spans
+(``api.QUEUE_WAIT`` ... ``api.EVALUATE``) for the profiler. CUDA running out of memory halves K,
+keeps the best candidates and carries on, with a notice in the result.
+
+torch is imported on first use, so the window process can import this module without loading it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import mmap
+import os
+import time
+import traceback
+from typing import Callable
+
+import numpy as np
+
+from demo.engine.api import (ADAM, BACKWARD, EVALUATE, FORWARD, LOAD, QUEUE_WAIT, RASTERISE, STEP, EditRequest,
+                             EditResult)
+from demo.tools.constraints import Constraints
+from demo.tools.raster import IncrementalRaster
+
+SOLVER_TIMINGS = {"forward": FORWARD, "backward": BACKWARD, "adam": ADAM}
+
+
+class Stages:
+    """Named, timed stages of one chunk: spans (name, start, end) and per-name totals in seconds."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, float, float]] = []
+        self.timings: dict[str, float] = {}
+
+    def add(self, name: str, start: float, end: float) -> None:
+        self.spans.append((name, start, end))
+        self.timings[name] = self.timings.get(name, 0.0) + (end - start)
+
+    def total(self, name: str, seconds: float) -> None:
+        """A total without a span of its own (e.g. the forward passes inside a chunk of steps)."""
+        self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (one small read of /proc on Linux)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * mmap.PAGESIZE / 2**20
+    except OSError:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+
+
+class Engine:
+    """The synchronous engine; ``solver_factory`` (default ``ConstraintSolver``) is for fault injection in tests."""
+
+    def __init__(self, *, solver_factory: Callable | None = None) -> None:
+        self.request: EditRequest | None = None
+        self.steps_left = 0
+        self._solver_factory = solver_factory
+        self._solver = None
+        self._solver_stops = False  # its step() takes should_stop
+        self._model_key: tuple | None = None
+        self._start_key: tuple | None = None
+        self._fix = 0
+        self._raster = IncrementalRaster()
+        self._constraints: Constraints | None = None
+        self._strokes_version: int | None = None  # of the constraints the solver has
+        self._received_at: float | None = None  # when the current request was taken; None once reported
+        self._step_seconds = 0.0
+        self._last_order: np.ndarray | None = None
+        self._photo_version = 0
+        self._projecting = None  # iterator of a photo projection under way
+        self._projection_steps = 0
+        self._photo = None  # the finished Projection of the loaded photo
+        self._morph_key: tuple | None = None
+        self._morph: np.ndarray | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.request is not None and (self.steps_left > 0 or self._projecting is not None)
+
+    def submit(self, request: EditRequest, *, received_at: float | None = None) -> None:
+        """Take a new request; it replaces the previous one and its remaining budget."""
+        self.request = request
+        self.steps_left = max(0, request.steps)
+        self._received_at = time.perf_counter() if received_at is None else received_at
+
+    def run(self, max_steps: int | None = None, *, should_stop: Callable[[], bool] | None = None) -> EditResult | None:
+        """Apply the current request and spend one chunk of its budget.
+
+        None if nothing was asked, or if ``should_stop`` cut the chunk before its first step (a newer
+        request is waiting, and a result for this one would only delay it).
+        """
+        request = self.request
+        if request is None:
+            return None
+        stages = Stages()
+        if self._received_at is not None and request.sent_at:
+            stages.add(QUEUE_WAIT, request.sent_at, self._received_at)
+        self._received_at = None
+        try:
+            return self._run(request, max_steps, should_stop, stages)
+        except Exception as exc:  # noqa: BLE001 - every engine failure becomes result.error
+            self.steps_left = 0
+            message = f"{type(exc).__name__}: {exc}"
+            return EditResult(stamp=request.stamp, error=message + "\n" + traceback.format_exc(limit=6),
+                              finished_at=time.perf_counter(), worker_pid=os.getpid())
+
+    def _run(self, request: EditRequest, max_steps: int | None, should_stop, stages: Stages) -> EditResult | None:
+        import torch
+
+        from demo.engine.device import pick_device
+
+        started = time.perf_counter()
+        device = pick_device(request.device)
+        self._ensure_solver(request, device, stages)
+        solver = self._solver
+        # Project a newly loaded photo, a chunk at a time; its latent becomes the start.
+        if request.photo is not None and request.photo_version != self._photo_version:
+            self._begin_projection(request, solver)
+        if self._projecting is not None:
+            progress = self._continue_projection(request, solver)
+            if progress is not None:
+                return progress
+        start_key = (request.start, request.seed)
+        if start_key != self._start_key:
+            solver.reset(seed=request.seed + request.start, start_z=self._start_z(request))
+            self._start_key, self._fix = start_key, request.fix
+            self._last_order = None
+        if request.fix != self._fix:
+            solver.fix(self._current_slot(request))
+            self._fix = request.fix
+        self._rasterise(request, stages)
+        notices = []
+        while True:
+            try:
+                chunk, stopped = self._spend_chunk(request, max_steps, should_stop, stages, device)
+                if stopped and not chunk:
+                    return None
+                return self._result(request, stages, started, chunk, stopped, notices)
+            except torch.cuda.OutOfMemoryError:
+                if self._solver.candidates <= 1:
+                    raise
+                notices.append(self._shrink(request, device))
+
+    def _ensure_solver(self, request: EditRequest, device, stages: Stages) -> None:
+        """Load the model and build the solver when the model, device, K or solver settings change."""
+        from demo.engine.checkpoint import load_model
+        from demo.engine.solver import SolverConfig, default_candidates
+
+        candidates = request.candidates or default_candidates(device)
+        config = SolverConfig(**request.solver)
+        model_key = (request.model, str(device), candidates, config)
+        if model_key == self._model_key:
+            return
+        began = time.perf_counter()
+        self._solver, self._model_key = None, None
+        model = load_model(request.model, device=device)
+        self._build_solver(model, candidates=candidates, device=device, config=config,
+                           seed=request.seed + request.start, start_z=self._start_z(request))
+        self._model_key, self._start_key, self._fix = model_key, (request.start, request.seed), request.fix
+        self._photo_version, self._photo, self._projecting, self._last_order = 0, None, None, None
+        stages.add(LOAD, began, time.perf_counter())
+
+    def _build_solver(self, model, **settings) -> None:
+        from demo.engine.solver import ConstraintSolver
+
+        factory = self._solver_factory or ConstraintSolver
+        self._solver = factory(model, **settings)
+        self._solver_stops = "should_stop" in inspect.signature(self._solver.step).parameters
+        if self._constraints is not None and self._constraints.resolution == self._solver.resolution:
+            self._solver.set_constraints(self._constraints, force=True)
+
+    def _rasterise(self, request: EditRequest, stages: Stages) -> None:
+        """The request's strokes as constraints, once per strokes_version (and per model resolution)."""
+        resolution = self._solver.resolution
+        if (self._strokes_version == request.strokes_version and self._constraints is not None
+                and self._constraints.resolution == resolution):
+            return
+        began = time.perf_counter()
+        self._constraints = self._raster.constraints(request.strokes, resolution, version=request.strokes_version)
+        self._solver.set_constraints(self._constraints, force=True)
+        self._strokes_version = request.strokes_version
+        stages.add(RASTERISE, began, time.perf_counter())
+
+    def _spend_chunk(self, request: EditRequest, max_steps: int | None, should_stop, stages: Stages,
+                     device) -> tuple[int, bool]:
+        """Steps for about ``chunk_seconds`` (at least one), or until ``should_stop()``; (steps done, cut short)."""
+        import torch
+
+        budget = self.steps_left if max_steps is None else min(self.steps_left, max_steps)
+        if budget <= 0:
+            return 0, False
+        solver = self._solver
+        began = time.perf_counter()
+        deadline = began + request.chunk_seconds
+        newer = False
+
+        def stop() -> bool:
+            nonlocal newer
+            newer = newer or (should_stop is not None and should_stop())
+            return newer or time.perf_counter() >= deadline
+
+        if self._solver_stops:
+            done = solver.step(budget, should_stop=stop)
+        else:
+            done = 0
+            while done < budget and not (done and stop()):
+                solver.step(1)
+                done += 1
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        ended = time.perf_counter()
+        if done:
+            stages.add(STEP, began, ended)
+            measured = (ended - began) / done
+            self._step_seconds = measured if not self._step_seconds else 0.7 * self._step_seconds + 0.3 * measured
+        take_timings = getattr(solver, "take_timings", None)
+        if take_timings is not None:
+            for name, seconds in take_timings().items():
+                if name in SOLVER_TIMINGS:
+                    stages.total(SOLVER_TIMINGS[name], seconds)
+        self.steps_left -= done
+        return done, newer
+
+    def _result(self, request: EditRequest, stages: Stages, started: float, chunk: int, stopped: bool,
+                notices: list[str]) -> EditResult:
+        solver = self._solver
+        began = time.perf_counter()
+        ranking = solver.evaluate()
+        self._last_order = ranking.order
+        top = ranking.order[: max(1, request.top_k)]
+        current_slot = self._current_slot(request)
+        if current_slot not in top:
+            top = np.concatenate([top[:-1], [current_slot]]) if len(top) > 1 else np.array([current_slot])
+        current = int(np.flatnonzero(top == current_slot)[0])
+        arrays = dict(slots=top.copy(), images=ranking.images[top], losses=ranking.loss[top],
+                      color_rmse=ranking.color_rmse[top], sketch_error=ranking.sketch_error[top],
+                      z=ranking.z[top], z0=ranking.z0[top])
+        stages.add(EVALUATE, began, time.perf_counter())
+        morph = self._morph_frames(request, solver, ranking.z0[current_slot], ranking.z[current_slot], stages)
+        card = solver.model.card
+        finished = time.perf_counter()
+        return EditResult(
+            stamp=request.stamp,
+            notice="; ".join(notices) or None,
+            model_name=card.name,
+            stand_in=card.stand_in,
+            resolution=card.resolution,
+            device=str(solver.device),
+            candidates=solver.candidates,
+            steps_done=solver.steps_done,
+            steps_left=self.steps_left,
+            current=current,
+            step_seconds=self._step_seconds,
+            chunk_steps=chunk,
+            preempted=stopped,
+            compute_seconds=finished - started,
+            finished_at=finished,
+            timings=stages.timings,
+            spans=tuple(stages.spans),
+            worker_pid=os.getpid(),
+            worker_rss_mb=resident_mb(),
+            photo_z=None if self._photo is None else self._photo.z,
+            photo_image=None if self._photo is None else self._photo.image,
+            morph=morph,
+            **arrays,
+        )
+
+    def _shrink(self, request: EditRequest, device) -> str:
+        """After CUDA ran out of memory: half the candidates (the best, by the last ranking), a new solver."""
+        import torch
+
+        from demo.engine.latent import to_latent
+
+        old = self._solver
+        keep = max(1, old.candidates // 2)
+        order = self._last_order if self._last_order is not None else np.arange(old.candidates)
+        best = torch.as_tensor(np.asarray(order[:keep]), dtype=torch.long)
+        # Keep the kept latents on the CPU while the old batch is freed.
+        with torch.no_grad():
+            z = to_latent(old.w.detach()[best.to(old.w.device)], old.model.card.prior).cpu()  # [keep, nz]
+            z0 = old.z0[best.to(old.z0.device)].cpu()  # [keep, nz]
+        anchored, steps_done, model, config = old.anchored, old.steps_done, old.model, old.config
+        self._solver = old = None
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        self._build_solver(model, candidates=keep, device=device, config=config, seed=request.seed + request.start)
+        self._carry_over(z, z0, anchored=anchored, steps_done=steps_done)
+        self._last_order = np.arange(keep)
+        return f"out of GPU memory: candidates lowered to {keep} (the best kept)"
+
+    def _carry_over(self, z, z0, *, anchored: bool, steps_done: int) -> None:
+        """Put the kept latents into the new solver (it has no public way to take K latents yet)."""
+        solver = self._solver
+        solver._restart(z.to(solver.device))
+        solver.z0 = z0.to(solver.device)
+        solver.anchored, solver.steps_done = anchored, steps_done
+        if self._constraints is not None:
+            solver.set_constraints(self._constraints, force=True)
+
+    def _start_z(self, request: EditRequest) -> np.ndarray | None:
+        """An explicit start latent, else the loaded photo's, else None (a random start)."""
+        if request.start_z is not None:
+            return request.start_z
+        return self._photo.z if (self._photo is not None and request.photo is not None) else None
+
+    def _begin_projection(self, request: EditRequest, solver) -> None:
+        from demo.engine.projection import iter_projection
+
+        self._photo_version = request.photo_version
+        self._photo = None
+        method = "hybrid" if solver.model.E is not None else "opt"
+        self._projection_steps = request.projection_steps
+        self._projecting = iter_projection(solver.model, request.photo, method=method,
+                                           steps=request.projection_steps, seed=request.seed)
+
+    def _continue_projection(self, request: EditRequest, solver) -> EditResult | None:
+        """Advance the projection by about ``chunk_seconds``; a progress result, or None once done."""
+        started = time.perf_counter()
+        preview = None
+        done = 0
+        try:
+            while time.perf_counter() - started < request.chunk_seconds:
+                done, image = next(self._projecting)
+                preview = image if image is not None else preview
+        except StopIteration as stop:
+            self._photo = stop.value
+            self._projecting = None
+            solver.reset(seed=request.seed + request.start, start_z=self._photo.z)
+            self._start_key, self._fix = (request.start, request.seed), request.fix
+            self._last_order = None
+            return None
+        card = solver.model.card
+        images = np.zeros((1, card.resolution, card.resolution, 3), np.uint8) if preview is None else preview[None]
+        return EditResult(
+            stamp=request.stamp, model_name=card.name, stand_in=card.stand_in, resolution=card.resolution,
+            device=str(solver.device), candidates=solver.candidates, steps_left=self.steps_left, images=images,
+            slots=np.zeros(1, np.int64), losses=np.zeros(1, np.float32), color_rmse=np.zeros(1, np.float32),
+            projecting=True, progress=done / max(1, self._projection_steps),
+            compute_seconds=time.perf_counter() - started, finished_at=time.perf_counter(),
+            worker_pid=os.getpid(), worker_rss_mb=resident_mb(),
+        )
+
+    def _morph_frames(self, request: EditRequest, solver, z0: np.ndarray, z1: np.ndarray,
+                      stages: Stages) -> np.ndarray | None:
+        """z0 -> current in ``morph_frames`` frames, rendered once per finished request that moved."""
+        if request.morph_frames <= 0 or self.steps_left > 0 or solver.steps_done == 0:
+            return None
+        key = (request.stamp, request.morph_frames)
+        if key != self._morph_key:
+            from demo.engine.interpolate import render_morph
+
+            began = time.perf_counter()
+            self._morph = render_morph(solver.G, z0, z1, frames=request.morph_frames, prior=solver.model.card.prior)
+            self._morph_key = key
+            stages.add("worker.morph", began, time.perf_counter())
+        return self._morph
+
+    def _current_slot(self, request: EditRequest) -> int:
+        if request.pick is not None and 0 <= request.pick < self._solver.candidates:
+            return int(request.pick)
+        return int(self._last_order[0]) if self._last_order is not None else 0
