@@ -13,10 +13,15 @@ from demo.engine.interpolate import generate_morph, lerp, render_morph, slerp
 from demo.errors import UserError
 from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local_affine
 from demo.transfer.flow import FlowConfig, FlowEstimator, endpoint_error, warp
-from demo.transfer.mask import change_mask
+from demo.transfer.mask import change_mask, edit_reach
+from demo.tools.brushes import Stroke, rasterise
 from demo.tools.photo import centre_crop_resize
+from demo.transfer import estimation, gl_renderer, opencv_renderer, pipeline
+from demo.transfer.edit_region import edit_region
+from demo.transfer.faithfulness import faithfulness, ssim_map, stroke_regions
 from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer, TransferEstimator, centre_square, fit_photo
-from demo.transfer.synthetic import apply_affine_color, smooth_affine_color, smooth_flow, smooth_texture
+from demo.transfer.synthetic import (apply_affine_color, band_region, recolour, smooth_affine_color, smooth_flow,
+                                     smooth_texture)
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +180,118 @@ def test_photo_guard_scales_large_photos_down_with_a_message(ctx):
         renderer.set_photo(photo)
 
 
+ORANGE = (1.0, 0.55, 0.15)
+
+
+def colour_stroke(y: float, width: float) -> Stroke:
+    return Stroke(tool="color", color=(255, 140, 38), width=width, points=((0.05, y, 1.0), (0.5, y, 1.0), (0.95, y, 1.0)))
+
+
+def test_pure_recolouring_changes_the_photo_only_around_the_recoloured_band(ctx):
+    """Without the strokes: G recolours a band (the sky) and nothing else; the rest of the photo is kept bit for bit."""
+    source = smooth_texture(np.random.default_rng(21), 64, 64)
+    target = recolour(source, band_region(64, 64, top=0.0, bottom=0.3), ORANGE)  # rows 0..19 become orange
+    params = TransferEstimator()(source, target)
+    photo = noisy_photo(np.random.default_rng(22), 256, 256)
+    for renderer in (GLTransfer(ctx), OpenCVTransfer()):
+        renderer.set_photo(photo)
+        out = renderer.render(params).astype(int)
+        assert np.array_equal(out[4 * 30:], photo[4 * 30:])  # 10 model rows below the band: untouched
+        sky = photo[:4 * 16].astype(float)
+        assert np.linalg.norm(out[:4 * 16] - np.array(ORANGE) * 255, axis=-1).mean() < 0.6 * np.linalg.norm(
+            sky - np.array(ORANGE) * 255, axis=-1).mean()
+
+
+def test_recolouring_stroke_moves_nothing_and_keeps_the_rest_despite_drift(ctx):
+    """With the strokes: a colour stroke on the sky; G also drifts everywhere (as a GAN does), in colour and shape.
+    Nothing moves, the sky turns toward the stroke colour, and beyond the stroke's reach the photo is kept bit for bit."""
+    rng = np.random.default_rng(23)
+    source = smooth_texture(rng, 64, 64)
+    constraints = rasterise([colour_stroke(0.1, 0.12)], 64)
+    drifted = np.clip(apply_affine_color(warp(source, smooth_flow(rng, 64, 64, amplitude=2.0)),
+                                         smooth_affine_color(rng, 64, 64, strength=0.15)), 0, 1)
+    target = recolour(drifted, constraints.color_mask, ORANGE, strength=0.8)
+    estimator = TransferEstimator()
+    region = edit_region(constraints)
+    params = estimator(source, target, region=region)
+    assert not params.flow.any()  # a recolouring moves no pixel
+    reach = estimator.config.region_grow + estimator.config.region_falloff
+    far = edit_reach(region.change, grow=reach + 1, falloff=0) == 0  # [64, 64] model pixels beyond the reach (+1 for the upsampling)
+    assert params.mask[far].max() == 0 and np.abs(params.color[far] - identity_color_like(params.color[far])).max() == 0
+    photo = noisy_photo(np.random.default_rng(24), 320, 320)
+    far_photo = cv2.resize(far.astype(np.uint8), (320, 320), interpolation=cv2.INTER_NEAREST) > 0
+    canvas = rasterise([colour_stroke(0.1, 0.12)], 320)
+    regions = stroke_regions(canvas.color, canvas.color_mask, dilate=20)
+    outputs = []
+    for renderer in (gl_renderer.GLTransfer(ctx), opencv_renderer.OpenCVTransfer()):
+        renderer.set_photo(photo)
+        outputs.append(renderer.render(params))
+        assert np.array_equal(outputs[-1][far_photo], photo[far_photo])
+        scores = faithfulness(photo, outputs[-1], regions)
+        assert scores["unpainted_mean_change"] < 0.5 and scores["unpainted_ssim"] > 0.99 and scores["painted_progress"] > 40
+    assert np.abs(outputs[0].astype(int) - outputs[1]).max() <= 2
+    # Without the strokes the drift is carried everywhere: the reason the strokes are needed.
+    loose = OpenCVTransfer()
+    loose.set_photo(photo)
+    assert faithfulness(photo, loose.render(estimator(source, target)), regions)["unpainted_mean_change"] > 5
+
+
+def identity_color_like(color: np.ndarray) -> np.ndarray:
+    identity = np.zeros_like(color)
+    identity[..., :3] = np.eye(3)
+    return identity
+
+
+def test_sketch_strokes_let_motion_through_near_them_only():
+    rng = np.random.default_rng(25)
+    source = smooth_texture(rng, 64, 64, blobs=12)
+    target = warp(source, np.broadcast_to(np.float32([2.0, 0.0]), (64, 64, 2)))  # everything shifted 2 px
+    sketch = Stroke(tool="sketch", color=(0, 0, 0), width=0.05, points=((0.2, 0.5, 1.0), (0.8, 0.5, 1.0)))
+    region = edit_region(rasterise([sketch], 64))
+    params = TransferEstimator()(source, target, region=region)
+    motion = np.sqrt((params.flow**2).sum(-1))
+    assert np.median(motion[30:34, 20:44]) > 1.0  # on the sketch: moved
+    assert motion[:16].max() == 0 and motion[48:].max() == 0  # far from it: still
+
+
+def test_edit_region_covers_warp_source_and_target():
+    drag = Stroke(tool="warp", color=(0, 0, 0), width=0.1, points=((0.2, 0.5, 1.0), (0.7, 0.5, 1.0)))
+    paint = Stroke(tool="color", color=(0, 0, 255), width=0.1, points=((0.5, 0.1, 1.0),))
+    region = edit_region(rasterise([drag, paint], 64))
+    assert region.motion[32, 45] > 0.5 and region.motion[32, 13] > 0.5  # target and source of the drag
+    assert region.motion[6, 32] == 0 and region.change[6, 32] > 0.5  # the colour stroke asks for no motion
+    assert region.change[40:, :].max() == 0
+
+
+def test_edit_reach_falls_off_to_zero_beyond_grow_plus_falloff():
+    coverage = np.zeros((32, 32), np.float32)
+    coverage[10:12, :] = 1.0
+    reach = edit_reach(coverage, grow=1.5, falloff=1.5)
+    assert reach[9:13].min() == 1.0 and reach[15:].max() == 0.0 and 0 < reach[13, 0] < 1
+    assert not edit_reach(np.zeros((8, 8), np.float32), grow=1, falloff=1).any()
+
+
+def test_faithfulness_scores_kept_and_recoloured_regions():
+    photo = noisy_photo(np.random.default_rng(26), 64, 64)
+    canvas = rasterise([colour_stroke(0.2, 0.2)], 64)
+    regions = stroke_regions(canvas.color, canvas.color_mask, dilate=4)
+    assert np.allclose(ssim_map(photo, photo), 1.0)
+    same = faithfulness(photo, photo, regions)
+    assert same["unpainted_mean_change"] == 0 and same["painted_progress"] == 0 and same["unpainted_ssim"] == pytest.approx(1.0)
+    edited = photo.copy()
+    edited[regions.painted] = (255, 140, 38)
+    scores = faithfulness(photo, edited, regions)
+    assert scores["unpainted_mean_change"] == 0 and scores["painted_progress"] > 50
+    edited[40:] = 255 - edited[40:]  # and spoil the ground
+    spoiled = faithfulness(photo, edited, regions)
+    assert spoiled["unpainted_mean_change"] > 20 and spoiled["unpainted_ssim"] < 0.5
+
+
+def test_pipeline_reexports_the_split_modules():
+    assert pipeline.TransferEstimator is estimation.TransferEstimator and pipeline.EditTransfer is estimation.EditTransfer
+    assert pipeline.GLTransfer is gl_renderer.GLTransfer and pipeline.OpenCVTransfer is opencv_renderer.OpenCVTransfer
+
+
 def test_interpolation_endpoints_and_norms():
     generator = torch.Generator().manual_seed(0)
     z0, z1 = torch.randn(32, generator=generator), 2.0 * torch.randn(32, generator=generator)
@@ -257,3 +374,25 @@ def test_transfer_bench_dry_run_reports_stages_and_ratios(tmp_path):
         assert row["ratio_shader_to_opencv"] > 0 and row["ratio_gl_total_to_opencv"] >= row["ratio_shader_to_opencv"]
         assert row["max_abs_difference_gl_vs_opencv"] <= 2
     assert report["flow_methods"][1]["method"] == "dis tuned x1"
+
+
+def test_faithful_bench_dry_run_reports_before_and_after(small_model_file, tmp_path):
+    from demo.cli import main
+
+    photos, sessions = tmp_path / "photos", tmp_path / "sessions"
+    photos.mkdir()
+    sessions.mkdir()
+    cv2.imwrite(str(photos / "field.png"), noisy_photo(np.random.default_rng(27), 48, 80)[..., ::-1])
+    (sessions / "transfer_field_sky.jsonl").write_text(
+        '{"t": 0.0, "type": "down", "tool": "color", "x": 0.1, "y": 0.1, "color": [250, 140, 40], "width": 0.15}\n'
+        '{"t": 0.1, "type": "move", "x": 0.9, "y": 0.1}\n{"t": 0.2, "type": "up"}\n')
+    out = tmp_path / "faithful.json"
+    assert main(["bench", "transfer", "--faithful", "--model", str(small_model_file), "--photos", str(photos),
+                 "--sessions", str(sessions), "--photo-size", "64", "--projection-method", "opt", "--projection-steps", "2",
+                 "--edit-steps", "2", "--baseline", "HEAD", "--cache", str(tmp_path / "cache"), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [(row["photo"], row["region"]) for row in report["rows"]] == [("field", "sky"), ("field", "sky")]  # cv2, pil
+    for row in report["rows"]:
+        assert row["after_unpainted_mean_change"] == 0 and row["after_max_flow"] == 0
+        assert 0 <= row["before_unpainted_ssim"] <= 1
+    assert {"cv2/all", "cv2/sky", "pil/all", "pil/sky"} == set(report["summary"])

@@ -5,26 +5,34 @@ numpy/OpenCV only; both renderers (``gl_renderer``, ``opencv_renderer``) take it
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local_affine, identity_color
+from demo.transfer.edit_region import EditRegion
 from demo.transfer.flow import FlowConfig, FlowEstimator, warp
-from demo.transfer.mask import MaskConfig, change_mask
+from demo.transfer.mask import MaskConfig, change_mask, edit_reach
 
 
 @dataclass(frozen=True, kw_only=True)
 class TransferConfig:
-    """flow_gate: keep motion only where, with the color model, it explains G(z_t) better than a color
-    change alone does, by this much (mean absolute error, 0..1 units); 0 keeps the raw flow."""
+    """How G's change is read.
+
+    flow_gate: keep motion only where, with the color model, it explains G(z_t) better than a color change
+    alone does, by this much (mean absolute error, 0..1 units); 0 keeps the raw flow. region_grow, region_falloff: with a ``region`` (the strokes), how far in model
+    pixels the edit may reach beyond it, and over how many more it falls to nothing.
+    """
 
     flow: FlowConfig = field(default_factory=FlowConfig)
     color: ColorConfig = field(default_factory=ColorConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
     flow_gate: float = 0.01
     gate_sigma: float = 2.0  # model pixels over which the gate's evidence is pooled
+    region_grow: float = 1.0
+    region_falloff: float = 1.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,15 +70,44 @@ class TransferEstimator:
         self.config = config
         self.flow_estimator = FlowEstimator(config.flow)
 
-    def __call__(self, source: np.ndarray, target: np.ndarray) -> EditTransfer:
+    def __call__(self, source: np.ndarray, target: np.ndarray, *, region: EditRegion | None = None) -> EditTransfer:
+        """``region``: where the user asked for a change, and where for geometry (``edit_region`` of the strokes).
+
+        With it, nothing changes beyond ``region_grow + region_falloff`` model pixels of the strokes, and
+        nothing moves beyond that distance of a sketch or warp stroke: a GAN edit is global, and only the
+        strokes tell the change asked for from the generator's drift elsewhere. Without it, all of G's change
+        (above the mask's floor) is carried, and the flow gate alone decides what moves.
+        """
         source, target = source.astype(np.float32), target.astype(np.float32)
-        flow = self.flow_estimator(target, source)  # [h, w, 2] backward: target pixel -> source pixel
+        reach = None
+        if region is not None:
+            if region.change.shape != source.shape[:2]:
+                raise ValueError(f"edit region {region.change.shape} must match the images {source.shape[:2]}")
+            reach = self.reach(region.change)  # [h, w]
+            motion_reach = self.reach(region.motion)  # [h, w]
+        if reach is not None and not motion_reach.any():
+            flow = np.zeros((*source.shape[:2], 2), np.float32)  # a recolouring moves nothing
+        else:
+            flow = self.flow_estimator(target, source)  # [h, w, 2] backward: target pixel -> source pixel
+            if reach is not None:
+                flow = flow * motion_reach[..., None]
         if self.config.flow_gate > 0:
             flow = self.gate(flow, source, target)
         warped = warp(source, flow)  # [h, w, 3] G(z0) moved onto G(z_t)
         color = fit_local_affine(warped, target, config=self.config.color)  # [h, w, 3, 4]
-        mask = change_mask(source, target, flow, config=self.config.mask)  # [h, w]
+        # Within the strokes' reach every change was asked for, so small ones count too (no floor).
+        mask_config = self.config.mask if reach is None else dataclasses.replace(self.config.mask, color_floor=0.0)
+        mask = change_mask(source, target, flow, config=mask_config)  # [h, w]
+        if reach is not None:
+            # Confine the color model too, so that the fields mean "no change" beyond the reach by themselves.
+            identity = identity_color(*mask.shape)
+            color = identity + reach[..., None, None] * (color - identity)
+            mask = mask * reach
         return EditTransfer(flow=flow, color=color, mask=mask)
+
+    def reach(self, coverage: np.ndarray) -> np.ndarray:
+        """[h, w] in [0, 1]: 1 near the strokes' ``coverage``, 0 beyond ``region_grow + region_falloff`` pixels."""
+        return edit_reach(coverage, grow=self.config.region_grow, falloff=self.config.region_falloff)
 
     def gate(self, flow: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Drop motion where a color change alone explains the target as well (Occam).
@@ -78,7 +115,9 @@ class TransferEstimator:
         A color change that varies smoothly (a warmer sky, darker at the top) also looks like motion
         to a flow estimator; moving the photo there drags its border in as streaks. So the color model
         is fitted twice, after the warp and without it, and the flow is kept in proportion to how much
-        it lowers the (locally pooled) error of the fit.
+        it lowers the (locally pooled) error of the fit. This is a heuristic: at the soft edge of a strongly
+        recoloured region a flow can lower the fit error too (up to 3 px of motion on synthetic bands), which
+        is why the strokes (``region``) decide where anything may move when they are known.
         """
 
         def fit_error(moved: np.ndarray) -> np.ndarray:

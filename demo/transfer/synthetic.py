@@ -46,3 +46,16 @@ def smooth_affine_color(rng: np.random.Generator, height: int, width: int, *, st
 def apply_affine_color(image: np.ndarray, color: np.ndarray) -> np.ndarray:
     """``color[..., :3] @ rgb + color[..., 3]`` per pixel: [H, W, 3] x [H, W, 3, 4] -> [H, W, 3]."""
     return np.einsum("hwij,hwj->hwi", color[..., :3], image) + color[..., 3]
+
+
+def band_region(height: int, width: int, *, top: float, bottom: float, soft: float = 1.5) -> np.ndarray:
+    """A horizontal band [H, W] float32 in [0, 1] between rows ``top`` and ``bottom`` (fractions), soft edges in pixels."""
+    rows = np.arange(height, dtype=np.float32) + 0.5
+    inside = np.minimum(rows - top * height, bottom * height - rows)
+    return np.broadcast_to(np.clip(0.5 + inside / (2 * soft), 0.0, 1.0)[:, None], (height, width)).astype(np.float32)
+
+
+def recolour(image: np.ndarray, region: np.ndarray, colour, *, strength: float = 0.7) -> np.ndarray:
+    """``image`` [H, W, 3] pulled toward ``colour`` (RGB in [0, 1]) by ``strength`` inside ``region`` [H, W]: a pure recolouring."""
+    weight = strength * region[..., None]
+    return (image * (1 - weight) + np.asarray(colour, np.float32) * weight).astype(np.float32)
