@@ -21,6 +21,7 @@ COMMANDS = {
     "edit": ("demo.commands.edit", "replay a recorded session headless; write best.png, candidates.png and report.json"),
     "project": ("demo.commands.project", "project a photo onto the generator's manifold (opt, encoder or hybrid)"),
     "transfer": ("demo.commands.transfer", "carry a session's edit onto a full-resolution photo, with a morph"),
+    "sample": ("demo.commands.sample", "write random samples of a model at model and display resolution (NNNN.png, NNNN_display.png)"),
     "data": ("demo.commands.data", "generate a training data set (procedural landscapes, avatars)"),
     "train": ("demo.commands.train", "train a GAN or its encoder (resumable, with progress bars)"),
     "profile": ("demo.commands.profile", "profile the real-time loop: stages, latency, Perfetto trace, report"),

@@ -1,0 +1,245 @@
+"""Display-resolution images: a small x4 upsampler for G's images, faithful to them at model resolution.
+
+The network is ESPCN-like: a few 3x3 convolutions at the low resolution predict a residual over
+bicubic upsampling, rearranged by a pixel shuffle (x4). A fidelity step (iterative back-projection)
+then corrects the result so that its area-downsample equals the input, up to rounding, so strokes
+painted on the display image keep meaning what they meant on G's image.
+
+    upsampler = load_upsampler("cpu")          # None when models/upsample4x.* is missing
+    display = upsampler.upsample(images)       # uint8 [N, R, R, 3] -> uint8 [N, 4R, 4R, 3]
+
+Weights are ``models/upsample4x.safetensors`` (tensors ``net.*``) with the card
+``models/upsample4x.json`` (config, data, licence, measured metrics). Trained by
+``python -m demo.train.upsampler``; see docs/upsampler.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from demo.errors import UserError
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_UPSAMPLER = MODELS_DIR / "upsample4x.safetensors"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsamplerConfig:
+    """Network shape: ``depth`` 3x3 convs of ``width`` channels at low resolution, then a x``scale`` shuffle."""
+
+    scale: int = 4
+    channels: int = 3
+    width: int = 24
+    depth: int = 3
+    back_projection_steps: int = 1
+
+    def __post_init__(self) -> None:
+        if self.scale < 2:
+            raise ValueError(f"scale must be >= 2, got {self.scale}")
+        if self.width < 1 or self.depth < 1:
+            raise ValueError(f"width and depth must be >= 1, got {self.width}, {self.depth}")
+        if self.back_projection_steps < 0:
+            raise ValueError(f"back_projection_steps must be >= 0, got {self.back_projection_steps}")
+
+
+def area_downsample(images: torch.Tensor, scale: int) -> torch.Tensor:
+    """[B, C, sH, sW] -> [B, C, H, W], the mean of each scale x scale block (OpenCV's INTER_AREA)."""
+    b, c, h, w = images.shape
+    blocks = F.pixel_unshuffle(images, scale)  # [B, C*s*s, H, W]
+    return blocks.view(b, c, scale * scale, h // scale, w // scale).mean(2)
+
+
+def _cubic_weights(t: float, *, a: float = -0.75) -> list[float]:
+    """Weights of the 4 taps at offsets -1, 0, 1, 2 for a sample at fraction t (PyTorch's bicubic, a = -0.75)."""
+    def near(x: float) -> float:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: float) -> float:
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def bicubic_phase_kernel(scale: int) -> torch.Tensor:
+    """[s*s, 1, K, K] filters: phase (py, px) of a bicubic x``scale`` upsample, as one conv + pixel shuffle.
+
+    Output pixel s*i + p samples the input at i + (2p + 1 - s) / (2s) (align_corners=False); its four
+    taps fall within offsets -radius..radius of i, so a K = 2*radius+1 kernel covers every phase.
+    """
+    radius = 2
+    taps = torch.zeros(scale, 2 * radius + 1, dtype=torch.float64)  # [phase, offset]
+    for phase in range(scale):
+        source = (2 * phase + 1 - scale) / (2 * scale)
+        base = int(np.floor(source))
+        for k, weight in enumerate(_cubic_weights(source - base)):
+            taps[phase, base - 1 + k + radius] += weight
+    kernel = taps[:, None, :, None] * taps[None, :, None, :]  # [py, px, K, K]
+    return kernel.reshape(scale * scale, 1, 2 * radius + 1, 2 * radius + 1).float()
+
+
+def bicubic_phases(images: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] -> [B, C, s*s, H, W], the bicubic upsample in phase layout (see back_project)."""
+    b, c, h, w = images.shape
+    weight = kernel.to(images).repeat(c, 1, 1, 1)  # [C*s*s, 1, K, K]
+    pad = (kernel.shape[-1] - 1) // 2
+    phases = F.conv2d(F.pad(images, (pad,) * 4, mode="replicate"), weight, groups=c)  # [B, C*s*s, H, W]
+    return phases.view(b, c, kernel.shape[0], h, w)
+
+
+def phases_to_image(phases: torch.Tensor) -> torch.Tensor:
+    """[B, C, s*s, H, W] -> [B, C, sH, sW]."""
+    b, c, s2, h, w = phases.shape
+    return F.pixel_shuffle(phases.reshape(b, c * s2, h, w), int(round(s2**0.5)))
+
+
+def bicubic_upsample(images: torch.Tensor, scale: int) -> torch.Tensor:
+    """[B, C, H, W] -> [B, C, sH, sW], bicubic with clamped borders, equal to F.interpolate's (the baseline).
+
+    A fixed phase conv + pixel shuffle, several times cheaper on CPU than F.interpolate(mode="bicubic").
+    """
+    return phases_to_image(bicubic_phases(images, bicubic_phase_kernel(scale)))
+
+
+def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, kernel: torch.Tensor) -> torch.Tensor:
+    """Add the upsampled error of the display image against ``reference``, ``steps`` times.
+
+    The display image is in phase layout, phases [B, C, s*s, H, W]: pixel (s*i + py, s*j + px) is
+    phases[:, :, py*s + px, i, j], so its area-downsample is the mean over dim 2. reference is
+    [B, C, H, W]. Each step shrinks the low-resolution error (spread bicubically); the last spreads it
+    flat over each block, which makes the area-downsample of the result equal ``reference`` exactly.
+    """
+    for step in range(steps):
+        error = reference - phases.mean(2)  # [B, C, H, W]
+        if step == steps - 1:
+            phases = phases + error[:, :, None]
+        else:
+            phases = phases + bicubic_phases(error, kernel)
+    return phases
+
+
+class UpsampleNet(nn.Module):
+    """[B, C, R, R] in [-1, 1] -> [B, C, sR, sR]: bicubic + learnt residual, then back-projection."""
+
+    def __init__(self, config: UpsamplerConfig):
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = []
+        width_in = config.channels
+        for _ in range(config.depth):
+            layers += [nn.Conv2d(width_in, config.width, 3, padding=1), nn.ReLU(inplace=True)]
+            width_in = config.width
+        layers.append(nn.Conv2d(width_in, config.channels * config.scale**2, 3, padding=1))
+        self.residual = nn.Sequential(*layers)  # [B, C*s*s, R, R], channel c*s*s + phase
+        # Start as plain bicubic: the last conv predicts no residual until trained.
+        nn.init.zeros_(layers[-1].weight)
+        nn.init.zeros_(layers[-1].bias)
+        self.register_buffer("bicubic_kernel", bicubic_phase_kernel(config.scale), persistent=False)
+
+    def phases(self, images: torch.Tensor) -> torch.Tensor:
+        """[B, C, R, R] -> the display image in phase layout [B, C, s*s, R, R] (see back_project)."""
+        b, c, h, w = images.shape
+        kernel = self.bicubic_kernel
+        residual = self.residual(images).view(b, c, kernel.shape[0], h, w)  # [B, C, s*s, R, R]
+        phases = bicubic_phases(images, kernel) + residual
+        return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return phases_to_image(self.phases(images))  # [B, C, sR, sR]
+
+
+@dataclass(frozen=True)
+class Upsampler:
+    """A loaded upsampler on one device: uint8 images in, uint8 display images out."""
+
+    net: UpsampleNet
+    card: dict[str, Any]
+    device: torch.device
+
+    @property
+    def scale(self) -> int:
+        return self.net.config.scale
+
+    def upsample(self, images: np.ndarray) -> np.ndarray:
+        """uint8 [N, R, R, 3] (or one [R, R, 3]) -> uint8 [N, sR, sR, 3] (or one [sR, sR, 3])."""
+        single = images.ndim == 3
+        batch = images[None] if single else images
+        if batch.ndim != 4 or batch.shape[-1] != self.net.config.channels or batch.dtype != np.uint8:
+            raise ValueError(f"expected uint8 [N, R, R, {self.net.config.channels}] images, got {images.dtype} {images.shape}")
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+            x = x.permute(0, 3, 1, 2).float() / 127.5 - 1  # [N, 3, R, R]
+            phases = self.net.phases(x)  # [N, 3, s*s, R, R]
+            phases = ((phases.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8)
+            n, c, _, r, _ = phases.shape
+            s = self.scale
+            # Interleave the phases into pixels, channels last, in one copy: [N, R, s, R, s, C].
+            pixels = phases.view(n, c, s, s, r, r).permute(0, 4, 2, 5, 3, 1)
+            out = pixels.reshape(n, r * s, r * s, c).cpu().numpy()
+        return out[0] if single else out
+
+
+def save_upsampler(path: str | Path, net: UpsampleNet, card: dict[str, Any]) -> Path:
+    """Write ``path`` (.safetensors, tensors ``net.*``, the card embedded) and its card ``.json``."""
+    path = Path(path).with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    card = {**card, "config": asdict(net.config)}
+    tensors = {f"net.{k}": v.detach().cpu().contiguous().clone() for k, v in net.state_dict().items()}
+    save_file(tensors, str(path), metadata={"card": json.dumps(card)})
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return path
+
+
+def read_upsampler(path: str | Path, *, device: torch.device | str = "cpu") -> Upsampler:
+    """Load an upsampler file; raises UserError naming the file and the reason."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: upsampler file not found")
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable safetensors file ({exc})") from None
+    card_path = path.with_suffix(".json")
+    try:
+        card = json.loads(card_path.read_text())
+        config = UpsamplerConfig(**card["config"])
+    except FileNotFoundError:
+        raise UserError(f"{card_path}: upsampler card missing") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{card_path}: not a valid upsampler card ({exc})") from None
+    net = UpsampleNet(config)
+    state = {k[len("net."):]: v for k, v in tensors.items() if k.startswith("net.")}
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UserError(f"{path}: weights do not fit the card's config ({first})") from None
+    device = torch.device(device)
+    net.to(device).eval().requires_grad_(False)
+    return Upsampler(net=net, card=card, device=device)
+
+
+def load_upsampler(device: torch.device | str = "cpu", *, path: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
+    """The shipped upsampler, or None when its weights are missing (callers then fall back to bicubic)."""
+    if not Path(path).exists():
+        return None
+    return read_upsampler(path, device=device)
+
+
+def upsample_or_resize(upsampler: Upsampler | None, images: np.ndarray, *, scale: int = 4) -> np.ndarray:
+    """Display images: the upsampler's when there is one, else bicubic. uint8 [N, R, R, 3] -> [N, sR, sR, 3]."""
+    if upsampler is not None:
+        return upsampler.upsample(images)
+    with torch.inference_mode():
+        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()  # [N, 3, R, R]
+        y = bicubic_upsample(x, scale).clamp(0, 255).round()  # [N, 3, sR, sR]
+    return y.to(torch.uint8).permute(0, 2, 3, 1).numpy()
