@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,12 +16,15 @@ from demo.cli import main
 from demo.data.landscapes import LandscapeConfig, render_batch
 from demo.engine.checkpoint import load_model
 from demo.errors import UserError
+from demo.train.common import load_images
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, open_run, train_gan, translate
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
+from demo.train.model_file import load_raw_generator_state
 
 TINY = GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=8, translate=0.125)
-TINY_FLAGS = ["--base", "8", "--d-base", "8", "--batch", "8", "--nz", "16", "--no-progress", "--threads", "1"]
+TINY_FLAGS = ["--base", "8", "--d-base", "8", "--batch", "8", "--nz", "16", "--no-progress", "--threads", "1",
+              "--measure-count", "64"]
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +149,70 @@ def test_encoder_command_stores_e_and_its_figures(data_dir, tmp_path):
                  "--d-base", "8", "--batch", "8", "--no-progress", "--steps", "1",
                  "--init", str(model.with_suffix(".safetensors"))]) == 0
     assert load_model(model.with_suffix(".safetensors")).card.training["encoder"]["init"].endswith("tiny16.safetensors")
+
+
+def test_export_ships_the_raw_generator_and_keeps_card_fields_it_does_not_own(data_dir, tmp_path):
+    model = tmp_path / "tiny16"
+    model.with_suffix(".json").parent.mkdir(parents=True, exist_ok=True)
+    model.with_suffix(".json").write_text(json.dumps({"name": "tiny16", "start_seeds": [3, 1, 4]}))
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(tmp_path / "run"), "--steps", "2",
+                 "--export", str(model), *TINY_FLAGS]) == 0
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    raw = load_raw_generator_state(model.with_suffix(".safetensors"))
+    assert raw is not None and raw.keys() == state["G"].keys()
+    assert all(torch.equal(raw[k], state["G"][k]) for k in raw)
+    assert json.loads(model.with_suffix(".json").read_text())["start_seeds"] == [3, 1, 4]
+    assert load_model(model.with_suffix(".safetensors")).card.training["steps"] == 2
+
+
+def test_a_run_without_runs_folder_continues_from_the_shipped_model(data_dir, tmp_path, capsys):
+    model = tmp_path / "models" / "tiny16"
+    flags = ["--data", str(data_dir), *TINY_FLAGS]
+    assert main(["train", "gan", "--out", str(tmp_path / "old"), "--steps", "3", "--export", str(model), *flags]) == 0
+    shipped = load_model(model.with_suffix(".safetensors"))
+    raw = load_raw_generator_state(model.with_suffix(".safetensors"))
+
+    # A new machine: no run folder, only the model file. The run starts at the shipped step, from its nets.
+    fresh = tmp_path / "new"
+    config = GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=8)
+    images = load_images(data_dir, resolution=16)
+    trainer = open_run(fresh, config, images, init=model.with_suffix(".safetensors"))
+    assert trainer.step == trainer.adam_start == 3 and not trainer.history
+    assert all(torch.equal(v, raw[k]) for k, v in trainer.G.state_dict().items())
+    assert all(torch.equal(v, shipped.D.state_dict()[k]) for k, v in trainer.D.state_dict().items())
+    assert all(torch.equal(v, shipped.G.state_dict()[k]) for k, v in trainer.G_ema.state_dict().items())
+    assert not trainer.opt_g.state  # Adam starts fresh
+
+    assert main(["train", "gan", "--out", str(fresh), "--steps", "5", "--init", str(model.with_suffix(".safetensors")),
+                 *flags]) == 0
+    assert "continues from" in capsys.readouterr().out
+    assert torch.load(fresh / "checkpoint.pt", weights_only=True)["step"] == 5
+
+
+def test_continuing_from_a_model_with_other_widths_is_a_user_error(data_dir, tmp_path, capsys):
+    model = tmp_path / "tiny16"
+    flags = ["--data", str(data_dir), *TINY_FLAGS]
+    assert main(["train", "gan", "--out", str(tmp_path / "old"), "--steps", "1", "--export", str(model), *flags]) == 0
+    code = main(["train", "gan", "--out", str(tmp_path / "new"), "--steps", "2", "--init", str(model.with_suffix(".safetensors")),
+                 *flags, "--base", "4"])
+    assert code == 2 and "do not match" in capsys.readouterr().err
+
+
+def test_two_processes_under_torchrun_train_one_model_and_rank_0_writes(data_dir, tmp_path):
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               "-m", "demo", "train", "gan", "--data", str(data_dir), "--out", str(run), "--steps", "3",
+               "--checkpoint-every", "2", "--sample-every", "2", "--device", "cpu", "--init", "none", *TINY_FLAGS]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 3 and state["world_size"] == 2
+    assert len(state["rank_digests"]) == 2 and state["rank_digests"][0] == state["rank_digests"][1]  # same weights
+    assert not torch.equal(state["rng_ranks"][0], state["rng_ranks"][1])  # each rank drew its own batches
+    assert state["images_seen"] == 3 * 8 * 2
+    rows = (run / "log.csv").read_text().splitlines()
+    assert rows[0].endswith(",seconds,world_size") and [r.split(",")[0] for r in rows[1:]] == ["3"]
+    assert all(r.endswith(",2") for r in rows[1:])  # one writer: no duplicated rows
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "latest.png", "log.csv", "samples"]

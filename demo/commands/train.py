@@ -24,7 +24,7 @@ examples:
   python -m demo train encoder --model landscape64 --steps 3000
 """
 
-WHAT = ("gan", "export", "encoder")
+WHAT = ("gan", "export", "encoder", "measure")
 
 
 def add_arguments(parser) -> None:
@@ -40,15 +40,22 @@ def add_arguments(parser) -> None:
     parser.add_argument("--resolution", type=int, default=None, help="image size (default: the data set's)")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (default: 2e-4)")
     parser.add_argument("--ema", type=float, default=0.999, help="EMA decay of the sampled generator (default: 0.999)")
+    parser.add_argument("--warmup", type=int, default=100,
+                        help="steps of learning-rate warm-up whenever Adam starts fresh (default: 100)")
     parser.add_argument("--translate", type=float, default=0.0, help="DiffAugment translation fraction on D inputs (default: 0 = off)")
     parser.add_argument("--sample-every", type=int, default=500, help="steps between sample sheets (default: 500)")
     parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints (default: 250)")
     parser.add_argument("--export", default=None, metavar="PATH", help="write the model here after training (e.g. models/landscape64)")
+    parser.add_argument("--measure-count", type=int, default=1000,
+                        help="export / measure: samples and reference images per quality figure (default: 1000, "
+                             "the cards' protocol; fewer is faster and noisier)")
     parser.add_argument("--model", default="landscape64", help="encoder: the model to train an encoder for (default: landscape64)")
     parser.add_argument("--real-weight", type=float, default=0.0,
                         help="encoder: weight of the pixel loss on real data images, on top of G's samples (default: 0)")
     parser.add_argument("--init", default=None, metavar="MODEL",
-                        help="encoder: start from the encoder in this model file (e.g. one made for an earlier G)")
+                        help="gan: a new run (no checkpoint in --out) continues from this model file's G, D and step "
+                             "count, with a fresh Adam (default: models/<name of --out> when it exists; 'none': random "
+                             "init). encoder: start from the encoder in this model file (e.g. one made for an earlier G)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1, polite on a shared machine)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
 
@@ -56,15 +63,25 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import torch
 
-    from demo.errors import UserError
+    from demo.train.loop import start_workers, stop_workers
 
     torch.set_num_threads(max(1, args.threads))
     _stop_on_sigterm()
-    device = _device(args)
-    if args.what == "encoder":
-        from demo.train.encoder import run_encoder_command
+    if args.what == "measure":
+        return _measure(args)
+    workers, device = start_workers(_device(args))
+    try:
+        if args.what == "encoder":
+            from demo.train.encoder import run_encoder_command
 
-        return run_encoder_command(args, device=device)
+            return run_encoder_command(args, device=device, workers=workers)
+        return _run_gan(args, device=device, workers=workers)
+    finally:
+        stop_workers()
+
+
+def _run_gan(args, *, device, workers) -> int:
+    from demo.errors import UserError
     from demo.train.common import load_images
     from demo.train.export import export_gan, read_data_meta
     from demo.train.gan import GanConfig, open_run, train_gan
@@ -73,25 +90,55 @@ def run(args) -> int:
     try:
         config = GanConfig(
             resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
-            batch=args.batch, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema, translate=args.translate, seed=args.seed,
+            batch=args.batch, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema, translate=args.translate,
+            warmup=args.warmup, seed=args.seed,
         )
         config.generator_config()
     except ValueError as exc:
         raise UserError(f"train gan: {exc}") from None
     run_dir = Path(args.out or "runs/landscape64")
-    trainer = open_run(run_dir, config, images)
+    init = _gan_init(args, run_dir) if args.what == "gan" else None
+    trainer = open_run(run_dir, config, images, init=init, device=device, workers=workers)
     if args.what == "gan":
         steps = args.steps if args.steps is not None else 12000
-        if trainer.step:
+        if workers.is_main and trainer.history:
             print(f"resuming {run_dir} at step {trainer.step}/{steps}")
+        elif workers.is_main and trainer.step:
+            print(f"new run {run_dir} continues from {trainer.origin}; training to step {steps}")
         train_gan(trainer, run_dir, steps=steps, sample_every=args.sample_every,
-                  checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
-        if args.export is None:
+                  checkpoint_every=args.checkpoint_every, progress=not args.no_progress, workers=workers)
+        if args.export is None or not workers.is_main:
             return 0
     elif trainer.step == 0:
         raise UserError(f"{run_dir}: no checkpoint to export (train it first with: python -m demo train gan --out {run_dir})")
-    saved = export_gan(trainer, args.export or "models/landscape64", data_meta=read_data_meta(args.data))
+    if not workers.is_main:
+        return 0
+    saved = export_gan(trainer, args.export or "models/landscape64", data_meta=read_data_meta(args.data),
+                       measure_count=args.measure_count)
     print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
+    return 0
+
+
+def _gan_init(args, run_dir: Path):
+    """The model file a new GAN run starts from: --init, or models/<run folder name> when it exists."""
+    from demo.engine.checkpoint import MODELS_DIR
+
+    if args.init is not None:
+        return None if args.init == "none" else args.init
+    shipped = MODELS_DIR / f"{run_dir.name}.safetensors"
+    return shipped if shipped.exists() else None
+
+
+def _measure(args) -> int:
+    """Held-out FD8 of a model (the card's protocol), without training."""
+    import json
+
+    from demo.engine.checkpoint import load_model
+    from demo.train.export import heldout_fd8
+
+    loaded = load_model(args.model)
+    figures = heldout_fd8(loaded.G, prior=loaded.card.prior, count=args.measure_count)
+    print(json.dumps({"model": str(loaded.path), **figures}, indent=2))
     return 0
 
 
@@ -108,10 +155,7 @@ def _stop_on_sigterm() -> None:
 def _device(args):
     from demo.engine.device import pick_device
 
-    device = pick_device(args.device)
-    if device.type != "cpu":
-        print(f"note: training runs on cpu (deterministic resume); --device {args.device} is ignored")
-    return device
+    return pick_device(args.device)
 
 
 def _images(args, load_images):

@@ -25,10 +25,10 @@ from demo.train.common import (
     load_checkpoint,
     rng_state,
     sample_prior,
-    save_checkpoint,
     set_rng_state,
     to_model_range,
 )
+from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,42 +51,52 @@ def generator_fingerprint(G: Generator) -> float:
 class EncoderTrainer:
     """Owns E, its optimizer and RNG; G is frozen in eval mode."""
 
-    def __init__(self, config: EncoderConfig, G: Generator, *, prior: str, images: torch.Tensor | None = None):
+    kind = "encoder"
+    log_columns = ("loss", "z_mse", "pixel_mse")
+
+    def __init__(self, config: EncoderConfig, G: Generator, *, prior: str, images: torch.Tensor | None = None,
+                 rank: int = 0):
         if config.real_weight > 0 and images is None:
             raise ValueError("real_weight > 0 needs real images")
         self.config = config
         self.G = G.eval().requires_grad_(False)
+        self.device = next(G.parameters()).device
         self.prior = prior
-        self.images = images  # uint8 [N, 3, R, R] or None
+        self.images = images  # uint8 [N, 3, R, R] on the CPU, or None
+        self.rank = rank
         torch.manual_seed(config.seed)
         critic = CriticConfig.from_base(resolution=G.config.resolution, base=config.base, channels=G.config.channels,
                                         spectral_norm=False)
-        self.E = Encoder(critic, nz=G.config.nz, prior=prior)
+        self.E = Encoder(critic, nz=G.config.nz, prior=prior).to(self.device)
+        self.E_step = self.E  # what the steps call: a DistributedDataParallel wrapper under torchrun
         self.opt = torch.optim.Adam(self.E.parameters(), lr=config.lr, betas=(0.9, 0.999))
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed + 1_000_003 * rank)
         self.step = 0
         self.seconds = 0.0
         self.history: list[list[float]] = []  # [step, loss, z_mse, pixel_mse]
 
-    def losses(self, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        z_hat = self.E(x)  # [B, nz]
-        z_mse = F.mse_loss(z_hat, z)
-        pixel_mse = F.mse_loss(self.G(z_hat), x)
-        loss = self.config.z_weight * z_mse + self.config.pixel_weight * pixel_mse
-        return loss, z_mse, pixel_mse
+    def distribute(self, workers: Workers) -> None:
+        """Average E's gradients across the ranks of a distributed run (DistributedDataParallel)."""
+        self.E_step = wrap_for_training(self.E, workers)
 
     def train_step(self) -> dict[str, float]:
         cfg = self.config
         start = time.perf_counter()
         self.E.train()
-        z = sample_prior(cfg.batch, self.G.config.nz, prior=self.prior, generator=self.generator)  # [B, nz]
+        z = sample_prior(cfg.batch, self.G.config.nz, prior=self.prior, generator=self.generator).to(self.device)  # [B, nz]
         with torch.no_grad():
             x = self.G(z)  # [B, 3, R, R]
-        loss, z_mse, pixel_mse = self.losses(z, x)
+        inputs = x
         if cfg.real_weight > 0:
             index = torch.randint(0, self.images.shape[0], (cfg.batch,), generator=self.generator)
-            real = to_model_range(self.images[index])  # [B, 3, R, R]
-            loss = loss + cfg.real_weight * F.mse_loss(self.G(self.E(real)), real)
+            inputs = torch.cat([x, to_model_range(self.images[index]).to(self.device)])  # [2B, 3, R, R]: samples, then data
+        z_hat = self.E_step(inputs)  # one forward for both parts: [B or 2B, nz]
+        recon = self.G(z_hat)  # [B or 2B, 3, R, R]
+        z_mse = F.mse_loss(z_hat[: cfg.batch], z)
+        pixel_mse = F.mse_loss(recon[: cfg.batch], x)
+        loss = cfg.z_weight * z_mse + cfg.pixel_weight * pixel_mse
+        if cfg.real_weight > 0:
+            loss = loss + cfg.real_weight * F.mse_loss(recon[cfg.batch :], inputs[cfg.batch :])
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -96,13 +106,24 @@ class EncoderTrainer:
         self.history.append(row)
         return dict(zip(("step", "loss", "z_mse", "pixel_mse"), row))
 
+    def postfix(self, row: dict[str, float]) -> dict[str, str]:
+        rmse = row["pixel_mse"] ** 0.5 * 127.5
+        return {"loss": f"{row['loss']:.4f}", "z": f"{row['z_mse']:.4f}", "rmse": f"{rmse:.1f}"}
+
+    def trained_weights(self) -> list[torch.Tensor]:
+        """What every rank must hold identically: E's parameters."""
+        return list(self.E.parameters())
+
+    def sample_sheet(self) -> None:
+        return None
+
     @torch.no_grad()
     def reconstruction_rmse(self, x: torch.Tensor, *, chunk: int = 250) -> float:
         """Pixel RMSE in 0..255 of G(E(x)) vs x, for x float [-1, 1] [N, 3, R, R]."""
         self.E.eval()
         total, count = 0.0, 0
         for start in range(0, x.shape[0], chunk):
-            part = x[start : start + chunk]
+            part = x[start : start + chunk].to(self.device)
             total += float(F.mse_loss(self.G(self.E(part)), part, reduction="sum"))
             count += part.numel()
         return (total / count) ** 0.5 * 127.5
@@ -110,7 +131,7 @@ class EncoderTrainer:
     @torch.no_grad()
     def sample_rmse(self, count: int = 500, seed: int = 99) -> float:
         z = sample_prior(count, self.G.config.nz, prior=self.prior, generator=torch.Generator().manual_seed(seed))
-        return self.reconstruction_rmse(self.G(z))
+        return self.reconstruction_rmse(self.G(z.to(self.device)))
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -128,16 +149,22 @@ class EncoderTrainer:
         self.E.load_state_dict(state["E"])
         self.opt.load_state_dict(state["opt"])
         set_rng_state(self.generator, state["rng"])
+        mine = rank_rng_state(state, self.rank)
+        if mine is not None:
+            self.generator.set_state(mine)
+        else:  # a rank the saved run did not have
+            self.generator.manual_seed(self.config.seed + 1_000_003 * self.rank + int(state["step"]))
         self.step = int(state["step"])
         self.seconds = float(state["seconds"])
         self.history = state["history"].tolist()
 
 
 def open_encoder_run(run_dir: Path, config: EncoderConfig, G: Generator, *, prior: str,
-                     images: torch.Tensor | None = None) -> EncoderTrainer:
-    """A trainer for run_dir: resumed when it holds a checkpoint for the same G and settings."""
-    trainer = EncoderTrainer(config, G, prior=prior, images=images)
-    state = load_checkpoint(run_dir)
+                     images: torch.Tensor | None = None, workers: Workers = Workers()) -> EncoderTrainer:
+    """A trainer for run_dir: resumed when it holds a checkpoint for the same G and settings
+    (in a distributed run rank 0 reads it and hands it to the others)."""
+    trainer = EncoderTrainer(config, G, prior=prior, images=images, rank=workers.rank)
+    state = share_from_main(load_checkpoint(run_dir) if workers.is_main else None, workers)
     if state is not None:
         wanted = {**dataclasses.asdict(config), "generator_fingerprint": generator_fingerprint(G)}
         check_same_config(run_dir, state["config"], wanted, ignore=())
@@ -146,28 +173,10 @@ def open_encoder_run(run_dir: Path, config: EncoderConfig, G: Generator, *, prio
 
 
 def train_encoder(trainer: EncoderTrainer, run_dir: Path, *, steps: int, checkpoint_every: int = 250,
-                  progress: bool = True) -> EncoderTrainer:
-    """Train until ``trainer.step == steps``, checkpointing into run_dir (Ctrl-C saves too)."""
-    from tqdm import tqdm
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=steps, initial=trainer.step, unit="step", desc="encoder", disable=not progress, dynamic_ncols=True)
-    try:
-        while trainer.step < steps:
-            row = trainer.train_step()
-            bar.update(1)
-            if trainer.step % 10 == 0:
-                rmse = row["pixel_mse"] ** 0.5 * 127.5
-                bar.set_postfix(loss=f"{row['loss']:.4f}", z=f"{row['z_mse']:.4f}", rmse=f"{rmse:.1f}")
-            if trainer.step % checkpoint_every == 0 or trainer.step == steps:
-                save_checkpoint(run_dir, trainer.state_dict())
-    except KeyboardInterrupt:
-        save_checkpoint(run_dir, trainer.state_dict())
-        bar.close()
-        print(f"interrupted: saved step {trainer.step} to {run_dir}; run the same command to resume")
-        raise
-    bar.close()
-    return trainer
+                  progress: bool = True, workers: Workers = Workers()) -> EncoderTrainer:
+    """Train until ``trainer.step == steps``, checkpointing into run_dir (rank 0; Ctrl-C saves too)."""
+    return train_loop(trainer, run_dir, steps=steps, workers=workers, sample_every=0,
+                      checkpoint_every=checkpoint_every, progress=progress)
 
 
 def warm_start(trainer: EncoderTrainer, model: str | Path) -> None:
@@ -185,14 +194,16 @@ def warm_start(trainer: EncoderTrainer, model: str | Path) -> None:
     print(f"encoder starts from the one in {source.path}")
 
 
-def run_encoder_command(args, *, device) -> int:
-    """``python -m demo train encoder``: train, measure, and store E in the model file."""
-    from demo.engine.checkpoint import card_for, load_model, save_model
+def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
+    """``python -m demo train encoder``: train, measure, and store E in the model file (rank 0)."""
+    from demo.engine.checkpoint import card_for, load_model
+    from demo.engine.networks import Generator
     from demo.errors import UserError
     from demo.train.common import load_images
     from demo.train.export import heldout_images
+    from demo.train.model_file import load_raw_generator_state, save_trained_model
 
-    loaded = load_model(args.model)
+    loaded = load_model(args.model, device=device)
     if loaded.card.stand_in:
         raise UserError(f"{loaded.path}: is a random stand-in; train and export a GAN first")
     G = loaded.G
@@ -201,13 +212,16 @@ def run_encoder_command(args, *, device) -> int:
         images = load_images(args.data, resolution=G.config.resolution)
     config = EncoderConfig(base=args.d_base, batch=args.batch, real_weight=args.real_weight, seed=args.seed)
     run_dir = Path(args.out or f"runs/{loaded.path.stem}_encoder")
-    trainer = open_encoder_run(run_dir, config, G, prior=loaded.card.prior, images=images)
+    trainer = open_encoder_run(run_dir, config, G, prior=loaded.card.prior, images=images, workers=workers)
     steps = args.steps if args.steps is not None else 3000
     if trainer.step:
         print(f"resuming {run_dir} at step {trainer.step}/{steps}")
     elif args.init:
         warm_start(trainer, args.init)
-    train_encoder(trainer, run_dir, steps=steps, progress=not args.no_progress)
+    trainer.distribute(workers)
+    train_encoder(trainer, run_dir, steps=steps, progress=not args.no_progress, workers=workers)
+    if not workers.is_main:
+        return 0
 
     # Measure on fresh samples and on procedural images from unseen seeds.
     unseen = to_model_range(heldout_images(500, resolution=G.config.resolution))
@@ -221,7 +235,8 @@ def run_encoder_command(args, *, device) -> int:
     seen = trainer.step * config.batch
     training = {**card.training, "encoder": {
         "steps": trainer.step, "batch": config.batch, "img_per_s": round(seen / max(trainer.seconds, 1e-9), 1),
-        "wall_seconds": round(trainer.seconds, 1), "torch_threads": args.threads,
+        "wall_seconds": round(trainer.seconds, 1), "torch_threads": args.threads, "device": trainer.device.type,
+        "world_size": workers.world_size,
         "loss": f"{config.z_weight}*||E(G(z))-z||^2 + {config.pixel_weight}*||G(E(G(z)))-G(z)||^2"
                 + (f" + {config.real_weight}*||G(E(x))-x||^2 on data" if config.real_weight else ""),
         "lr": config.lr,
@@ -231,7 +246,13 @@ def run_encoder_command(args, *, device) -> int:
         name=card.name, G=G, D=loaded.D, E=trainer.E, prior=card.prior, dataset=card.dataset, licence=card.licence,
         training=training, metrics={**card.metrics, **metrics}, notes=card.notes,
     )
-    saved = save_model(loaded.path, new_card, G=G, D=loaded.D, E=trainer.E.eval())
+    raw_state = load_raw_generator_state(loaded.path)
+    raw_G = None
+    if raw_state is not None:  # keep what a later GAN run resumes from
+        raw_G = Generator(G.config)
+        raw_G.load_state_dict(raw_state)
+    cpu = lambda net: None if net is None else net.cpu().eval()
+    saved = save_trained_model(loaded.path, new_card, G=cpu(G), D=cpu(loaded.D), E=cpu(trainer.E), raw_G=raw_G)
     print(f"encoder: RMSE {metrics['encoder_rmse_samples']} on G's samples, {metrics['encoder_rmse_unseen_real']} on "
           f"unseen procedural images (0..255); stored E in {saved}")
     return 0

@@ -8,8 +8,12 @@ G's weights is what gets sampled and exported; its BatchNorm statistics are re-e
 fresh samples (they cannot be averaged like weights).
 
 A run lives in one folder: ``checkpoint.pt`` (nets, optimizers, EMA, step, RNG, wall time),
-``samples/step_XXXXXXX.png`` (fixed latents) and ``log.csv``. Training the same folder again resumes
-exactly where it stopped: on CPU, a run resumed from a checkpoint is bit-identical to one that never stopped.
+``samples/step_XXXXXXX.png`` (fixed latents) and ``log.csv`` (written by demo/train/loop.py, which
+also runs the steps under torchrun). Training the same folder again resumes exactly where it stopped:
+on CPU, a run resumed from a checkpoint is bit-identical to one that never stopped. A run with no
+checkpoint can instead continue from a model file (``models/NAME.safetensors``: raw G, EMA G, D and
+the step count; Adam starts fresh, with a learning-rate warm-up), so training spans machines
+that share only the repository.
 """
 
 from __future__ import annotations
@@ -26,16 +30,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from demo.engine.networks import PRIORS, CriticConfig, Discriminator, Generator, GeneratorConfig
+from demo.errors import UserError
 from demo.train.common import (
     check_same_config,
     load_checkpoint,
     rng_state,
     sample_prior,
-    save_checkpoint,
-    save_sheet,
     set_rng_state,
     to_model_range,
 )
+from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +59,7 @@ class GanConfig:
     ema_decay: float = 0.999
     translate: float = 0.0  # DiffAugment translation, as a fraction of the size (0 = off)
     flip: bool = True
+    warmup: int = 100  # steps of linear learning-rate warm-up whenever Adam starts fresh
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -86,11 +91,11 @@ def translate(x: torch.Tensor, *, ratio: float, generator: torch.Generator) -> t
     pad = int(h * ratio + 0.5)
     if pad == 0:
         return x
-    shift = torch.randint(0, 2 * pad + 1, (2, b, 1, 1), generator=generator)  # [2, B, 1, 1]
-    rows = torch.arange(h)[None, :, None] + shift[0]  # [B, H, 1]
-    cols = torch.arange(w)[None, None, :] + shift[1]  # [B, 1, W]
+    shift = torch.randint(0, 2 * pad + 1, (2, b, 1, 1), generator=generator).to(x.device)  # [2, B, 1, 1]
+    rows = torch.arange(h, device=x.device)[None, :, None] + shift[0]  # [B, H, 1]
+    cols = torch.arange(w, device=x.device)[None, None, :] + shift[1]  # [B, 1, W]
     padded = F.pad(x, [pad, pad, pad, pad])  # [B, C, H+2p, W+2p]
-    return padded[torch.arange(b)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)  # [B, C, H, W]
+    return padded[torch.arange(b, device=x.device)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)  # [B, C, H, W]
 
 
 @torch.no_grad()
@@ -101,33 +106,46 @@ def recalibrate_batchnorm(G: Generator, *, prior: str, seed: int, batches: int =
         m.reset_running_stats()
         m.momentum = None  # cumulative average over the batches below
     generator = torch.Generator().manual_seed(seed)
+    device = next(G.parameters()).device
     G.train()
     for _ in range(batches):
-        G(sample_prior(batch, G.config.nz, prior=prior, generator=generator))
+        G(sample_prior(batch, G.config.nz, prior=prior, generator=generator).to(device))
     for m in norms:
         m.momentum = 0.1
     return G.eval()
 
 
 class GanTrainer:
-    """Owns G, D, the EMA generator, both optimizers and the RNG of one run."""
+    """Owns G, D, the EMA generator, both optimizers and the RNG of one run (of one process of it)."""
 
-    def __init__(self, config: GanConfig, images: torch.Tensor):
+    kind = "gan"
+    log_columns = ("loss_d", "loss_g", "d_real", "d_fake")
+
+    def __init__(self, config: GanConfig, images: torch.Tensor, *, device: torch.device | str = "cpu", rank: int = 0):
         if images.shape[1:] != (3, config.resolution, config.resolution):
             raise ValueError(f"images must be [N, 3, {config.resolution}, {config.resolution}], got {list(images.shape)}")
         self.config = config
-        self.images = images  # uint8 [N, 3, R, R]
+        self.images = images  # uint8 [N, 3, R, R], on the CPU
+        self.device = torch.device(device)
+        self.rank = rank
         torch.manual_seed(config.seed)
         self.G = Generator(config.generator_config())
         dcgan_init(self.G)
         self.D = Discriminator(config.critic_config())
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+        for net in (self.G, self.D, self.G_ema):
+            net.to(self.device)
+        self.G_step, self.D_step = self.G, self.D  # what the steps call: DistributedDataParallel wrappers under torchrun
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas)
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(rank_seed(config.seed, rank))
         self.step = 0
+        self.images_seen = 0  # real images D saw, summed over ranks and sessions
+        self.world_size = 1
+        self.adam_start = 0  # the step at which Adam last started fresh (the warm-up counts from it)
         self.seconds = 0.0  # time spent in train_step, summed over sessions
+        self.origin = "random init (DCGAN)"
         self.history: list[list[float]] = []  # [step, loss_d, loss_g, D(real), D(fake)]
 
     # One step -----------------------------------------------------------------------------------
@@ -139,38 +157,48 @@ class GanTrainer:
         if cfg.flip:
             flip = torch.rand(cfg.batch, generator=self.generator) < 0.5
             real = torch.where(flip[:, None, None, None], real.flip(3), real)
-        return real
+        return real.to(self.device)
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         if self.config.translate <= 0:
             return x
         return translate(x, ratio=self.config.translate, generator=self.generator)
 
+    def warm_up_learning_rates(self) -> None:
+        cfg = self.config
+        scale = min(1.0, (self.step - self.adam_start + 1) / cfg.warmup) if cfg.warmup > 0 else 1.0
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
+
     def train_step(self) -> dict[str, float]:
         cfg = self.config
         start = time.perf_counter()
         self.G.train()
+        self.warm_up_learning_rates()
         real = self.real_batch()  # [B, 3, R, R]
-        z = sample_prior(cfg.batch, cfg.nz, prior=cfg.prior, generator=self.generator)  # [B, nz]
-        fake = self.G(z)  # [B, 3, R, R]
+        z = sample_prior(cfg.batch, cfg.nz, prior=cfg.prior, generator=self.generator).to(self.device)  # [B, nz]
+        fake = self.G_step(z)  # [B, 3, R, R]
 
-        # Critic step: hinge loss on real vs (detached) fake.
-        d_real = self.D(self.augment(real))  # [B]
-        d_fake = self.D(self.augment(fake.detach()))  # [B]
+        # Critic step: hinge loss on real vs (detached) fake, in one forward pass.
+        d_both = self.D_step(self.augment(torch.cat([real, fake.detach()])))  # [2B]
+        d_real, d_fake = d_both[: cfg.batch], d_both[cfg.batch :]  # [B] each
         loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
 
-        # Generator step on the same fakes, through the updated critic.
+        # Generator step on the same fakes, through the updated critic (whose weights need no gradient here).
+        self.D.requires_grad_(False)
         loss_g = -self.D(self.augment(fake)).mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
-        self.D.zero_grad(set_to_none=True)
+        self.D.requires_grad_(True)
         self.update_ema()
 
         self.step += 1
+        self.images_seen += cfg.batch * self.world_size
         self.seconds += time.perf_counter() - start
         row = [float(self.step), loss_d.item(), loss_g.item(), d_real.mean().item(), d_fake.mean().item()]
         self.history.append(row)
@@ -183,6 +211,22 @@ class GanTrainer:
         for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
             p_ema.lerp_(p, 1 - decay)
 
+    def distribute(self, workers: Workers) -> None:
+        """Average G's and D's gradients across the ranks of a distributed run (DistributedDataParallel)."""
+        self.G_step, self.D_step = wrap_for_training(self.G, workers), wrap_for_training(self.D, workers)
+        self.world_size = workers.world_size
+
+    def postfix(self, row: dict[str, float]) -> dict[str, str]:
+        img_s = self.config.batch * self.step / max(self.seconds, 1e-9)  # per process
+        return {"d": f"{row['loss_d']:.3f}", "g": f"{row['loss_g']:.3f}", "img_s": f"{img_s:.0f}"}
+
+    def trained_weights(self) -> list[torch.Tensor]:
+        """What every rank must hold identically: the parameters of G, D and the EMA G."""
+        return [*self.G.parameters(), *self.D.parameters(), *self.G_ema.parameters()]
+
+    def sample_sheet(self) -> torch.Tensor:
+        return self.fixed_samples()
+
     # Sampling -----------------------------------------------------------------------------------
 
     def ready_ema(self, *, batches: int = 8) -> Generator:
@@ -192,7 +236,7 @@ class GanTrainer:
     @torch.no_grad()
     def fixed_samples(self, count: int = 64) -> torch.Tensor:
         z = sample_prior(count, self.config.nz, prior=self.config.prior, generator=torch.Generator().manual_seed(1234))
-        return self.ready_ema(batches=4)(z)  # [count, 3, R, R]
+        return self.ready_ema(batches=4)(z.to(self.device)).cpu()  # [count, 3, R, R]
 
     # Checkpoints --------------------------------------------------------------------------------
 
@@ -208,6 +252,9 @@ class GanTrainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "rng": rng_state(self.generator),
+            "adam_start": self.adam_start,
+            "images_seen": self.images_seen,
+            "origin": self.origin,
             "history": torch.tensor(self.history, dtype=torch.float64).reshape(-1, 5),
         }
 
@@ -218,59 +265,65 @@ class GanTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         set_rng_state(self.generator, state["rng"])
+        mine = rank_rng_state(state, self.rank)
+        if mine is not None:
+            self.generator.set_state(mine)
+        else:  # a rank the saved run did not have
+            self.generator.manual_seed(rank_seed(self.config.seed, self.rank) + int(state["step"]))
         self.step = int(state["step"])
+        self.adam_start = int(state.get("adam_start", 0))
+        self.images_seen = int(state.get("images_seen", self.step * self.config.batch))
+        self.origin = str(state.get("origin", self.origin))
         self.seconds = float(state["seconds"])
         self.history = state["history"].tolist()
 
+    def start_from_model(self, path: Path, *, G_ema: dict, D: dict | None, G_raw: dict | None, card_training: dict) -> None:
+        """Continue a run from a shipped model file: its raw G (or its EMA G), its D, a fresh Adam."""
+        try:
+            self.G_ema.load_state_dict(G_ema)
+            self.G.load_state_dict(G_raw if G_raw is not None else G_ema)
+            if D is None:
+                raise UserError(f"{path}: holds no discriminator, so training cannot continue from it (use --init none)")
+            self.D.load_state_dict(D)
+        except RuntimeError:
+            raise UserError(f"{path}: its networks do not match this run's settings (--base, --d-base, --nz, "
+                            "resolution); use the model's settings or --init none") from None
+        self.step = self.adam_start = int(card_training.get("steps", 0))
+        self.images_seen = int(card_training.get("images_seen", self.step * self.config.batch))
+        self.seconds = float(card_training.get("wall_seconds", 0.0))
+        self.origin = f"{path} at step {self.step} ({'raw' if G_raw is not None else 'EMA'} G as the raw G; fresh Adam)"
 
-def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor) -> GanTrainer:
-    """A trainer for run_dir: resumed from its checkpoint when there is one, else fresh."""
-    trainer = GanTrainer(config, images)
-    state = load_checkpoint(run_dir)
+
+def rank_seed(seed: int, rank: int) -> int:
+    """Each process of a distributed run draws its own batches (rank 0 keeps the single-process stream)."""
+    return seed + 1_000_003 * rank
+
+
+def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: str | Path | None = None,
+             device: torch.device | str = "cpu", workers: Workers = Workers()) -> GanTrainer:
+    """A trainer for run_dir: resumed from its checkpoint when there is one, else started from the model
+    file ``init`` when given (how a run continues on a machine that has only models/), else fresh.
+    In a distributed run rank 0 reads the checkpoint and hands it to the others."""
+    trainer = GanTrainer(config, images, device=device, rank=workers.rank)
+    state = share_from_main(load_checkpoint(run_dir) if workers.is_main else None, workers)
     if state is not None:
         check_same_config(run_dir, state["config"], dataclasses.asdict(config), ignore=())
         trainer.load_state_dict(state)
+    elif init is not None:
+        from demo.engine.checkpoint import load_model
+        from demo.train.model_file import load_raw_generator_state
+
+        loaded = load_model(init)
+        trainer.start_from_model(
+            loaded.path, G_ema=loaded.G.state_dict(), D=None if loaded.D is None else loaded.D.state_dict(),
+            G_raw=load_raw_generator_state(loaded.path), card_training=loaded.card.training,
+        )
+    trainer.distribute(workers)
     return trainer
 
 
-def train_gan(
-    trainer: GanTrainer,
-    run_dir: Path,
-    *,
-    steps: int,
-    sample_every: int = 500,
-    checkpoint_every: int = 250,
-    progress: bool = True,
-) -> GanTrainer:
-    """Train until ``trainer.step == steps``, writing checkpoints, sample sheets and log.csv into run_dir."""
-    from tqdm import tqdm
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    log = run_dir / "log.csv"
-    if not log.exists():
-        log.write_text("step,loss_d,loss_g,d_real,d_fake,seconds\n")
-    bar = tqdm(total=steps, initial=trainer.step, unit="step", desc="gan", disable=not progress, dynamic_ncols=True)
-    try:
-        with log.open("a") as log_file:
-            while trainer.step < steps:
-                row = trainer.train_step()
-                bar.update(1)
-                if trainer.step % 10 == 0 or trainer.step == steps:
-                    img_s = trainer.config.batch * trainer.step / max(trainer.seconds, 1e-9)
-                    bar.set_postfix(d=f"{row['loss_d']:.3f}", g=f"{row['loss_g']:.3f}", img_s=f"{img_s:.0f}")
-                    log_file.write(",".join(f"{row[k]:.5g}" for k in ("step", "loss_d", "loss_g", "d_real", "d_fake"))
-                                   + f",{trainer.seconds:.1f}\n")
-                    log_file.flush()
-                if trainer.step % sample_every == 0 or trainer.step == steps:
-                    sheet = trainer.fixed_samples()
-                    save_sheet(run_dir / "samples" / f"step_{trainer.step:07d}.png", sheet)
-                    save_sheet(run_dir / "latest.png", sheet)
-                if trainer.step % checkpoint_every == 0 or trainer.step == steps:
-                    save_checkpoint(run_dir, trainer.state_dict())
-    except KeyboardInterrupt:
-        save_checkpoint(run_dir, trainer.state_dict())
-        bar.close()
-        print(f"interrupted: saved step {trainer.step} to {run_dir}; run the same command to resume")
-        raise
-    bar.close()
-    return trainer
+def train_gan(trainer: GanTrainer, run_dir: Path, *, steps: int, sample_every: int = 500, checkpoint_every: int = 250,
+              progress: bool = True, workers: Workers = Workers()) -> GanTrainer:
+    """Train until ``trainer.step == steps``, writing checkpoints, sample sheets and log.csv into run_dir (rank 0)."""
+    return train_loop(trainer, run_dir, steps=steps, workers=workers, sample_every=sample_every,
+                      checkpoint_every=checkpoint_every, progress=progress)

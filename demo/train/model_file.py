@@ -1,0 +1,67 @@
+"""Model files as training writes them: our safetensors + card, plus the raw generator for resuming.
+
+``models/NAME.safetensors`` holds ``G.*`` (the EMA generator that is sampled), ``D.*`` and ``E.*``
+(see demo/engine/checkpoint.py). Training also stores ``G_raw.*``, the generator Adam was updating,
+so a run can continue from the shipped file on a machine without ``runs/`` (Adam restarts fresh;
+its state would double the file). Loaders that do not know ``G_raw`` ignore it.
+The card keeps fields that other tools add (e.g. ``start_seeds``) when training rewrites it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from demo.engine.checkpoint import ModelCard, save_model
+from demo.engine.networks import Discriminator, Encoder, Generator
+from demo.errors import UserError
+
+RAW_G_PREFIX = "G_raw"
+CARD_FIELDS_WRITTEN_BY_TRAINING = ("name", "resolution", "nz", "prior", "generator", "discriminator", "encoder", "dataset",
+                                   "licence", "training", "metrics", "notes", "stand_in", "version")
+
+
+def save_trained_model(path: str | Path, card: ModelCard, *, G: Generator, D: Discriminator | None = None,
+                       E: Encoder | None = None, raw_G: Generator | None = None) -> Path:
+    """Write ``path``.safetensors (G, D, E and the raw G) and its card, keeping card fields training does not own."""
+    path = Path(path).with_suffix(".safetensors")
+    card_path = path.with_suffix(".json")
+    kept = _fields_owned_by_others(card_path)
+    saved = save_model(path, card, G=G, D=D, E=E)
+    if raw_G is None and not kept:
+        return saved
+    tensors = load_file(str(saved))
+    if raw_G is not None:
+        for key, value in raw_G.state_dict().items():
+            tensors[f"{RAW_G_PREFIX}.{key}"] = value.detach().cpu().contiguous().clone()
+    text = json.dumps({**json.loads(card.to_json()), **kept}, indent=2)
+    save_file(tensors, str(saved), metadata={"card": text})
+    card_path.write_text(text + "\n")
+    return saved
+
+
+def load_raw_generator_state(path: str | Path) -> dict[str, torch.Tensor] | None:
+    """The ``G_raw.*`` tensors of a model file, or None when it has none (files from before they were shipped)."""
+    if Path(path).suffix != ".safetensors":
+        return None
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise UserError(f"{path}: not a readable safetensors file ({exc})") from None
+    prefix = RAW_G_PREFIX + "."
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return state or None
+
+
+def _fields_owned_by_others(card_path: Path) -> dict:
+    if not card_path.exists():
+        return {}
+    try:
+        old = json.loads(card_path.read_text())
+    except json.JSONDecodeError:
+        return {}
+    return {k: v for k, v in old.items() if k not in CARD_FIELDS_WRITTEN_BY_TRAINING}
