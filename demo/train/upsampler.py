@@ -1,0 +1,270 @@
+"""Train, evaluate and export the x4 display upsampler (models/upsample4x), on this project's own data.
+
+Data: 256^2 renders of the procedural landscapes and the DiceBear avatars (``python -m demo data ...
+--size 256``). Each is area-downsampled to 64^2 and then degraded the way G's images are: blended
+towards its round trip through the matching GAN (G(E(x)) of landscape64 or avatars64, which carries
+G's softness, colour drift and checkerboard grid), blurred, given a faint period-2 grid and noise,
+and rounded to uint8. The network learns to map that to the true 256^2 scene; its fidelity step keeps
+the result's 64^2 downsample equal to the input.
+
+    python -m demo.train.upsampler train --data data/land256 data/avatars256 --out runs/upsample4x
+    python -m demo.train.upsampler export --out runs/upsample4x --heldout data/land256_heldout
+    python -m demo.train.upsampler bench
+
+Training is resumable: re-run ``train`` to continue from runs/.../checkpoint.pt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from demo.engine.upsample import UpsampleNet, UpsamplerConfig, save_upsampler
+from demo.errors import UserError
+from demo.train.common import load_checkpoint, save_checkpoint
+
+LOW = 64
+SCALE = 4
+GAN_FOR_KIND = {"landscapes": "landscape64", "avatars": "avatars64"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    steps: int = 20000
+    batch: int = 16
+    crop: int = 24  # low-resolution crop side; the target crop is crop * SCALE
+    lr: float = 1e-3
+    gradient_weight: float = 0.5  # weight of the L1 on image gradients, which rewards sharp edges
+    checkpoint_every: int = 200
+
+
+@dataclass(frozen=True, kw_only=True)
+class Degradation:
+    """How far a training input is pushed from the clean downsample towards what G outputs."""
+
+    gan_probability: float = 0.7
+    gan_blend: tuple[float, float] = (0.15, 0.6)
+    blur_probability: float = 0.5
+    blur_sigma: tuple[float, float] = (0.3, 0.9)
+    grid_probability: float = 0.3
+    grid_amplitude: float = 0.03  # in [-1, 1] units
+    noise_probability: float = 0.5
+    noise_sigma: float = 0.02
+
+
+def read_dataset(path: Path) -> tuple[str, np.ndarray]:
+    """A data folder (landscapes.npy or avatars.npy) or .npy file -> (kind, uint8 [N, 256, 256, 3])."""
+    files = [path] if path.suffix == ".npy" else [path / f"{kind}.npy" for kind in GAN_FOR_KIND]
+    for file in files:
+        if file.exists():
+            kind = "avatars" if "avatar" in file.name or "avatar" in str(path) else "landscapes"
+            images = np.load(file)
+            if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (LOW * SCALE, LOW * SCALE, 3):
+                raise UserError(f"{file}: expected uint8 [N, 256, 256, 3], got {images.dtype} {list(images.shape)}")
+            return kind, images
+    raise UserError(f"{path}: no landscapes.npy or avatars.npy (make one with: python -m demo data landscapes --size 256)")
+
+
+def area_down(images: np.ndarray) -> np.ndarray:
+    """uint8 [N, 4R, 4R, 3] -> uint8 [N, R, R, 3], as the data command downsamples (INTER_AREA)."""
+    return np.stack([cv2.resize(im, (im.shape[1] // SCALE, im.shape[0] // SCALE), interpolation=cv2.INTER_AREA) for im in images])
+
+
+def gan_round_trip(low: np.ndarray, *, model_name: str, batch: int = 64) -> np.ndarray:
+    """G(E(x)) of uint8 [N, 64, 64, 3] images through a shipped GAN: G's own rendering of each scene."""
+    from demo.engine.checkpoint import load_model
+    from demo.engine.projection import to_uint8
+
+    model = load_model(model_name)
+    if model.E is None:
+        raise UserError(f"model {model_name!r} has no encoder; the round trip needs one")
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(low), batch):
+            x = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
+            out.append(to_uint8(model.G(model.E(x))))
+    return np.concatenate(out)
+
+
+def prepare(paths: list[Path], cache: Path) -> dict[str, torch.Tensor]:
+    """Targets, clean downsamples and GAN round trips as uint8 [N, 3, H, W] tensors, cached per data file."""
+    high, low, trip = [], [], []
+    for path in paths:
+        kind, images = read_dataset(path)
+        stem = cache / f"{path.resolve().name}_{len(images)}.npz"
+        if stem.exists():
+            saved = np.load(stem)
+            small, round_trip = saved["low"], saved["trip"]
+        else:
+            small = area_down(images)
+            round_trip = gan_round_trip(small, model_name=GAN_FOR_KIND[kind])
+            cache.mkdir(parents=True, exist_ok=True)
+            np.savez(stem, low=small, trip=round_trip)
+        for store, array in ((high, images), (low, small), (trip, round_trip)):
+            store.append(torch.from_numpy(array).permute(0, 3, 1, 2))
+    return {"high": torch.cat(high), "low": torch.cat(low), "trip": torch.cat(trip)}
+
+
+def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """Blur each image of [B, C, H, W] with its own sigma [B] (separable 5-tap Gaussian, reflected borders)."""
+    b, c, h, w = images.shape
+    offsets = torch.arange(-2, 3, dtype=images.dtype)
+    taps = torch.exp(-(offsets[None] ** 2) / (2 * sigma[:, None].clamp_min(1e-3) ** 2))  # [B, 5]
+    taps = (taps / taps.sum(1, keepdim=True)).repeat_interleave(c, 0)  # [B*C, 5]
+    flat = F.pad(images.reshape(1, b * c, h, w), (2, 2, 2, 2), mode="reflect")
+    flat = F.conv2d(flat, taps[:, None, None, :], groups=b * c)
+    flat = F.conv2d(flat, taps[:, None, :, None], groups=b * c)
+    return flat.view(b, c, h, w)
+
+
+def degrade(low: torch.Tensor, trip: torch.Tensor, *, spec: Degradation, generator: torch.Generator) -> torch.Tensor:
+    """G-like inputs from clean downsamples low [B, 3, h, w] and their GAN round trips trip, both in [-1, 1]."""
+    b = low.shape[0]
+
+    def chance(p: float) -> torch.Tensor:
+        return (torch.rand(b, 1, 1, 1, generator=generator) < p).float()
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(b, 1, 1, 1, generator=generator)
+
+    # Blend towards G's rendering of the same scene.
+    x = low + chance(spec.gan_probability) * uniform(*spec.gan_blend) * (trip - low)
+    # Soften like G's upsampling layers.
+    sigma = (chance(spec.blur_probability) * uniform(*spec.blur_sigma)).flatten()
+    x = torch.where(sigma[:, None, None, None] > 0, gaussian_blur(x, sigma), x)
+    # Add a faint period-2 checkerboard (transposed-convolution grid) and noise.
+    yy, xx = torch.meshgrid(torch.arange(x.shape[2]), torch.arange(x.shape[3]), indexing="ij")
+    checker = ((yy + xx) % 2 * 2 - 1).to(x)  # [h, w]
+    x = x + chance(spec.grid_probability) * uniform(0, spec.grid_amplitude) * checker
+    x = x + chance(spec.noise_probability) * uniform(0, spec.noise_sigma) * torch.randn(x.shape, generator=generator)
+    # Round to the 8-bit image G's result is shown as.
+    return (((x.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1)
+
+
+def sample_batch(data: dict[str, torch.Tensor], *, config: TrainConfig, generator: torch.Generator):
+    """Aligned random crops (with flips): low [B, 3, c, c], trip [B, 3, c, c], high [B, 3, 4c, 4c], in [-1, 1]."""
+    n, c = data["low"].shape[0], config.crop
+    index = torch.randint(n, (config.batch,), generator=generator)
+    ys = torch.randint(LOW - c + 1, (config.batch,), generator=generator)
+    xs = torch.randint(LOW - c + 1, (config.batch,), generator=generator)
+    flips = torch.rand(config.batch, generator=generator) < 0.5
+    low, trip, high = [], [], []
+    for i, y, x, flip in zip(index.tolist(), ys.tolist(), xs.tolist(), flips.tolist()):
+        crops = (data["low"][i, :, y : y + c, x : x + c], data["trip"][i, :, y : y + c, x : x + c],
+                 data["high"][i, :, SCALE * y : SCALE * (y + c), SCALE * x : SCALE * (x + c)])
+        if flip:
+            crops = tuple(t.flip(-1) for t in crops)
+        for store, crop in zip((low, trip, high), crops):
+            store.append(crop)
+    return tuple(torch.stack(s).float() / 127.5 - 1 for s in (low, trip, high))
+
+
+def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward differences along x and y of [B, C, H, W]."""
+    return images[..., :, 1:] - images[..., :, :-1], images[..., 1:, :] - images[..., :-1, :]
+
+
+def loss_of(display: torch.Tensor, target: torch.Tensor, *, gradient_weight: float) -> torch.Tensor:
+    """L1 on pixels plus L1 on their gradients (which pays for edges where the target has them)."""
+    loss = (display - target).abs().mean()
+    for ours, theirs in zip(image_gradients(display), image_gradients(target)):
+        loss = loss + gradient_weight * (ours - theirs).abs().mean()
+    return loss
+
+
+def train(args) -> int:
+    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr)
+    net_config = UpsamplerConfig(width=args.width, depth=args.depth)
+    spec = Degradation()
+    run_dir = Path(args.out)
+    data = prepare([Path(p) for p in args.data], run_dir / "cache")
+    net = UpsampleNet(net_config)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    generator = torch.Generator().manual_seed(args.seed)
+    state = load_checkpoint(run_dir)
+    step = 0
+    if state is not None:
+        if state["net_config"] != asdict(net_config):
+            raise UserError(f"{run_dir}: the run was started with {state['net_config']}; use another --out")
+        net.load_state_dict(state["net"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["rng"])
+        step = state["step"]
+    log = (run_dir / "log.jsonl").open("a")
+    started, recent = time.perf_counter(), []
+    with tqdm(total=config.steps, initial=step, desc="upsampler", unit="step") as bar:
+        while step < config.steps:
+            for group in optimizer.param_groups:  # Step the rate down for the last 30%.
+                group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
+            low, trip, high = sample_batch(data, config=config, generator=generator)
+            inputs = degrade(low, trip, spec=spec, generator=generator)
+            loss = loss_of(net(inputs), high, gradient_weight=config.gradient_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            recent.append(loss.item())
+            bar.update(1)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                save_checkpoint(run_dir, {"net": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                                          "rng": generator.get_state(), "net_config": asdict(net_config)})
+                row = {"step": step, "loss": float(np.mean(recent)), "seconds": round(time.perf_counter() - started, 1),
+                       "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data]}
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+                bar.set_postfix(loss=f"{row['loss']:.4f}")
+                recent = []
+    return 0
+
+
+def trained_net(run_dir: Path) -> tuple[UpsampleNet, dict]:
+    """The network of a run's latest checkpoint, in eval mode, and the checkpoint's step and config."""
+    state = load_checkpoint(run_dir)
+    if state is None:
+        raise UserError(f"{run_dir}: no checkpoint; train first")
+    net = UpsampleNet(UpsamplerConfig(**state["net_config"]))
+    net.load_state_dict(state["net"])
+    return net.eval().requires_grad_(False), {"step": state["step"], "net_config": state["net_config"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo.train.upsampler", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    train_parser = sub.add_parser("train", help="train (resumable)")
+    train_parser.add_argument("--data", nargs="+", required=True, help="256^2 data folders or .npy files")
+    train_parser.add_argument("--out", required=True, help="run folder, e.g. runs/upsample4x")
+    train_parser.add_argument("--steps", type=int, default=TrainConfig.steps)
+    train_parser.add_argument("--batch", type=int, default=TrainConfig.batch)
+    train_parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    train_parser.add_argument("--width", type=int, default=UpsamplerConfig.width)
+    train_parser.add_argument("--depth", type=int, default=UpsamplerConfig.depth)
+    train_parser.add_argument("--seed", type=int, default=0)
+    from demo.train import upsampler_report
+
+    upsampler_report.add_parsers(sub)
+    for name, p in sub.choices.items():
+        p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        if args.action == "train":
+            return train(args)
+        return upsampler_report.run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The x4 display upsampler: exact bicubic baseline, faithful back-projection, the shipped weights on a
+procedural scene, file handling, its training loop, and the ``sample`` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from demo.engine.upsample import (
+    DEFAULT_UPSAMPLER,
+    UpsampleNet,
+    Upsampler,
+    UpsamplerConfig,
+    area_downsample,
+    bicubic_upsample,
+    load_upsampler,
+    read_upsampler,
+    save_upsampler,
+    upsample_or_resize,
+)
+from demo.errors import UserError
+
+
+def untrained_upsampler(seed: int = 0) -> Upsampler:
+    """A network whose residual is random (not zero), so fidelity is the back-projection's doing."""
+    torch.manual_seed(seed)
+    net = UpsampleNet(UpsamplerConfig(width=8, depth=2))
+    torch.nn.init.normal_(net.residual[-1].weight, std=0.05)
+    return Upsampler(net=net.eval().requires_grad_(False), card={}, device=torch.device("cpu"))
+
+
+def landscape_pair(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A held-out procedural scene at 256^2 and its 64^2 area-downsample."""
+    import cv2
+
+    from demo.data.landscapes import LandscapeConfig, render_landscape
+
+    truth = render_landscape(seed, config=LandscapeConfig(size=256, supersample=1))
+    return truth, cv2.resize(truth, (64, 64), interpolation=cv2.INTER_AREA)
+
+
+def gradient_energy(image: np.ndarray) -> float:
+    x = image.astype(np.float64)
+    return float((np.diff(x, axis=0) ** 2).mean() + (np.diff(x, axis=1) ** 2).mean())
+
+
+def test_bicubic_baseline_equals_torch_interpolate():
+    x = torch.randn(2, 3, 12, 12)
+    expected = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+    assert torch.allclose(bicubic_upsample(x, 4), expected, atol=1e-5)
+
+
+def test_back_projection_makes_the_downsample_equal_the_input():
+    net = untrained_upsampler().net
+    x = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
+    display = net(x)  # [2, 3, 64, 64]
+    assert display.shape == (2, 3, 64, 64)
+    assert torch.allclose(area_downsample(display, 4), x, atol=1e-5)
+    # Without the fidelity step the same residual moves the image away from its input.
+    free = UpsampleNet(UpsamplerConfig(width=8, depth=2, back_projection_steps=0))
+    free.load_state_dict(net.state_dict())
+    assert (area_downsample(free(x), 4) - x).abs().max() > 1e-2
+
+
+def test_uint8_images_stay_faithful_at_model_resolution():
+    upsampler = untrained_upsampler(seed=3)
+    images = np.stack([landscape_pair(seed)[1] for seed in (3, 4)])  # [2, 64, 64, 3]
+    display = upsampler.upsample(images)
+    assert display.shape == (2, 256, 256, 3) and display.dtype == np.uint8
+    down = area_downsample(torch.from_numpy(display).permute(0, 3, 1, 2).float(), 4)
+    rmse = (down - torch.from_numpy(images).permute(0, 3, 1, 2).float()).pow(2).mean().sqrt()
+    assert rmse < 1.0  # only rounding and clipping remain
+    single = upsampler.upsample(images[0])
+    assert np.abs(single.astype(int) - display[0]).max() <= 1  # batch size only changes float rounding
+
+
+def test_bad_images_are_refused():
+    with pytest.raises(ValueError, match="uint8"):
+        untrained_upsampler().upsample(np.zeros((1, 16, 16, 3), np.float32))
+
+
+def test_save_and_read_round_trip(tmp_path):
+    upsampler = untrained_upsampler(seed=5)
+    path = save_upsampler(tmp_path / "up.safetensors", upsampler.net, {"name": "test"})
+    loaded = read_upsampler(path)
+    assert loaded.card["name"] == "test" and loaded.card["config"]["width"] == 8
+    images = np.random.default_rng(1).integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    assert np.array_equal(loaded.upsample(images), upsampler.upsample(images))
+
+
+def test_missing_weights_mean_none_and_bicubic(tmp_path):
+    assert load_upsampler(path=tmp_path / "absent.safetensors") is None
+    images = np.random.default_rng(2).integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    display = upsample_or_resize(None, images)
+    expected = F.interpolate(torch.from_numpy(images).permute(0, 3, 1, 2).float(), scale_factor=4, mode="bicubic")
+    expected = expected.clamp(0, 255).round().permute(0, 2, 3, 1).numpy()
+    assert display.shape == (2, 32, 32, 3) and np.abs(display - expected).max() <= 1
+
+
+def test_corrupt_files_give_one_clear_error(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a safetensors file")
+    with pytest.raises(UserError, match="bad.safetensors"):
+        read_upsampler(bad)
+    path = save_upsampler(tmp_path / "ok.safetensors", untrained_upsampler().net, {"name": "x"})
+    path.with_suffix(".json").write_text(json.dumps({"config": {"width": 99, "depth": 2}}))
+    with pytest.raises(UserError, match="do not fit"):
+        read_upsampler(path)
+
+
+@pytest.mark.skipif(not DEFAULT_UPSAMPLER.exists(), reason="models/upsample4x.safetensors not trained yet")
+def test_shipped_upsampler_is_sharper_than_bicubic_and_faithful():
+    upsampler = load_upsampler()
+    for seed in (10_000_100, 10_000_101):  # held-out seeds
+        truth, low = landscape_pair(seed)
+        ours = upsampler.upsample(low)
+        bicubic = upsample_or_resize(None, low[None])[0]
+        assert gradient_energy(ours) > gradient_energy(bicubic)
+        down = area_downsample(torch.from_numpy(ours).permute(2, 0, 1)[None].float(), 4)[0].permute(1, 2, 0)
+        assert float((down - torch.from_numpy(low).float()).pow(2).mean().sqrt()) < 6
+
+
+def test_training_runs_and_resumes(tmp_path):
+    from demo.train.upsampler import main
+
+    _, low = landscape_pair(1)
+    truths = np.stack([landscape_pair(seed)[0] for seed in (1, 2)])
+    data = tmp_path / "land256"
+    data.mkdir()
+    np.save(data / "landscapes.npy", truths)
+    run = tmp_path / "run"
+    common = ["--data", str(data), "--out", str(run), "--batch", "2", "--width", "4", "--depth", "1"]
+    assert main(["train", *common, "--steps", "2"]) == 0
+    assert main(["train", *common, "--steps", "3"]) == 0
+    steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+    assert steps == [2, 3]
+    assert main(["train", *common[:-4], "--width", "5", "--depth", "1", "--steps", "4"]) == 2  # another shape
+
+
+def test_sample_command_writes_both_resolutions(tmp_path, small_model_file):
+    from PIL import Image
+
+    from demo.cli import main
+
+    out = tmp_path / "samples"
+    code = main(["sample", "--model", str(small_model_file), "--count", "3", "--out", str(out), "--seed", "4"])
+    assert code == 0
+    assert sorted(p.name for p in out.glob("*.png")) == [
+        "0000.png", "0000_display.png", "0001.png", "0001_display.png", "0002.png", "0002_display.png"]
+    assert Image.open(out / "0000.png").size == (32, 32)
+    assert Image.open(out / "0000_display.png").size == (128, 128)
+    report = json.loads((out / "samples.json").read_text())
+    assert report["count"] == 3 and report["display_resolution"] == 128
+    again = tmp_path / "again"
+    main(["sample", "--model", str(small_model_file), "--count", "3", "--out", str(again), "--seed", "4"])
+    assert (again / "0002_display.png").read_bytes() == (out / "0002_display.png").read_bytes()
+
+
+def test_sample_command_rejects_bad_input(tmp_path, capsys):
+    from demo.cli import main
+
+    assert main(["sample", "--count", "0", "--out", str(tmp_path)]) == 2
+    assert main(["sample", "--model", str(tmp_path / "none.safetensors"), "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("error:") == 2
