@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
+from demo.app.autosave import Autosave
 from demo.app.config import AppConfig, worker_threads
 from demo.app.controller import EditController
 from demo.app.feeder import LiveFeeder
@@ -27,6 +28,7 @@ from demo.app.overlay import StrokeOverlay
 from demo.app.painter import Painter
 from demo.app.photo_edit import PhotoEdit
 from demo.app.replay import ReplayFeeder
+from demo.app.sdnotify import SystemdNotifier
 from demo.app.timing import FrameRecord, FrameStats
 from demo.app.ui_state import UiState, reduce
 from demo.app.views.banner import BannerView, summarise
@@ -97,6 +99,18 @@ class App:
             "present": self._stage_present,
         }, pacer=Pacer(max_fps=config.max_fps, vsync=lambda: self.window.vsync, clock=clock), clock=clock,
             listeners=listeners)
+        # Exhibition hooks (the logic lives in demo/app/kiosk.py, autosave.py and sdnotify.py).
+        self.kiosk = None
+        if config.kiosk is not None:
+            from demo.app.kiosk import Kiosk
+
+            self.kiosk = Kiosk(self, config.kiosk)
+        self.autosave = Autosave(config.save_dir, seconds=config.autosave_seconds, clock=clock, meta=self._meta(),
+                                 tell=lambda text: self._tell(text, "error", 8.0),
+                                 paused=lambda: self.kiosk is not None and self.kiosk.attracting)
+        self.systemd = SystemdNotifier.from_environ()
+        self.loop.listeners += [lambda record: self.autosave.maybe_save(self.controller), self.systemd.frame]
+        self._device_told = False
         self.captured: np.ndarray | None = None
         self.first_image_frame: int | None = None  # the frame that first showed a generated image
         self._capture = False
@@ -211,6 +225,8 @@ class App:
                                      meta=self._meta(), photo_result=photo)
         self._tell(message, "notice" if path is not None or self.controller.result is None else "error",
                    4.0 if path is not None else 8.0)
+        if self.kiosk is not None:  # kiosk hook: a big 'saved' confirmation
+            self.kiosk.saved(path, message)
         return path
 
     _EFFECTS = {
@@ -242,6 +258,8 @@ class App:
         dt = 0.0 if self._last_start is None else min(0.1, record.start - self._last_start)
         self._last_start = record.start
         events = pygame.event.get()
+        if self.kiosk is not None:  # kiosk hook: drops what a visitor may not do, notes activity
+            events = self.kiosk.screen(events, record.start)
         cursor = self.router.cursor
         self.router.handle(events, dt=dt)
         changed = bool(events) or self.router.cursor != cursor
@@ -256,6 +274,8 @@ class App:
         if self.feeder is not None and not self.feeder.done:
             self.feeder.feed(self.router, self.on_action)
             changed = True
+        if self.kiosk is not None:  # kiosk hook: idle reset, attract loop, exit chord
+            changed |= self.kiosk.tick(record.start)
         changed |= self.morph.advance(dt)
         expired = self.ui.expire(record.start)
         changed |= expired is not self.ui
@@ -276,6 +296,10 @@ class App:
         self._result = result
         if result is not None:
             self.watchdog.result_arrived()
+            if not self._device_told and result.error is None and result.device:
+                self._device_told = True  # --device auto without a GPU runs on the CPU, and says so
+                if self.config.device == "auto" and result.device == "cpu":
+                    self._tell("no GPU found: running on the CPU (fewer candidates, slower)", "notice", 6.0)
             if self.profiler is not None:
                 self.profiler.result(result, self.clock())
         record.new_result = result is not None and result.error is None
@@ -379,6 +403,8 @@ class App:
             self.banner.draw(painter, self.window.size[0], summarise(controller.error))
         elif ui.notice is not None:
             self.banner.draw(painter, self.window.size[0], summarise(ui.notice.text), kind=ui.notice.kind)
+        if self.kiosk is not None:  # kiosk hook: big hints for visitors
+            self.kiosk.draw(painter, self.window.size, layout.canvas)
         if ui.show_help:
             self.help.draw(painter, self.window.size)
 
@@ -438,6 +464,10 @@ class App:
             self.recorder.close()
             self.recorder = None
         self.router.close()
+        if self.kiosk is not None:
+            self.kiosk.close()
+        self.autosave.close()
+        self.systemd.close()
         self.controller.close()
         if self.photo_edit is not None:
             self.photo_edit.close()

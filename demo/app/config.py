@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from demo.app.kiosk_config import KioskConfig
+
 DEFAULT_MODEL = "landscape64"
 
 
@@ -37,6 +39,9 @@ class AppConfig:
     hud: bool = True
     hang_seconds: float = 10.0  # no result for this long while work is pending: the worker is restarted
     profile: Path | None = None  # write a latency profile of this run here (report.json, trace.json, ...)
+    # Exhibition (docs/exhibition.md): kiosk mode when set; the edit autosaved to save_dir/.autosave/ (0: never).
+    kiosk: KioskConfig | None = None
+    autosave_seconds: float = 0.0  # the app's command line asks for 5
 
 
 def worker_threads(config: AppConfig) -> int | None:

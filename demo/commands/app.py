@@ -20,6 +20,10 @@ examples:
   python -m demo --replay assets/sessions/sunset.jsonl --exit-when-done --screenshot out/sunset.png
                                                     replay a session deterministically, save the window
   python -m demo --model /tmp/rs.safetensors --worker thread
+  python -m demo --kiosk --config deploy/kiosk.toml   an exhibition: fullscreen, attract loop, idle reset
+  python -m demo --config my.toml --resume          flags from a TOML file; restore the newest autosave
+
+Exhibitions (kiosk mode, the TOML file's [kiosk] table, systemd): see docs/exhibition.md.
 """
 
 
@@ -60,13 +64,67 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-fps", type=float, default=60.0, help="frame cap when there is no vsync (default: 60; 0 = none)")
     parser.add_argument("--save-dir", type=Path, default=Path("saves"), help="where Ctrl+S writes (default: saves/)")
     parser.add_argument("--no-hud", action="store_true", help="hide fps / solver / latency figures")
+    parser.add_argument("--hang-seconds", type=float, default=10.0, metavar="S",
+                        help="restart the solver when it sends nothing for S seconds while it has work (default: 10)")
+    # Exhibition flags (docs/exhibition.md).
+    parser.add_argument("--kiosk", action="store_true",
+                        help="exhibition mode: fullscreen, no quitting for visitors, attract loop, idle reset")
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE.toml",
+                        help="read flags from a TOML file (top-level keys: model, size, seed, ...; [kiosk] table)")
+    parser.add_argument("--resume", action="store_true",
+                        help="restore the newest autosaved edit (from SAVE_DIR/.autosave/, written every few seconds)")
+    parser.add_argument("--autosave-seconds", type=float, default=5.0, metavar="S",
+                        help="autosave the edit every S seconds when it changed (default: 5; 0: never)")
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="write a latency profile of this run into DIR on exit (see `python -m demo profile --help`)")
+
+
+def _flags_parser():
+    """This command's flags alone (types, choices, defaults), for reading a --config file."""
+    import argparse
+
+    from demo.cli import add_common_arguments
+
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    add_common_arguments(parser)
+    return parser
+
+
+def exhibition_settings(args):
+    """``args`` with a --config file's flags filled in, the kiosk settings (None outside kiosk mode), the
+    session to replay (--resume: the newest autosave)."""
+    import sys
+
+    from demo.app.autosave import latest_autosave
+    from demo.app.kiosk_config import KioskConfig, apply_config_file
+    from demo.errors import UserError
+
+    kiosk = None
+    if args.config is not None:
+        args, kiosk = apply_config_file(_flags_parser(), args, args.config)
+    kiosk = (kiosk or KioskConfig()) if args.kiosk else None
+    if kiosk is not None:
+        from demo.app.kiosk import load_attract_sessions
+
+        load_attract_sessions(kiosk)  # fail before the window opens
+    if args.hang_seconds <= 0 or args.autosave_seconds < 0:
+        raise UserError("--hang-seconds must be > 0 and --autosave-seconds >= 0")
+    replay = args.replay
+    if args.resume:
+        if replay is not None:
+            raise UserError("--resume and --replay both say what to replay; give one")
+        replay = latest_autosave(args.save_dir)
+        print(f"resuming {replay}" if replay else f"--resume: no autosave in {args.save_dir}/.autosave/; starting fresh",
+              file=sys.stderr)
+    return args, kiosk, replay
 
 
 def run(args) -> int:
     from demo.app.config import AppConfig
     from demo.errors import UserError
+
+    args, kiosk, replay = exhibition_settings(args)
 
     if args.candidates is not None and args.candidates < 1:
         raise UserError(f"--candidates must be >= 1, got {args.candidates}")
@@ -74,11 +132,13 @@ def run(args) -> int:
         raise UserError(f"--steps must be >= 0, got {args.steps}")
     if args.photo is not None and not args.photo.exists():
         raise UserError(f"{args.photo}: photo not found")
-    config = AppConfig(model=args.model, photo=args.photo, fullscreen=args.fullscreen, size=args.size, device=args.device,
-                       candidates=args.candidates, seed=args.seed, record=args.record, replay=args.replay,
+    config = AppConfig(model=args.model, photo=args.photo, fullscreen=args.fullscreen or kiosk is not None,
+                       size=args.size, device=args.device,
+                       candidates=args.candidates, seed=args.seed, record=args.record, replay=replay,
                        exit_after_frames=args.exit_after_frames, exit_when_done=args.exit_when_done,
                        screenshot=args.screenshot, worker=args.worker, worker_nice=args.worker_nice, max_fps=args.max_fps, steps=args.steps,
-                       save_dir=args.save_dir, hud=not args.no_hud, profile=args.profile)
+                       save_dir=args.save_dir, hud=not args.no_hud and kiosk is None, profile=args.profile,
+                       hang_seconds=args.hang_seconds, kiosk=kiosk, autosave_seconds=args.autosave_seconds)
     import pygame
 
     from demo.app.app import App
