@@ -114,6 +114,13 @@ def test_train_command_resumes_and_exports_a_loadable_model(data_dir, tmp_path, 
     assert out.shape == (2, 3, 16, 16)
 
 
+def test_minutes_stop_a_run_at_a_step_that_resumes(data_dir, tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(run), "--steps", "1000", "--minutes", "0",
+                 "--checkpoint-every", "1000", *TINY_FLAGS]) == 0
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 10  # time is checked every 10 steps
+
+
 def test_export_without_a_run_is_a_user_error(data_dir, tmp_path, capsys):
     code = main(["train", "export", "--data", str(data_dir), "--out", str(tmp_path / "none"), *TINY_FLAGS])
     assert code == 2 and "no checkpoint" in capsys.readouterr().err

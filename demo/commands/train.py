@@ -32,6 +32,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data", default="data/landscapes64", help="data set folder or .npy (default: data/landscapes64)")
     parser.add_argument("--out", default=None, help="run folder for checkpoints and samples (gan default: runs/landscape64)")
     parser.add_argument("--steps", type=int, default=None, help="train until this many steps in total (gan: 12000, encoder: 3000)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="stop after this many minutes of this session (checkpoint saved; the same command "
+                             "resumes), or at --steps, whichever comes first")
     parser.add_argument("--batch", type=int, default=64, help="batch size (default: 64)")
     parser.add_argument("--base", type=int, default=32, help="G width (ngf): 64x64 widths are 8b,4b,2b,b (default: 32)")
     parser.add_argument("--d-base", type=int, default=32, help="D / E width (default: 32)")
@@ -87,6 +90,10 @@ def _run_gan(args, *, device, workers) -> int:
     from demo.train.gan import GanConfig, open_run, train_gan
 
     images = _images(args, load_images)
+    if device.type == "cuda":
+        import torch
+
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
     try:
         config = GanConfig(
             resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
@@ -106,7 +113,8 @@ def _run_gan(args, *, device, workers) -> int:
         elif workers.is_main and trainer.step:
             print(f"new run {run_dir} continues from {trainer.origin}; training to step {steps}")
         train_gan(trainer, run_dir, steps=steps, sample_every=args.sample_every,
-                  checkpoint_every=args.checkpoint_every, progress=not args.no_progress, workers=workers)
+                  checkpoint_every=args.checkpoint_every, progress=not args.no_progress, workers=workers,
+                  minutes=args.minutes)
         if args.export is None or not workers.is_main:
             return 0
     elif trainer.step == 0:

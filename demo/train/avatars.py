@@ -24,11 +24,13 @@ from typing import Any
 import torch
 
 from demo.data.avatars import AvatarConfig, ensure_renderer, render_avatars
-from demo.engine.checkpoint import LoadedModel, card_for, load_model, save_model
+from demo.engine.checkpoint import LoadedModel, card_for, load_model
+from demo.engine.networks import Generator
 from demo.errors import UserError
 from demo.train.common import load_images, sample_prior, to_model_range
 from demo.train.export import HELDOUT_SPLIT_SEED, read_data_meta
 from demo.train.metrics import frechet_distance_lowres, nearest_neighbour_rms
+from demo.train.model_file import load_raw_generator_state, save_trained_model
 
 HELDOUT_COUNT = 1000  # as many as export's gan_metrics draws samples
 
@@ -104,7 +106,12 @@ def finish_card(model: str | Path, *, data: str | Path) -> Path:
     notes = card.notes if "docs/avatars.md" in card.notes else f"{card.notes} Data and licences: docs/avatars.md."
     new_card = card_for(name=card.name, G=loaded.G, D=loaded.D, E=loaded.E, prior=card.prior, dataset=dataset,
                         licence=licence, training=card.training, metrics={**card.metrics, **metrics}, notes=notes)
-    return save_model(loaded.path, new_card, G=loaded.G, D=loaded.D, E=loaded.E)
+    raw_state = load_raw_generator_state(loaded.path)
+    raw_G = None
+    if raw_state is not None:  # keep what a later GAN run resumes from
+        raw_G = Generator(loaded.G.config)
+        raw_G.load_state_dict(raw_state)
+    return save_trained_model(loaded.path, new_card, G=loaded.G, D=loaded.D, E=loaded.E, raw_G=raw_G)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -173,10 +173,10 @@ def open_encoder_run(run_dir: Path, config: EncoderConfig, G: Generator, *, prio
 
 
 def train_encoder(trainer: EncoderTrainer, run_dir: Path, *, steps: int, checkpoint_every: int = 250,
-                  progress: bool = True, workers: Workers = Workers()) -> EncoderTrainer:
-    """Train until ``trainer.step == steps``, checkpointing into run_dir (rank 0; Ctrl-C saves too)."""
+                  progress: bool = True, workers: Workers = Workers(), minutes: float | None = None) -> EncoderTrainer:
+    """Train until ``trainer.step == steps`` (or for ``minutes``), checkpointing into run_dir (rank 0; Ctrl-C saves too)."""
     return train_loop(trainer, run_dir, steps=steps, workers=workers, sample_every=0,
-                      checkpoint_every=checkpoint_every, progress=progress)
+                      checkpoint_every=checkpoint_every, progress=progress, minutes=minutes)
 
 
 def warm_start(trainer: EncoderTrainer, model: str | Path) -> None:
@@ -219,7 +219,7 @@ def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
     elif args.init:
         warm_start(trainer, args.init)
     trainer.distribute(workers)
-    train_encoder(trainer, run_dir, steps=steps, progress=not args.no_progress, workers=workers)
+    train_encoder(trainer, run_dir, steps=steps, progress=not args.no_progress, workers=workers, minutes=args.minutes)
     if not workers.is_main:
         return 0
 

@@ -323,7 +323,8 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
 
 
 def train_gan(trainer: GanTrainer, run_dir: Path, *, steps: int, sample_every: int = 500, checkpoint_every: int = 250,
-              progress: bool = True, workers: Workers = Workers()) -> GanTrainer:
-    """Train until ``trainer.step == steps``, writing checkpoints, sample sheets and log.csv into run_dir (rank 0)."""
+              progress: bool = True, workers: Workers = Workers(), minutes: float | None = None) -> GanTrainer:
+    """Train until ``trainer.step == steps`` (or for ``minutes``), writing checkpoints, sample sheets and
+    log.csv into run_dir (rank 0)."""
     return train_loop(trainer, run_dir, steps=steps, workers=workers, sample_every=sample_every,
-                      checkpoint_every=checkpoint_every, progress=progress)
+                      checkpoint_every=checkpoint_every, progress=progress, minutes=minutes)

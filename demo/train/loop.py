@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -158,10 +159,14 @@ def train_loop(
     sample_every: int = 500,
     checkpoint_every: int = 250,
     progress: bool = True,
+    minutes: float | None = None,
 ) -> Trainable:
-    """Train until ``trainer.step == steps``; rank 0 writes checkpoints, sample sheets and log.csv into run_dir."""
+    """Train until ``trainer.step == steps`` (or, with ``minutes``, until that much time has passed: the
+    run then stops at the next multiple of 10 steps, on every rank alike); rank 0 writes checkpoints,
+    sample sheets and log.csv into run_dir."""
     from tqdm import tqdm
 
+    deadline = None if minutes is None else time.monotonic() + 60 * minutes
     main = workers.is_main
     log_file = _open_log(run_dir, trainer.log_columns) if main else None
     bar = tqdm(total=steps, initial=trainer.step, unit="step", desc=trainer.kind, disable=not (progress and main),
@@ -170,7 +175,7 @@ def train_loop(
         while trainer.step < steps:
             row = trainer.train_step()
             bar.update(1)
-            last = trainer.step == steps
+            last = trainer.step == steps or (trainer.step % 10 == 0 and _time_is_up(deadline, workers))
             if main and (trainer.step % 10 == 0 or last):
                 bar.set_postfix(**trainer.postfix(row))
                 values = ",".join(f"{row[k]:.5g}" for k in ("step", *trainer.log_columns))
@@ -185,6 +190,8 @@ def train_loop(
                 state = checkpoint_state(trainer, workers)
                 if main:
                     save_checkpoint(run_dir, state)
+            if last:
+                break
     except KeyboardInterrupt:
         bar.close()
         if main:  # the other ranks may be gone already: save rank 0's RNG only
@@ -196,6 +203,18 @@ def train_loop(
             log_file.close()
     bar.close()
     return trainer
+
+
+def _time_is_up(deadline: float | None, workers: Workers) -> bool:
+    """Rank 0's clock decides, so that every rank stops after the same step."""
+    if deadline is None:
+        return False
+    up = torch.tensor([float(time.monotonic() >= deadline)])
+    if workers.distributed:
+        if dist.get_backend() == "nccl":  # nccl moves only GPU tensors
+            up = up.cuda()
+        dist.broadcast(up, src=0)
+    return bool(up.item())
 
 
 def _open_log(run_dir: Path, columns: tuple[str, ...]):
