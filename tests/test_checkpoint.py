@@ -171,3 +171,56 @@ def test_bad_model_files_give_one_clear_error(tmp_path):
     truncated.write_bytes(b"PK\x03\x04broken zip")
     with pytest.raises(UserError, match="truncated.pth"):
         load_model(truncated)
+
+
+def test_stand_in_leaves_the_global_rng_alone_and_is_the_same_for_a_seed():
+    from demo.engine.checkpoint import random_stand_in
+
+    torch.manual_seed(11)
+    expected = torch.rand(4)
+    torch.manual_seed(11)
+    first = random_stand_in(resolution=32, nz=8, base=8, seed=5)
+    assert torch.equal(torch.rand(4), expected)  # neither seeded nor drawn from
+    second = random_stand_in(resolution=32, nz=8, base=8, seed=5)
+    other = random_stand_in(resolution=32, nz=8, base=8, seed=6)
+    z = torch.rand(3, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(first.G(z), second.G(z))
+        assert not torch.equal(first.G(z), other.G(z))
+        assert first.G(z).std() > 0.05  # calibrated batch norm: not a flat image
+
+
+def test_start_seeds_are_validated_saved_and_handed_out_in_turn(tmp_path):
+    from demo.engine.checkpoint import start_seed_for
+
+    G = Generator(GeneratorConfig.from_base(resolution=32, nz=8, base=8))
+    card = card_for(name="seeded", G=G, prior="uniform", start_seeds=(7, 3, 9))
+    path = save_model(tmp_path / "seeded", card, G=G)
+    loaded = load_model(path).card
+    assert loaded.start_seeds == (7, 3, 9)
+    assert [start_seed_for(loaded, s) for s in range(5)] == [7, 3, 9, 7, 3]
+    plain = card_for(name="plain", G=G, prior="uniform")
+    assert "start_seeds" not in json.loads(plain.to_json()) and start_seed_for(plain, 42) == 42
+    data = json.loads(path.with_suffix(".json").read_text())
+    for bad, reason in (([], "non-empty"), ([1, -2], "non-negative"), ([1.5], "integers"), ([4, 4], "twice"), ("12", "list")):
+        path.with_suffix(".json").write_text(json.dumps({**data, "start_seeds": bad}))
+        with pytest.raises(UserError, match=f"seeded.json: model card 'start_seeds' .*{reason}"):
+            load_model(path)
+
+
+def test_curated_start_seeds_rank_brighter_starts_first_and_are_written_into_the_card(tmp_path, small_model):
+    from demo.engine.checkpoint.start_seeds import image_scores, rank_start_seeds, write_start_seeds
+
+    black, white = -torch.ones(1, 3, 8, 8), torch.ones(1, 3, 8, 8)
+    red = torch.stack([torch.ones(8, 8), -torch.ones(8, 8), -torch.ones(8, 8)])[None]
+    brightness, colourfulness = image_scores(torch.cat([black, white, red]))
+    assert brightness[0] < brightness[2] < brightness[1] and colourfulness[2] > colourfulness[1] == colourfulness[0]
+    ranked = rank_start_seeds(small_model, seeds=12, candidates=3)
+    assert sorted(s.seed for s in ranked) == list(range(12))
+    assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
+    card_path = save_model(tmp_path / "small", small_model.card, G=small_model.G).with_suffix(".json")
+    before = json.loads(card_path.read_text())
+    write_start_seeds(card_path, [s.seed for s in ranked[:4]])
+    after = json.loads(card_path.read_text())
+    assert after.pop("start_seeds") == [s.seed for s in ranked[:4]] and after == before
+    assert load_model(card_path.with_suffix(".safetensors")).card.start_seeds == tuple(s.seed for s in ranked[:4])

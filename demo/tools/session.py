@@ -127,6 +127,8 @@ def parse_lines(lines: Iterable[str], *, source: str = "session") -> Session:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UserError(f"{source}:{number}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise UserError(f"{source}:{number}: not a session line (JSON nested too deeply)") from None
         if isinstance(obj, dict) and obj.get("type") == "meta":
             if events or meta:
                 raise UserError(f"{source}:{number}: a meta line may only be the first line")
