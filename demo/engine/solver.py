@@ -5,11 +5,16 @@ loss_k = color_k + w_sketch * HOG-sketch_k + w_warp * warp_k + lambda_S * ||z_k 
 
 The latent is parameterised to respect the prior: z = tanh(w) for uniform[-1, 1], z = w for normal.
 ``step(n)`` runs n Adam steps and returns; ``evaluate()`` renders and ranks the candidates.
+The step optimises a fused form of the same total (``solver_objective.py``); a candidate whose
+loss turns NaN or inf starts again near its z0 (``nan_resets`` counts them), and the seconds spent
+in forward, backward and Adam accumulate for ``take_timings()``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +33,9 @@ from demo.engine.losses import (
     warp_target,
     warp_term,
 )
+from demo.engine.solver_adam import BatchAdam
+from demo.engine.solver_objective import Objective, Weights
+from demo.engine.solver_timing import StageTimer
 from demo.tools.constraints import Constraints
 
 TERMS = ("color", "sketch", "warp", "prior", "realism")
@@ -96,6 +104,11 @@ class ConstraintSolver:
         self._warp_key = b""
         self._warp_wanted: torch.Tensor | None = None
         self._last_pass: tuple | None = None
+        self._objective: Objective | None = None
+        self._timer = StageTimer(self.device)
+        # NaN/inf restarts: an int on the CPU; on CUDA a device counter, read (synchronised) only when asked.
+        self._nan_resets: int | torch.Tensor = 0 if self.device.type != "cuda" else torch.zeros((), dtype=torch.long,
+                                                                                              device=self.device)
         self.reset(seed=seed, start_z=start_z)
 
     # Latent parameterisation.
@@ -131,8 +144,13 @@ class ConstraintSolver:
     def _restart(self, z: torch.Tensor) -> None:
         self.z0 = z.detach().clone()  # [K, nz]
         self.w = self._to_param(z).detach().clone().requires_grad_(True)  # [K, nz]
-        self.optimizer = torch.optim.Adam([self.w], lr=self.config.lr, betas=self.config.betas)
+        self.optimizer = BatchAdam(self.w, lr=self.config.lr, betas=self.config.betas)
+        # Where a candidate that goes NaN/inf starts again: near its own z0.
+        jitter = torch.randn(z.shape, generator=self._generator) * self.config.start_jitter
+        fresh = self.z0 + jitter.to(self.device)
+        self._fresh_w = self._to_param(fresh.clamp(-1, 1) if self.uniform else fresh)  # [K, nz]
         self._last_pass = None
+        self._objective = None
 
     def fix(self, slot: int) -> None:
         """Re-centre z0 at candidate ``slot`` and turn lambda_S on, as iGAN's "fix" did."""
@@ -150,6 +168,7 @@ class ConstraintSolver:
             return
         self._constraints = constraints
         self._last_pass = None
+        self._objective = None
         self._tensors = ConstraintTensors.build(constraints, hog=self.hog, device=self.device)
         # A changed drag takes its source content from the images as they are now.
         key = hashlib.blake2b(constraints.warp.tobytes() + constraints.warp_mask.tobytes(), digest_size=16).digest()
@@ -186,20 +205,66 @@ class ConstraintSolver:
             total = total + cfg.realism_weight * terms["realism"]
         return total, terms
 
-    def step(self, n: int = 1) -> None:
-        """Run ``n`` Adam steps on all candidates."""
-        for _ in range(n):
-            self.optimizer.zero_grad(set_to_none=True)
+    @property
+    def nan_resets(self) -> int:
+        """How many times a candidate's loss went NaN or inf and it started again near its z0."""
+        return int(self._nan_resets)
+
+    def take_timings(self) -> dict[str, float]:
+        """Seconds in forward, backward and Adam and the step count, summed since the last call (then reset)."""
+        return self._timer.take()
+
+    def _current_objective(self) -> Objective:
+        """The fused loss for the step, rebuilt only after a change of constraints, start or anchoring."""
+        if self._objective is None:
+            cfg = self.config
+            weights = Weights(color=cfg.color_weight, sketch=cfg.sketch_weight, warp=cfg.warp_weight,
+                              prior=self.prior_weight, realism=cfg.realism_weight)
+            self._objective = Objective.build(self._tensors, warp_wanted=self._warp_wanted, weights=weights,
+                                              hog=self.hog, channels=self.model.card.generator.get("channels", 3),
+                                              z0=self.z0, discriminator=self.model.D)
+        return self._objective
+
+    def step(self, n: int = 1, *, should_stop: Callable[[], bool] | None = None) -> int:
+        """Run up to ``n`` Adam steps on all candidates; ``should_stop()`` is asked between steps.
+
+        Returns the number of steps done (all ``n`` when no term is active: there is nothing to move toward).
+        """
+        objective = self._current_objective()
+        if not objective.active:
+            self.steps_done += n
+            return n
+        timer = self._timer
+        done = 0
+        while done < n and not (done and should_stop is not None and should_stop()):
+            timer.start()
+            self.optimizer.zero_grad()
             z = self._to_latent(self.w)  # [K, nz]
             images = self.G(z)  # [K, C, R, R]
-            total, terms = self._losses(z, images)
-            if not total.requires_grad:
-                break  # No active term: nothing to move toward.
+            total = objective(z, images)  # [K]
+            timer.lap()
             total.sum().backward()
-            # Keep the last forward pass, so ranking after a chunk costs no extra render.
-            self._last_pass = (z.detach(), images.detach(), total.detach(), {k: v.detach() for k, v in terms.items()})
+            timer.lap()
             self.optimizer.step()
-        self.steps_done += n
+            self._restart_broken(total.detach())
+            timer.lap()
+            timer.finish()
+            # Keep the last forward pass, so ranking after a chunk costs no extra render.
+            self._last_pass = (z.detach(), images.detach())
+            done += 1
+        self.steps_done += done
+        return done
+
+    def _restart_broken(self, total: torch.Tensor) -> None:
+        """Candidates whose loss [K] is NaN or inf start again near z0, with a fresh Adam state."""
+        broken = ~torch.isfinite(total)  # [K]
+        if self.device.type == "cuda":
+            # No host sync: always apply (a no-op for finite rows) and count on the device.
+            self.optimizer.restart_rows(broken, self._fresh_w)
+            self._nan_resets += broken.sum()
+        elif broken.any():
+            self.optimizer.restart_rows(broken, self._fresh_w)
+            self._nan_resets += int(broken.sum())
 
     @torch.no_grad()
     def evaluate(self, *, fresh: bool = False) -> Ranking:
@@ -207,13 +272,14 @@ class ConstraintSolver:
 
         By default this reuses the last step's forward pass (latents one Adam step behind); with
         ``fresh`` (or when nothing was stepped since the last change) it renders the current latents.
+        The terms are computed one by one here (``losses.py``), so each can be reported.
         """
         if self._last_pass is not None and not fresh:
-            z, images, total, terms = self._last_pass
+            z, images = self._last_pass
         else:
             z = self._to_latent(self.w)  # [K, nz]
             images = self.G(z)  # [K, C, R, R]
-            total, terms = self._losses(z, images)
+        total, terms = self._losses(z, images)
         unit = to_unit(images)  # [K, 3, R, R]
         ct = self._tensors
         color_rmse = np.zeros(self.candidates, np.float32)
