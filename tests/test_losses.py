@@ -120,3 +120,35 @@ def test_hog_is_differentiable_and_normalised():
     hist.sum().backward()
     assert gray.grad.abs().sum() > 0
     assert np.isfinite(gray.grad.numpy()).all()
+
+
+def test_hog_equals_its_definition_by_angles():
+    """|g| cos^8(t - t_o) votes, cell means, L2 normalisation: computed directly with atan2."""
+    import math
+
+    import torch.nn.functional as F
+
+    hog = HOG(orientations=8, cell=4)
+    gray = torch.rand(2, 1, R, R, generator=torch.Generator().manual_seed(1))
+    sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8
+    grad = F.conv2d(F.pad(gray, (1, 1, 1, 1), mode="replicate"), torch.stack([sobel, sobel.t()])[:, None])
+    gx, gy = grad[:, :1], grad[:, 1:]
+    angle = torch.atan2(gy, gx)
+    centres = torch.arange(8).view(1, 8, 1, 1) * math.pi / 8
+    votes = torch.sqrt(gx * gx + gy * gy + 1e-8) * torch.cos(angle - centres) ** 8
+    cells = F.avg_pool2d(votes, 4)
+    expected = cells / torch.sqrt((cells * cells).sum(1, keepdim=True) + 0.05**2)
+    torch.testing.assert_close(hog(gray), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_hog_of_some_cells_of_an_image_equals_the_hog_of_its_gray_image(channels):
+    """The solver's path (gather the cells, gray + Sobel in one product) against the raster path."""
+    hog = HOG()
+    images = torch.rand(2, channels, R, R, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1) if channels == 3 else torch.ones(1, 1, 1, 1)
+    gray = ((images + 1) * 0.5 * weights).sum(1, keepdim=True)
+    cells = torch.tensor([0, 1, 7, 9, 36, 63])  # corners and edges included (edge pixels repeated)
+    some = hog.of_image_cells(images, hog.patch_index(resolution=R, channels=channels, cells=cells))  # [2, N, O]
+    whole = hog(gray).flatten(2).transpose(1, 2)[:, cells]  # [2, N, O]
+    torch.testing.assert_close(some, whole, rtol=1e-4, atol=1e-6)

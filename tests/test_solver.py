@@ -102,3 +102,98 @@ def test_warp_drag_is_pursued_and_survives_fix(small_model):
     assert after.mean() < 0.7 * before.mean()
     solver.fix(int(solver.evaluate().order[0]))
     assert "warp" in solver.evaluate(fresh=True).terms
+
+
+def every_term(resolution=32):
+    return paint(resolution, ("color", [(0.1, 0.2), (0.9, 0.2)], (250, 140, 40)),
+                 ("sketch", [(0.1, 0.6), (0.5, 0.45), (0.9, 0.6)], (0, 0, 0)),
+                 ("warp", [(0.4, 0.8), (0.6, 0.8)], (0, 0, 0)))
+
+
+def test_fused_step_loss_equals_the_sum_of_the_reported_terms(small_model):
+    import torch
+
+    solver = ConstraintSolver(small_model, candidates=4, seed=3, start_z=np.zeros(small_model.card.nz, np.float32))
+    solver.set_constraints(every_term())
+    solver.step(3)
+    # The step's fused objective and the per-term losses evaluate() reports: same values, same gradients.
+    w = solver.w.detach().clone().requires_grad_(True)
+    z = torch.tanh(w)
+    fused = solver._current_objective()(z, small_model.G(z))
+    (fused_grad,) = torch.autograd.grad(fused.sum(), w)
+    z = torch.tanh(w)
+    reference, terms = solver._losses(z, small_model.G(z))
+    (reference_grad,) = torch.autograd.grad(reference.sum(), w)
+    assert set(terms) == {"color", "sketch", "warp", "prior"}
+    torch.testing.assert_close(fused, reference, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(fused_grad, reference_grad, rtol=1e-3, atol=1e-6)
+
+
+def test_a_nan_candidate_restarts_near_z0_and_the_others_carry_on(small_model):
+    import torch
+
+    constraints = every_term()
+    runs = []
+    for inject in (False, True):
+        solver = ConstraintSolver(small_model, candidates=4, seed=5)
+        solver.set_constraints(constraints)
+        solver.step(4)
+        if inject:
+            with torch.no_grad():
+                solver.w[2, 0] = float("nan")
+        solver.step(1)
+        runs.append(solver)
+    clean, broken = runs
+    assert clean.nan_resets == 0 and broken.nan_resets == 1
+    z = torch.tanh(broken.w.detach())
+    assert torch.isfinite(z).all()
+    # The broken slot started again near its z0, with a cleared Adam state...
+    assert (z[2] - broken.z0[2]).abs().max() < 0.3
+    assert broken.optimizer.row_steps[2].item() == 0 and broken.optimizer.exp_avg[2].abs().max() == 0
+    # ...and the other slots took exactly the step they would have taken anyway.
+    keep = [0, 1, 3]
+    torch.testing.assert_close(broken.w.detach()[keep], clean.w.detach()[keep], rtol=0, atol=0)
+    broken.step(3)
+    assert np.isfinite(broken.evaluate(fresh=True).loss).all()
+
+
+def test_stage_timings_accumulate_and_reset(small_model):
+    solver = ConstraintSolver(small_model, candidates=2, seed=0)
+    solver.set_constraints(every_term())
+    solver.step(3)
+    timings = solver.take_timings()
+    assert timings["steps"] == 3
+    assert all(timings[stage] > 0 for stage in ("forward", "backward", "adam"))
+    assert solver.take_timings() == {"forward": 0.0, "backward": 0.0, "adam": 0.0, "steps": 0}
+
+
+def test_step_stops_between_steps_when_asked(small_model):
+    solver = ConstraintSolver(small_model, candidates=2, seed=0)
+    solver.set_constraints(every_term())
+    asked = []
+
+    def should_stop():
+        asked.append(solver.steps_done)
+        return len(asked) >= 3
+
+    done = solver.step(10, should_stop=should_stop)
+    assert done == 3 and solver.steps_done == 3 and solver.take_timings()["steps"] == 3
+    assert solver.step(2) == 2 and solver.steps_done == 5
+
+
+def test_batch_adam_matches_torch_adam():
+    import torch
+
+    from demo.engine.solver_adam import BatchAdam
+
+    generator = torch.Generator().manual_seed(0)
+    start = torch.randn(3, 5, generator=generator)
+    ours, theirs = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
+    batch_adam = BatchAdam(ours, lr=0.1, betas=(0.9, 0.999))
+    torch_adam = torch.optim.Adam([theirs], lr=0.1, betas=(0.9, 0.999))
+    for _ in range(6):
+        grad = torch.randn(3, 5, generator=generator)
+        ours.grad, theirs.grad = grad.clone(), grad.clone()
+        batch_adam.step()
+        torch_adam.step()
+    torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=1e-4, atol=1e-5)  # float rounding order
