@@ -1,4 +1,4 @@
-"""``python -m demo train gan|encoder|export``: train the landscape GAN and its encoder, resumably."""
+"""``python -m demo train gan|encoder|export|measure``: train a GAN and its encoder (resumably, on 1..N processes)."""
 
 from __future__ import annotations
 
@@ -10,32 +10,44 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
 
   gan      train G and D on a data set; re-running the same command resumes from the latest
            checkpoint in --out (nets, optimizers, EMA, step count and RNG), so a CPU run can span
-           several sessions. Ctrl-C saves a checkpoint. Writes --out/samples/step_*.png (fixed latents),
-           --out/latest.png and --out/log.csv. With --export NAME the result is written as a model.
-  export   write the run in --out as a model (--export, default models/landscape64): G (EMA) and D
-           in one .safetensors, a .json card with measured metrics, and NAME_samples.png.
+           several sessions. Ctrl-C or `kill` saves a checkpoint. When --out has no checkpoint, the run
+           continues from models/<name of --out> if it exists (its raw G, EMA G, D and step; fresh Adam):
+           a new machine needs no runs/ folder. --init FILE picks another model file, --init none
+           starts from random weights. Writes --out/samples/step_*.png (fixed latents), --out/latest.png
+           and --out/log.csv. With --export NAME the result is written as a model.
+  export   write the run in --out as a model (--export, default models/landscape64): G (EMA), D and the
+           raw G in one .safetensors, a .json card with measured metrics, and NAME_samples.png.
   encoder  train E(x) -> z for --model on samples x = G(z) (loss on z and on pixels), resumably in
            --out (default runs/<model>_encoder); then store E in the model file and its figures in the card.
+  measure  print --model's held-out FD8: 1000 samples vs 1000 procedural scenes from held-out seeds
+           (10,000,000+), and the same figure between two held-out sets (its floor).
+
+Many processes: `torchrun --nproc-per-node N -m demo train gan|encoder ...` trains one model with
+DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); --batch is per process and
+only rank 0 writes files. Without torchrun the same command runs as one process. See docs/training.md.
 
 examples:
   python -m demo data landscapes --count 60000 --out data/landscapes64
-  python -m demo train gan --data data/landscapes64 --out runs/landscape64 --steps 12000 --threads 2
+  python -m demo train gan --data data/landscapes64 --out runs/landscape64 --steps 12000 --threads 1
+  python -m demo train gan --out runs/landscape64 --minutes 30 --device cuda
+  torchrun --nproc-per-node 2 -m demo train gan --out runs/landscape64 --device cpu --threads 1
   python -m demo train export --data data/landscapes64 --out runs/landscape64 --export models/landscape64
   python -m demo train encoder --model landscape64 --steps 3000
+  python -m demo train measure --model landscape64
 """
 
 WHAT = ("gan", "export", "encoder", "measure")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("what", choices=WHAT, help="gan | export | encoder (see above)")
+    parser.add_argument("what", choices=WHAT, help="gan | export | encoder | measure (see above)")
     parser.add_argument("--data", default="data/landscapes64", help="data set folder or .npy (default: data/landscapes64)")
     parser.add_argument("--out", default=None, help="run folder for checkpoints and samples (gan default: runs/landscape64)")
     parser.add_argument("--steps", type=int, default=None, help="train until this many steps in total (gan: 12000, encoder: 3000)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="stop after this many minutes of this session (checkpoint saved; the same command "
                              "resumes), or at --steps, whichever comes first")
-    parser.add_argument("--batch", type=int, default=64, help="batch size (default: 64)")
+    parser.add_argument("--batch", type=int, default=64, help="batch size per process (default: 64)")
     parser.add_argument("--base", type=int, default=32, help="G width (ngf): 64x64 widths are 8b,4b,2b,b (default: 32)")
     parser.add_argument("--d-base", type=int, default=32, help="D / E width (default: 32)")
     parser.add_argument("--nz", type=int, default=100, help="latent size (default: 100)")

@@ -27,7 +27,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from demo.engine.networks import PRIORS, CriticConfig, Discriminator, Generator, GeneratorConfig
 from demo.errors import UserError
@@ -39,6 +38,7 @@ from demo.train.common import (
     set_rng_state,
     to_model_range,
 )
+from demo.train.gan_parts import dcgan_init, recalibrate_batchnorm, translate
 from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
 
 
@@ -73,46 +73,6 @@ class GanConfig:
 
     def critic_config(self) -> CriticConfig:
         return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=True)
-
-
-def dcgan_init(net: nn.Module) -> None:
-    """Radford et al.'s init: conv weights N(0, 0.02), BatchNorm gains N(1, 0.02)."""
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
-
-
-def translate(x: torch.Tensor, *, ratio: float, generator: torch.Generator) -> torch.Tensor:
-    """Shift each image by a random whole number of pixels (up to ratio*size), zero-filling (DiffAugment)."""
-    b, _, h, w = x.shape
-    pad = int(h * ratio + 0.5)
-    if pad == 0:
-        return x
-    shift = torch.randint(0, 2 * pad + 1, (2, b, 1, 1), generator=generator).to(x.device)  # [2, B, 1, 1]
-    rows = torch.arange(h, device=x.device)[None, :, None] + shift[0]  # [B, H, 1]
-    cols = torch.arange(w, device=x.device)[None, None, :] + shift[1]  # [B, 1, W]
-    padded = F.pad(x, [pad, pad, pad, pad])  # [B, C, H+2p, W+2p]
-    return padded[torch.arange(b, device=x.device)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)  # [B, C, H, W]
-
-
-@torch.no_grad()
-def recalibrate_batchnorm(G: Generator, *, prior: str, seed: int, batches: int = 8, batch: int = 256) -> Generator:
-    """Re-estimate G's BatchNorm running statistics from fresh samples, then leave G in eval mode."""
-    norms = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the batches below
-    generator = torch.Generator().manual_seed(seed)
-    device = next(G.parameters()).device
-    G.train()
-    for _ in range(batches):
-        G(sample_prior(batch, G.config.nz, prior=prior, generator=generator).to(device))
-    for m in norms:
-        m.momentum = 0.1
-    return G.eval()
 
 
 class GanTrainer:
