@@ -157,7 +157,7 @@ def _check_budget(image: Image.Image, path: Path, *, source_size: tuple[int, int
     if image.format == "JPEG" and (image.info.get("progressive") or image.info.get("progression")):
         needed += source_size[0] * source_size[1] * 2 * len(image.getbands())
     if needed > FULL_DECODE_BUDGET:
-        megapixels = FULL_DECODE_BUDGET / (per_pixel * 1e6)
+        megapixels = FULL_DECODE_BUDGET / (needed / (source_size[0] * source_size[1])) / 1e6  # at this many bytes a pixel
         kind = "progressive JPEG" if image.format == "JPEG" else f"{image.format or 'this'} image"
         raise UserError(
             f"{path}: a {source_size[0]}x{source_size[1]} {kind} needs {needed / 2**20:.0f} MB to decode, over the "
