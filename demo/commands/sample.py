@@ -12,7 +12,7 @@ Draw --count latents from the model's prior (deterministic for --seed) and write
   DIR/NNNN.png          G(z) at the model's resolution (64x64 for the bundled models)
   DIR/NNNN_display.png  the same image at display resolution (x4, 256x256), by the upsampler
                         models/upsample4x (bicubic, with a warning, when that file is missing)
-  DIR/samples.json      model, seed, count, upsampler and the latents' seeds
+  DIR/samples.json      model, seed, count, both resolutions and which upsampler was used
 
 examples:
   python -m demo sample --model landscape64 --count 16 --out out/samples

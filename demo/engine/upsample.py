@@ -42,6 +42,7 @@ class UpsamplerConfig:
     width: int = 24
     depth: int = 3
     back_projection_steps: int = 1
+    residual_gain: float = 1.0  # scales the learnt residual at inference (1 while training; set at export)
 
     def __post_init__(self) -> None:
         if self.scale < 2:
@@ -150,7 +151,7 @@ class UpsampleNet(nn.Module):
         b, c, h, w = images.shape
         kernel = self.bicubic_kernel
         residual = self.residual(images).view(b, c, kernel.shape[0], h, w)  # [B, C, s*s, R, R]
-        phases = bicubic_phases(images, kernel) + residual
+        phases = bicubic_phases(images, kernel) + self.config.residual_gain * residual
         return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -194,7 +194,7 @@ def train(args) -> int:
     state = load_checkpoint(run_dir)
     step = 0
     if state is not None:
-        if state["net_config"] != asdict(net_config):
+        if UpsamplerConfig(**state["net_config"]) != net_config:
             raise UserError(f"{run_dir}: the run was started with {state['net_config']}; use another --out")
         net.load_state_dict(state["net"])
         optimizer.load_state_dict(state["optimizer"])
