@@ -9,7 +9,6 @@ with a message that names the limit. Every failure is a ``UserError`` with one l
 
 from __future__ import annotations
 
-import math
 import struct
 import warnings
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from demo.errors import UserError
 
@@ -56,6 +55,9 @@ def open_photo(path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE, min
 
     Raises UserError naming the file and the reason (missing, empty, not an image, truncated, too large).
     """
+    for name, side in (("max_side", max_side), ("min_side", min_side)):
+        if side is not None and side < 1:
+            raise ValueError(f"{name} must be >= 1 or None, got {side}")
     path = Path(path)
     try:
         with path.open("rb") as handle, _open_image(handle, path) as image:
@@ -108,7 +110,7 @@ def _decode(image: Image.Image, path: Path, *, max_side: int | None, min_side: i
                         f"{MAX_SOURCE_PIXELS / 1e6:.0f} megapixels (e.g. 20000x20000); scale it down first")
     orientation = _orientation(image)
     size = target_size(width, height, max_side=max_side, min_side=min_side)
-    if image.format == "JPEG" and size != (width, height):
+    if isinstance(image, JpegImagePlugin.JpegImageFile) and size != (width, height):  # JPEG, and MPO from cameras
         image.draft(image.mode, size)  # libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below ``size``
     _check_budget(image, path, source_size=(width, height))
     image.load()
@@ -127,12 +129,8 @@ def target_size(width: int, height: int, *, max_side: int | None, min_side: int 
     than ``min_side`` needs; never larger than the image, never below 1 pixel."""
     scale = 1.0
     if max_side is not None:
-        if max_side < 1:
-            raise ValueError(f"max_side must be >= 1, got {max_side}")
         scale = min(scale, max_side / max(width, height))
     if min_side is not None:
-        if min_side < 1:
-            raise ValueError(f"min_side must be >= 1, got {min_side}")
         scale = min(scale, min_side / min(width, height))
     if scale >= 1.0:
         return width, height
@@ -154,11 +152,12 @@ def _check_budget(image: Image.Image, path: Path, *, source_size: tuple[int, int
     # each, up to 3 components at full size) until the last scan.
     per_pixel = {"1": 1, "L": 1, "P": 5, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}.get(image.mode, 4)
     needed = width * height * per_pixel
-    if image.format == "JPEG" and (image.info.get("progressive") or image.info.get("progression")):
+    is_jpeg = isinstance(image, JpegImagePlugin.JpegImageFile)
+    if is_jpeg and (image.info.get("progressive") or image.info.get("progression")):
         needed += source_size[0] * source_size[1] * 2 * len(image.getbands())
     if needed > FULL_DECODE_BUDGET:
         megapixels = FULL_DECODE_BUDGET / (needed / (source_size[0] * source_size[1])) / 1e6  # at this many bytes a pixel
-        kind = "progressive JPEG" if image.format == "JPEG" else f"{image.format or 'this'} image"
+        kind = "progressive JPEG" if is_jpeg else f"{image.format or 'this'} image"
         raise UserError(
             f"{path}: a {source_size[0]}x{source_size[1]} {kind} needs {needed / 2**20:.0f} MB to decode, over the "
             f"{FULL_DECODE_BUDGET / 2**20:.0f} MB limit (about {megapixels:.0f} megapixels in this format); "
@@ -222,10 +221,3 @@ def centre_crop_resize(photo: np.ndarray, size: int) -> np.ndarray:
     square = photo[top : top + side, left : left + side]
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
     return cv2.resize(square, (size, size), interpolation=interpolation)
-
-
-def describe_limits() -> str:
-    """One line for --help texts: what opens and how large."""
-    side = math.isqrt(MAX_SOURCE_PIXELS)
-    return (f"{READABLE}; up to {side}x{side} (JPEG is decoded at reduced scale; other formats must "
-            f"fit {FULL_DECODE_BUDGET // 2**20} MB when decoded)")
