@@ -197,3 +197,21 @@ def test_batch_adam_matches_torch_adam():
         batch_adam.step()
         torch_adam.step()
     torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=1e-4, atol=1e-5)  # float rounding order
+
+
+def test_graphs_mode_without_cuda_warns_and_runs_eager(small_model):
+    import pytest
+
+    constraints = every_term()
+    results = []
+    for mode in ("eager", "graphs"):
+        solver = ConstraintSolver(small_model, candidates=3, seed=4, config=SolverConfig(step_mode=mode))
+        solver.set_constraints(constraints)
+        if mode == "graphs":
+            with pytest.warns(RuntimeWarning, match="graphs"):
+                solver.step(3)
+        else:
+            solver.step(3)
+        assert solver.step_mode == "eager"
+        results.append(solver.evaluate(fresh=True).z)
+    np.testing.assert_array_equal(results[0], results[1])

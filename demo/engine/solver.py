@@ -13,7 +13,6 @@ in forward, backward and Adam accumulate for ``take_timings()``.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from demo.engine.checkpoint import LoadedModel
+from demo.engine.compiled import STEP_MODES, StepRunner
 from demo.engine.hog import HOG
 from demo.engine.latent import sample_prior, to_latent, to_param
 from demo.engine.losses import (
@@ -54,6 +54,11 @@ class SolverConfig:
     hog_orientations: int = 8
     hog_cell: int = 4
     start_jitter: float = 0.05  # spread of candidates around an anchored start
+    step_mode: str = "eager"  # eager | compile | reduce-overhead | graphs (CUDA), see engine/compiled.py
+
+    def __post_init__(self) -> None:
+        if self.step_mode not in STEP_MODES:
+            raise ValueError(f"step_mode must be one of {', '.join(STEP_MODES)}, got {self.step_mode!r}")
 
 
 def default_candidates(device: torch.device | str) -> int:
@@ -105,6 +110,8 @@ class ConstraintSolver:
         self._warp_wanted: torch.Tensor | None = None
         self._last_pass: tuple | None = None
         self._objective: Objective | None = None
+        self._runner: StepRunner | None = None
+        self._runner_key: tuple = ()
         self._timer = StageTimer(self.device)
         # NaN/inf restarts: an int on the CPU; on CUDA a device counter, read (synchronised) only when asked.
         self._nan_resets: int | torch.Tensor = 0 if self.device.type != "cuda" else torch.zeros((), dtype=torch.long,
@@ -234,26 +241,43 @@ class ConstraintSolver:
         if not objective.active:
             self.steps_done += n
             return n
-        timer = self._timer
+        runner = self._current_runner(objective)
         done = 0
         while done < n and not (done and should_stop is not None and should_stop()):
-            timer.start()
-            self.optimizer.zero_grad()
-            z = self._to_latent(self.w)  # [K, nz]
-            images = self.G(z)  # [K, C, R, R]
-            total = objective(z, images)  # [K]
-            timer.lap()
-            total.sum().backward()
-            timer.lap()
-            self.optimizer.step()
-            self._restart_broken(total.detach())
-            timer.lap()
-            timer.finish()
             # Keep the last forward pass, so ranking after a chunk costs no extra render.
-            self._last_pass = (z.detach(), images.detach())
+            self._last_pass = runner(self._timer)
             done += 1
         self.steps_done += done
         return done
+
+    def _current_runner(self, objective: Objective) -> StepRunner:
+        """The step runner (eager, compiled or graphed) for this objective and optimizer state."""
+        if self._runner is None or self._runner_key != (id(objective), id(self.optimizer)):
+            adam = self.optimizer
+
+            def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                z = self._to_latent(adam.param)  # [K, nz]
+                images = self.G(z)  # [K, C, R, R]
+                return z, images, objective(z, images)
+
+            def finish(total: torch.Tensor, grad: torch.Tensor | None) -> None:
+                adam.step(grad)
+                adam.zero_grad()
+                self._restart_broken(total)
+
+            state = [adam.param, adam.exp_avg, adam.exp_avg_sq, adam.row_steps]
+            if isinstance(self._nan_resets, torch.Tensor):
+                state.append(self._nan_resets)
+            mode = self._runner.mode if self._runner is not None and self.config.step_mode != "eager" else None
+            self._runner = StepRunner(mode or self.config.step_mode, device=self.device, forward=forward,
+                                      param=adam.param, finish=finish, state=state)
+            self._runner_key = (id(objective), id(self.optimizer))
+        return self._runner
+
+    @property
+    def step_mode(self) -> str:
+        """The step mode that actually runs (a requested one that failed falls back to eager)."""
+        return self._runner.mode if self._runner is not None else self.config.step_mode
 
     def _restart_broken(self, total: torch.Tensor) -> None:
         """Candidates whose loss [K] is NaN or inf start again near z0, with a fresh Adam state."""

@@ -24,8 +24,9 @@ class BatchAdam:
         self.param.grad = None
 
     @torch.no_grad()
-    def step(self) -> None:
-        grad = self.param.grad  # [K, n]
+    def step(self, grad: torch.Tensor | None = None) -> None:
+        """One update with ``grad`` [K, n] (default: the parameter's .grad)."""
+        grad = self.param.grad if grad is None else grad  # [K, n]
         self.row_steps += 1
         self.exp_avg.lerp_(grad, 1 - self.beta1)
         self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)

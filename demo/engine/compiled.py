@@ -1,0 +1,113 @@
+"""How the solver runs one step: eager, torch.compile, or a captured CUDA graph, each falling back to eager.
+
+- ``eager``: plain PyTorch (the default; on a CPU it measured fastest, see docs/benchmarks.md).
+- ``compile``: ``torch.compile`` of the forward (latent -> G -> fused loss); AOTAutograd compiles
+  its backward too. The first step pays the compile time (minutes on a small CPU; cached on disk
+  by Inductor for the next start).
+- ``reduce-overhead``: the same with ``mode="reduce-overhead"`` (CUDA graphs inside torch.compile).
+- ``graphs`` (CUDA only): the whole step (forward, backward, Adam, NaN restart) captured once in a
+  CUDA graph and replayed; captured again when the constraints, start or anchoring change.
+
+A mode that fails (no compiler, no CUDA, a capture error) warns once and runs eager; ``mode`` on
+the runner says what actually runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import torch
+
+STEP_MODES = ("eager", "compile", "reduce-overhead", "graphs")
+
+# forward() -> (z [K, nz], images [K, C, R, R], total [K]); finish(total) applies Adam and the NaN restarts.
+Forward = Callable[[], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+
+
+class StepRunner:
+    """Runs one solver step per ``__call__``, timed in three stages; returns (z, images) of its forward."""
+
+    def __init__(self, mode: str, *, device: torch.device, forward: Forward, param: torch.Tensor,
+                 finish: Callable[[torch.Tensor, torch.Tensor | None], None], state: list[torch.Tensor]):
+        if mode not in STEP_MODES:
+            raise ValueError(f"step mode must be one of {', '.join(STEP_MODES)}, got {mode!r}")
+        if mode == "graphs" and device.type != "cuda":
+            mode = _fallback(mode, "CUDA graphs need a CUDA device")
+        self.mode = mode
+        self.param = param  # [K, nz] the optimised tensor
+        self.state = state  # every tensor a step changes in place (saved and restored around graph warm-up)
+        self._eager_forward = forward
+        self._finish = finish
+        self._forward = forward
+        if mode in ("compile", "reduce-overhead"):
+            self._forward = torch.compile(forward, mode=None if mode == "compile" else "reduce-overhead")
+        self._graph: torch.cuda.CUDAGraph | None = None
+        self._graph_outputs: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, timer) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.mode == "graphs":
+            try:
+                return self._graphed(timer)
+            except Exception as exc:  # A capture that fails runs eager from here on.
+                self.mode = _fallback("graphs", f"{type(exc).__name__}: {exc}")
+                self._graph = None
+        timer.start()
+        try:
+            if self.mode == "reduce-overhead":
+                torch.compiler.cudagraph_mark_step_begin()
+            z, images, total = self._forward()
+        except Exception as exc:
+            if self.mode == "eager":
+                raise
+            self.mode = _fallback(self.mode, f"{type(exc).__name__}: {exc}")
+            self._forward = self._eager_forward
+            z, images, total = self._forward()
+        timer.lap()
+        total.sum().backward()
+        timer.lap()
+        self._finish(total.detach(), None)
+        timer.lap()
+        timer.finish()
+        return z.detach(), images.detach()
+
+    def _graph_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        z, images, total = self._eager_forward()
+        (grad,) = torch.autograd.grad(total.sum(), self.param)
+        self._finish(total.detach(), grad)
+        return z.detach(), images.detach()
+
+    def _graphed(self, timer) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._graph is None:
+            self._capture()
+        # The whole step is one replay: its time is all reported as forward.
+        timer.start()
+        self._graph.replay()
+        timer.lap()
+        timer.lap()
+        timer.lap()
+        timer.finish()
+        return self._graph_outputs
+
+    def _capture(self) -> None:
+        """Warm up on a side stream (state restored afterwards, so warm-up steps do not count), then capture."""
+        saved = [t.detach().clone() for t in self.state]
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self._graph_step()
+        torch.cuda.current_stream().wait_stream(side)
+        with torch.no_grad():
+            for tensor, value in zip(self.state, saved):
+                tensor.copy_(value)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            self._graph_outputs = self._graph_step()
+        self._graph = graph
+
+
+def _fallback(mode: str, reason: str) -> str:
+    warnings.warn(f"solver step mode {mode!r} is unavailable ({reason.splitlines()[0][:200]}); running eager",
+                  RuntimeWarning, stacklevel=3)
+    return "eager"
