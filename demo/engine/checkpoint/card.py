@@ -82,7 +82,7 @@ class ModelCard:
             value = getattr(card, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UserError(f"{source}: model card {key!r} must be a positive integer, got {value!r}")
-        if not isinstance(card.generator, Mapping) or not isinstance(card.generator.get("widths"), list):
+        if not isinstance(card.generator, Mapping) or not isinstance(card.generator.get("widths"), (list, tuple)):
             raise UserError(f"{source}: model card 'generator' must hold a list of 'widths', got {card.generator!r}")
         return card
 
