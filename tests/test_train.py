@@ -223,3 +223,18 @@ def test_two_processes_under_torchrun_train_one_model_and_rank_0_writes(data_dir
     assert rows[0].endswith(",seconds,world_size") and [r.split(",")[0] for r in rows[1:]] == ["3"]
     assert all(r.endswith(",2") for r in rows[1:])  # one writer: no duplicated rows
     assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "latest.png", "log.csv", "samples"]
+
+
+def test_export_can_keep_the_encoder_of_the_file_it_replaces(data_dir, tmp_path):
+    model = tmp_path / "tiny16"
+    run = ["train", "gan", "--data", str(data_dir), "--out", str(tmp_path / "run"), *TINY_FLAGS]
+    assert main([*run, "--steps", "2", "--export", str(model)]) == 0
+    assert main(["train", "encoder", "--model", str(model.with_suffix(".safetensors")), "--out", str(tmp_path / "enc"),
+                 "--d-base", "8", "--batch", "8", "--no-progress", "--steps", "2"]) == 0
+    E = load_model(model.with_suffix(".safetensors")).E
+    assert main([*run, "--steps", "3", "--export", str(model), "--keep-encoder"]) == 0
+    loaded = load_model(model.with_suffix(".safetensors"))
+    assert loaded.card.training["steps"] == 3 and "kept" in loaded.card.training["encoder"]
+    assert all(torch.equal(v, E.state_dict()[k]) for k, v in loaded.E.state_dict().items())
+    assert 0 < loaded.card.metrics["encoder_rmse_samples"] < 255
+    assert load_raw_generator_state(model.with_suffix(".safetensors")) is not None

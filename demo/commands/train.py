@@ -64,6 +64,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--measure-count", type=int, default=1000,
                         help="export / measure: samples and reference images per quality figure (default: 1000, "
                              "the cards' protocol; fewer is faster and noisier)")
+    parser.add_argument("--keep-encoder", action="store_true",
+                        help="export: keep the encoder of the model file being replaced (made for an earlier G; "
+                             "its figures are measured again) instead of shipping none")
     parser.add_argument("--model", default="landscape64", help="encoder: the model to train an encoder for (default: landscape64)")
     parser.add_argument("--real-weight", type=float, default=0.0,
                         help="encoder: weight of the pixel loss on real data images, on top of G's samples (default: 0)")
@@ -133,10 +136,23 @@ def _run_gan(args, *, device, workers) -> int:
         raise UserError(f"{run_dir}: no checkpoint to export (train it first with: python -m demo train gan --out {run_dir})")
     if not workers.is_main:
         return 0
-    saved = export_gan(trainer, args.export or "models/landscape64", data_meta=read_data_meta(args.data),
-                       measure_count=args.measure_count)
+    target = args.export or "models/landscape64"
+    E, encoder_training = _encoder_to_keep(target) if args.keep_encoder else (None, None)
+    saved = export_gan(trainer, target, data_meta=read_data_meta(args.data), measure_count=args.measure_count,
+                       E=E, encoder_training=encoder_training)
     print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
     return 0
+
+
+def _encoder_to_keep(target: str):
+    """The encoder (and its card entry) in the model file that export is about to replace."""
+    from demo.engine.checkpoint import load_model
+    from demo.errors import UserError
+
+    loaded = load_model(Path(target).with_suffix(".safetensors"))
+    if loaded.E is None:
+        raise UserError(f"{loaded.path}: --keep-encoder needs a model file that already holds an encoder")
+    return loaded.E, loaded.card.training.get("encoder")
 
 
 def _gan_init(args, run_dir: Path):

@@ -48,6 +48,38 @@ def generator_fingerprint(G: Generator) -> float:
         return round(float(sum(p.double().abs().sum() for p in G.state_dict().values() if p.is_floating_point())), 6)
 
 
+@torch.no_grad()
+def reconstruction_rmse(G: Generator, E: Encoder, x: torch.Tensor, *, chunk: int = 250) -> float:
+    """Pixel RMSE in 0..255 of G(E(x)) vs x, for x float [-1, 1] [N, 3, R, R] (G and E in eval mode)."""
+    device = next(G.parameters()).device
+    total, count = 0.0, 0
+    for start in range(0, x.shape[0], chunk):
+        part = x[start : start + chunk].to(device)  # [C, 3, R, R]
+        total += float(F.mse_loss(G(E(part)), part, reduction="sum"))
+        count += part.numel()
+    return (total / count) ** 0.5 * 127.5
+
+
+@torch.no_grad()
+def sample_rmse(G: Generator, E: Encoder, *, prior: str, count: int = 500, seed: int = 99) -> float:
+    """reconstruction_rmse on ``count`` fresh samples of G."""
+    z = sample_prior(count, G.config.nz, prior=prior, generator=torch.Generator().manual_seed(seed))
+    return reconstruction_rmse(G, E, G(z.to(next(G.parameters()).device)))
+
+
+def encoder_metrics(G: Generator, E: Encoder, *, prior: str) -> dict[str, Any]:
+    """The card's encoder figures: RMSE on G's samples and on procedural images from held-out seeds."""
+    from demo.train.export import heldout_images
+
+    unseen = to_model_range(heldout_images(500, resolution=G.config.resolution))
+    return {
+        "encoder_rmse_samples": round(sample_rmse(G, E, prior=prior), 2),
+        "encoder_rmse_unseen_real": round(reconstruction_rmse(G, E, unseen), 2),
+        "encoder_metric_notes": ("pixel RMSE (0..255) of G(E(x)) vs x: on 500 fresh samples of G, and on 500 "
+                                 "procedural images from held-out seeds"),
+    }
+
+
 class EncoderTrainer:
     """Owns E, its optimizer and RNG; G is frozen in eval mode."""
 
@@ -117,21 +149,14 @@ class EncoderTrainer:
     def sample_sheet(self) -> None:
         return None
 
-    @torch.no_grad()
     def reconstruction_rmse(self, x: torch.Tensor, *, chunk: int = 250) -> float:
         """Pixel RMSE in 0..255 of G(E(x)) vs x, for x float [-1, 1] [N, 3, R, R]."""
         self.E.eval()
-        total, count = 0.0, 0
-        for start in range(0, x.shape[0], chunk):
-            part = x[start : start + chunk].to(self.device)
-            total += float(F.mse_loss(self.G(self.E(part)), part, reduction="sum"))
-            count += part.numel()
-        return (total / count) ** 0.5 * 127.5
+        return reconstruction_rmse(self.G, self.E, x, chunk=chunk)
 
-    @torch.no_grad()
     def sample_rmse(self, count: int = 500, seed: int = 99) -> float:
-        z = sample_prior(count, self.G.config.nz, prior=self.prior, generator=torch.Generator().manual_seed(seed))
-        return self.reconstruction_rmse(self.G(z.to(self.device)))
+        self.E.eval()
+        return sample_rmse(self.G, self.E, prior=self.prior, count=count, seed=seed)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -200,7 +225,6 @@ def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
     from demo.engine.networks import Generator
     from demo.errors import UserError
     from demo.train.common import load_images
-    from demo.train.export import heldout_images
     from demo.train.model_file import load_raw_generator_state, save_trained_model
 
     loaded = load_model(args.model, device=device)
@@ -223,14 +247,7 @@ def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
     if not workers.is_main:
         return 0
 
-    # Measure on fresh samples and on procedural images from unseen seeds.
-    unseen = to_model_range(heldout_images(500, resolution=G.config.resolution))
-    metrics = {
-        "encoder_rmse_samples": round(trainer.sample_rmse(), 2),
-        "encoder_rmse_unseen_real": round(trainer.reconstruction_rmse(unseen), 2),
-        "encoder_metric_notes": ("pixel RMSE (0..255) of G(E(x)) vs x: on 500 fresh samples of G, and on 500 "
-                                 "procedural images from held-out seeds"),
-    }
+    metrics = encoder_metrics(G, trainer.E.eval(), prior=loaded.card.prior)
     card = loaded.card
     seen = trainer.step * config.batch
     training = {**card.training, "encoder": {

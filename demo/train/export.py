@@ -13,7 +13,7 @@ import torch
 
 from demo.data.landscapes import LandscapeConfig, render_batch
 from demo.engine.checkpoint import card_for
-from demo.engine.networks import Discriminator, Generator
+from demo.engine.networks import Discriminator, Encoder, Generator
 from demo.train.common import sample_prior, save_sheet
 from demo.train.gan import GanTrainer
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
@@ -91,8 +91,13 @@ def export_gan(
     training_notes: dict[str, Any] | None = None,
     measure: bool = True,
     measure_count: int = 1000,
+    E: Encoder | None = None,
+    encoder_training: dict[str, Any] | None = None,
 ) -> Path:
-    """Save G (EMA) and D as ``path``.safetensors + card, and ``path``_samples.png (8x8, fixed seed)."""
+    """Save G (EMA), D and the raw G as ``path``.safetensors + card, and ``path``_samples.png (8x8, fixed seed).
+
+    ``E`` (with ``encoder_training``, its card entry) is an encoder made for an earlier G that is kept
+    rather than refit; its figures are measured again against this G."""
     path = Path(path).with_suffix("")
     cfg = trainer.config
     G = copy.deepcopy(trainer.ready_ema()).cpu()
@@ -103,11 +108,20 @@ def export_gan(
     if measure:
         metrics = {**gan_metrics(G, trainer.images, prior=cfg.prior, count=measure_count),
                    **heldout_fd8(G, prior=cfg.prior, count=measure_count)}
+        if E is not None:
+            from demo.train.encoder import encoder_metrics
+
+            metrics.update(encoder_metrics(G, E.cpu().eval(), prior=cfg.prior))
+    kept_encoder = {} if E is None else {"encoder": {
+        **(encoder_training or {}),
+        "kept": f"trained for an earlier G and kept at this export (step {trainer.step}) without refitting; refit with "
+                "`train encoder --init <a copy of this file> --real-weight 1`"}}
     seen = trainer.images_seen
     card = card_for(
         name=path.name,
         G=G,
         D=D,
+        E=E,
         prior=cfg.prior,
         dataset=dataset_description(data_meta),
         licence=LICENCE,
@@ -123,6 +137,7 @@ def export_gan(
             "continued_from": trainer.origin,
             "recipe": RECIPE,
             "config": dataclasses.asdict(cfg),
+            **kept_encoder,
             **(training_notes or {}),
         },
         metrics=metrics,
@@ -133,7 +148,7 @@ def export_gan(
     )
     raw_G = Generator(cfg.generator_config())
     raw_G.load_state_dict(trainer.G.state_dict())
-    saved = save_trained_model(path, card, G=G, D=D, raw_G=raw_G.eval())
+    saved = save_trained_model(path, card, G=G, D=D, E=None if E is None else E.cpu().eval(), raw_G=raw_G.eval())
     z = sample_prior(64, cfg.nz, prior=cfg.prior, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         save_sheet(path.parent / f"{path.name}_samples.png", G(z))

@@ -19,17 +19,22 @@ MINUTES=${1:?usage: OUT=DIR $0 MINUTES [MODEL] [train gan flags...]}
 MODEL=${2:-landscape64}
 shift $(( $# >= 2 ? 2 : 1 ))
 : "${OUT:?set OUT to the folder that receives the new weights}"
-PY=${PYTHON:-python3}
 cd "$(dirname "$0")/../.."
+PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 
 DATA=${DATA:-data/landscapes64}
 RUN=${RUN:-runs/${MODEL}_gpu}
-GPUS=$("$PY" -c "import torch; print(torch.cuda.device_count())")
-if [ "$GPUS" -lt 1 ]; then echo "train_gan.sh: no CUDA device visible to $PY" >&2; exit 2; fi
+GPUS=$("$PY" -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo none)
+if [ "$GPUS" = none ]; then echo "train_gan.sh: $PY cannot import torch (set PYTHON)" >&2; exit 2; fi
+DEVICE=${DEVICE:-cuda}  # DEVICE=cpu: a dry run of this script on a machine without a GPU
+if [ "$DEVICE" = cuda ] && [ "$GPUS" -lt 1 ]; then echo "train_gan.sh: no CUDA device visible to $PY" >&2; exit 2; fi
+[ "$DEVICE" = cuda ] || GPUS=1
 mkdir -p "$OUT"
 
-# 1. The data set (deterministic: the same images as on any other machine).
-if [ ! -f "$DATA/landscapes.npy" ]; then
+# 1. The data set (deterministic: the same images as on any other machine). Landscapes are drawn here;
+#    other domains bring theirs (DATA=...; avatars need the Node renderer, see docs/avatars.md).
+if [ ! -e "$DATA" ] || { [ -d "$DATA" ] && [ ! -f "$DATA/landscapes.npy" ]; }; then
+    if [ "$MODEL" != landscape64 ]; then echo "train_gan.sh: set DATA to $MODEL's data set (.npy)" >&2; exit 2; fi
     "$PY" -m demo data landscapes --count 60000 --size 64 --out "$DATA" --workers "$(nproc)"
 fi
 
@@ -39,11 +44,13 @@ if [ "$GPUS" -gt 1 ]; then
 else
     LAUNCH=("$PY" -m demo)
 fi
-"${LAUNCH[@]}" train gan --data "$DATA" --out "$RUN" --init "models/$MODEL.safetensors" --device cuda \
+"${LAUNCH[@]}" train gan --data "$DATA" --out "$RUN" --init "models/$MODEL.safetensors" --device "$DEVICE" \
     --minutes "$MINUTES" --steps 100000000 --threads 4 --checkpoint-every 1000 --sample-every 2000 --no-progress "$@"
 
 # 3. Export into $OUT, keeping the card's fields that training does not write (e.g. start_seeds).
 cp "models/$MODEL.json" "$OUT/$MODEL.json"
-"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device cuda --threads 4 "$@"
+"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4 "$@"
 cp "$RUN/log.csv" "$OUT/train_log.csv"
 ls -l "$OUT"
+# avatars64: afterwards, on a machine with the renderer, `python -m demo.train.avatars --model ... --data ...`
+# restores its dataset, licence and held-out figures in the card (export writes the landscape wording).
