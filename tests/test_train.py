@@ -238,3 +238,15 @@ def test_export_can_keep_the_encoder_of_the_file_it_replaces(data_dir, tmp_path)
     assert all(torch.equal(v, E.state_dict()[k]) for k, v in loaded.E.state_dict().items())
     assert 0 < loaded.card.metrics["encoder_rmse_samples"] < 255
     assert load_raw_generator_state(model.with_suffix(".safetensors")) is not None
+
+
+def test_measure_prints_heldout_fd8_with_its_floor_and_spread(data_dir, tmp_path, capsys):
+    model = tmp_path / "tiny16"
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(tmp_path / "run"), "--steps", "1",
+                 "--export", str(model), *TINY_FLAGS]) == 0
+    capsys.readouterr()
+    assert main(["train", "measure", "--model", str(model.with_suffix(".safetensors")), "--measure-count", "64"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    spread = figures["fd8_samples_vs_heldout_over_seeds"]
+    assert spread["min"] <= figures["fd8_samples_vs_heldout"] <= spread["max"] and len(spread["seeds"]) == 5
+    assert figures["fd8_heldout_vs_heldout"] < spread["min"]  # a 1-step generator is far from the data
