@@ -79,19 +79,19 @@ class TransferEstimator:
         (above the mask's floor) is carried, and the flow gate alone decides what moves.
         """
         source, target = source.astype(np.float32), target.astype(np.float32)
-        reach = None
+        reach = motion_reach = None
         if region is not None:
             if region.change.shape != source.shape[:2]:
                 raise ValueError(f"edit region {region.change.shape} must match the images {source.shape[:2]}")
             reach = self.reach(region.change)  # [h, w]
             motion_reach = self.reach(region.motion)  # [h, w]
-        if reach is not None and not motion_reach.any():
+        if motion_reach is not None and not motion_reach.any():
             flow = np.zeros((*source.shape[:2], 2), np.float32)  # a recolouring moves nothing
         else:
             flow = self.flow_estimator(target, source)  # [h, w, 2] backward: target pixel -> source pixel
-            if reach is not None:
+            if motion_reach is not None:
                 flow = flow * motion_reach[..., None]
-        if self.config.flow_gate > 0:
+        if self.config.flow_gate > 0 and flow.any():
             flow = self.gate(flow, source, target)
         warped = warp(source, flow)  # [h, w, 3] G(z0) moved onto G(z_t)
         color = fit_local_affine(warped, target, config=self.config.color)  # [h, w, 3, 4]
