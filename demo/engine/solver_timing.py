@@ -19,6 +19,7 @@ MAX_PENDING = 4096  # steps of CUDA events kept before waiting for the oldest
 class StageTimer:
     def __init__(self, device: torch.device):
         self.cuda = device.type == "cuda"
+        self.nvtx = self.cuda and _nvtx_works()
         self._sums = dict.fromkeys(STAGES, 0.0)
         self._steps = 0
         self._marks: list = []
@@ -34,23 +35,16 @@ class StageTimer:
     def start(self) -> None:
         """The step begins (forward starts)."""
         self._marks = [self._mark()]
-        if self.cuda:
+        if self.nvtx:
             torch.cuda.nvtx.range_push("solver.forward")
 
     def lap(self) -> None:
         """The current stage ends and the next begins."""
         self._marks.append(self._mark())
-        if self.cuda:
+        if self.nvtx:
             torch.cuda.nvtx.range_pop()
             if len(self._marks) <= len(STAGES):
                 torch.cuda.nvtx.range_push(f"solver.{STAGES[len(self._marks) - 1]}")
-
-    def cancel(self) -> None:
-        """The step stopped early (nothing to optimise): close its ranges and forget it."""
-        if self.cuda:
-            for _ in range(len(STAGES) + 1 - len(self._marks)):
-                torch.cuda.nvtx.range_pop()
-        self._marks = []
 
     def finish(self) -> None:
         """The step is done (after the last ``lap``)."""
@@ -79,3 +73,13 @@ class StageTimer:
         self._sums = dict.fromkeys(STAGES, 0.0)
         self._steps = 0
         return result
+
+
+def _nvtx_works() -> bool:
+    """NVTX ranges need the NVTX library of a CUDA build; without it the timer still times."""
+    try:
+        torch.cuda.nvtx.range_push("probe")
+        torch.cuda.nvtx.range_pop()
+    except Exception:  # Any failure here only means no Nsight ranges.
+        return False
+    return True
