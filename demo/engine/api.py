@@ -74,6 +74,7 @@ class EditResult:
     current: int = 0  # index into the top-k arrays of the slot shown (picked or best)
     step_seconds: float = 0.0  # mean seconds per solver step (smoothed over chunks)
     chunk_steps: int = 0
+    steps_total: int = 0  # every step the engine ran since it started (a counter, for steps/s)
     preempted: bool = False  # the chunk was cut short because a newer request was waiting
     compute_seconds: float = 0.0  # wall time of the whole chunk, evaluation included
     finished_at: float = 0.0  # time.perf_counter() on the engine side

@@ -63,6 +63,7 @@ class Engine:
     def __init__(self, *, solver_factory: Callable | None = None) -> None:
         self.request: EditRequest | None = None
         self.steps_left = 0
+        self.steps_total = 0  # every solver step this engine ran (a counter: steps/s between two results)
         self._solver_factory = solver_factory
         self._solver = None
         self._solver_stops = False  # its step() takes should_stop
@@ -228,6 +229,7 @@ class Engine:
                 if name in SOLVER_TIMINGS:
                     stages.total(SOLVER_TIMINGS[name], seconds)
         self.steps_left -= done
+        self.steps_total += done
         return done, newer
 
     def _result(self, request: EditRequest, stages: Stages, started: float, chunk: int, stopped: bool,
@@ -258,6 +260,7 @@ class Engine:
             candidates=solver.candidates,
             steps_done=solver.steps_done,
             steps_left=self.steps_left,
+            steps_total=self.steps_total,
             current=current,
             step_seconds=self._step_seconds,
             chunk_steps=chunk,

@@ -19,15 +19,16 @@ while it waits, joins with bounds, then terminates and kills. The client is also
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import multiprocessing as mp
+import multiprocessing.util  # noqa: F401 - registers its exit handler before ours, so ours runs first
 import os
 import queue
 import signal
 import sys
 import threading
 import time
-import weakref
 from typing import Callable
 
 from demo.engine.api import EditRequest, EditResult
@@ -65,22 +66,34 @@ def serve(requests, results, engine_factory: Callable[[], Engine] = Engine, *,
                 on_first_result = None
 
 
+def thread_main(requests, results, *, torch_threads: int | None = None,
+                engine_factory: Callable[[], Engine] = Engine) -> None:
+    """A worker thread (torch's thread count is the whole process's here)."""
+    _load_torch(torch_threads)
+    serve(requests, results, engine_factory)
+
+
 def process_main(requests, results, *, parent_pid: int, torch_threads: int | None = None, nice: int = 0,
                  engine_factory: Callable[[], Engine] = Engine) -> None:
     """A worker process: dies with its parent; torch loads before the first request; ``nice`` after the first result."""
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the app's to handle.
-    import torch
-
-    import demo.engine.solver  # noqa: F401 - loaded while the window opens, not on the first request
-
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
+    _load_torch(torch_threads)
     # The first image comes at full priority; then the window wins the CPU.
     serve(requests, results, engine_factory, on_first_result=(lambda: lower_priority(nice)) if nice else None)
     # Flush the last results (the client drains while it waits for us) before exiting.
     results.close()
     results.join_thread()
+
+
+def _load_torch(torch_threads: int | None) -> None:
+    """Import torch and the solver now (while the window opens, not on the first request)."""
+    import torch
+
+    import demo.engine.solver  # noqa: F401
+
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -201,8 +214,9 @@ class _Worker:
             self.results._writer.close()
         else:
             self.requests, self.results = queue.Queue(), queue.Queue()
-            self.worker = threading.Thread(target=serve, args=(self.requests, self.results, engine_factory),
-                                           daemon=True, name="igan-engine")
+            self.worker = threading.Thread(target=thread_main, args=(self.requests, self.results), daemon=True,
+                                           name="igan-engine",
+                                           kwargs=dict(torch_threads=torch_threads, engine_factory=engine_factory))
             self.worker.start()
         self.stopped = False
 
@@ -253,8 +267,9 @@ class AsyncClient(_ClientBase):
     def _start(self) -> None:
         self._worker = _Worker(self.mode, torch_threads=self.torch_threads, nice=self.nice,
                                engine_factory=self.engine_factory)
-        # Closed at interpreter exit too (normal or by an exception), with the same bounds as close().
-        self._finalizer = weakref.finalize(self, self._worker.stop)
+        # Closed at interpreter exit too (normal or by an exception), with the same bounds as close(),
+        # before multiprocessing's own exit handler, which would join a stuck worker without a bound.
+        atexit.register(self._worker.stop)
 
     def submit(self, request: EditRequest, *, barrier: bool = False) -> int:
         stamped = self._stamp(request, barrier)
@@ -302,7 +317,7 @@ class AsyncClient(_ClientBase):
             self._worker.requests.put(self.last_request)
 
     def close(self, *, timeout: float = 5.0) -> None:
-        self._finalizer.detach()
+        atexit.unregister(self._worker.stop)
         self._worker.stop(timeout)
 
 
