@@ -43,6 +43,9 @@ class UpsamplerConfig:
     depth: int = 3
     back_projection_steps: int = 1
     residual_gain: float = 1.0  # scales the learnt residual at inference (1 while training; set at export)
+    # Low-pass the last fidelity correction ([1, 2, 1] binomial), so the network may remove G's 2-pixel
+    # checkerboard and noise; fidelity is then measured (RMSE at model resolution), not exact.
+    smooth_fidelity: bool = True
 
     def __post_init__(self) -> None:
         if self.scale < 2:
@@ -111,18 +114,29 @@ def bicubic_upsample(images: torch.Tensor, scale: int) -> torch.Tensor:
     return phases_to_image(bicubic_phases(images, bicubic_phase_kernel(scale)))
 
 
-def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, kernel: torch.Tensor) -> torch.Tensor:
+def binomial_blur(images: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] filtered by [1, 2, 1] / 4 along each axis (reflected borders); removes the 2-pixel period."""
+    c = images.shape[1]
+    taps = images.new_tensor([0.25, 0.5, 0.25])
+    padded = F.pad(images, (1, 1, 1, 1), mode="reflect")
+    rows = F.conv2d(padded, taps.view(1, 1, 1, 3).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(rows, taps.view(1, 1, 3, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, kernel: torch.Tensor,
+                 smooth: bool = False) -> torch.Tensor:
     """Add the upsampled error of the display image against ``reference``, ``steps`` times.
 
     The display image is in phase layout, phases [B, C, s*s, H, W]: pixel (s*i + py, s*j + px) is
     phases[:, :, py*s + px, i, j], so its area-downsample is the mean over dim 2. reference is
     [B, C, H, W]. Each step shrinks the low-resolution error (spread bicubically); the last spreads it
-    flat over each block, which makes the area-downsample of the result equal ``reference`` exactly.
+    flat over each block, which makes the area-downsample of the result equal ``reference`` exactly, or,
+    with ``smooth``, equal to it but for the high-pass (I - binomial) of the error left before that step.
     """
     for step in range(steps):
         error = reference - phases.mean(2)  # [B, C, H, W]
         if step == steps - 1:
-            phases = phases + error[:, :, None]
+            phases = phases + (binomial_blur(error) if smooth else error)[:, :, None]
         else:
             phases = phases + bicubic_phases(error, kernel)
     return phases
@@ -152,7 +166,8 @@ class UpsampleNet(nn.Module):
         kernel = self.bicubic_kernel
         residual = self.residual(images).view(b, c, kernel.shape[0], h, w)  # [B, C, s*s, R, R]
         phases = bicubic_phases(images, kernel) + self.config.residual_gain * residual
-        return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel)
+        return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel,
+                            smooth=self.config.smooth_fidelity)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return phases_to_image(self.phases(images))  # [B, C, sR, sR]

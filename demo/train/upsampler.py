@@ -219,7 +219,8 @@ def train(args) -> int:
                 save_checkpoint(run_dir, {"net": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
                                           "rng": generator.get_state(), "net_config": asdict(net_config)})
                 row = {"step": step, "loss": float(np.mean(recent)), "seconds": round(time.perf_counter() - started, 1),
-                       "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data]}
+                       "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data],
+                       "net_config": asdict(net_config)}
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 bar.set_postfix(loss=f"{row['loss']:.4f}")

@@ -176,6 +176,12 @@ def run(args) -> int:
     return 0
 
 
+def training_seconds(rows: list[dict]) -> float:
+    """Wall seconds of a resumed run: each process logs seconds since it started, so sum each one's last."""
+    ends = [row["seconds"] for row, after in zip(rows, rows[1:] + [None]) if after is None or after["seconds"] < row["seconds"]]
+    return round(sum(ends), 1)
+
+
 def model_card(run_dir: Path, info: dict, report: dict) -> dict:
     """The card: what it is, the data and its licence, training and the measured figures."""
     rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
@@ -191,7 +197,7 @@ def model_card(run_dir: Path, info: dict, report: dict) -> dict:
                    "(blend with G(E(x)) of landscape64/avatars64, blur, period-2 grid, noise, uint8 rounding). "
                    f"Data files: {rows[-1]['data'] if rows else []}",
         "licence": "CC-BY-4.0 (the avatar data is CC-BY-4.0; landscape data is CC0-1.0). " + avatars_card["licence"],
-        "training": {"steps": info["step"], "seconds": rows[-1]["seconds"] if rows else None,
+        "training": {"steps": info["step"], "seconds": training_seconds(rows),
                      "final_loss": rows[-1]["loss"] if rows else None, "images": rows[-1]["images"] if rows else None,
                      "threads": 1, "command": "python -m demo.train.upsampler train ... (see docs/upsampler.md)"},
         "metrics": report["metrics"],
