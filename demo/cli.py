@@ -26,6 +26,7 @@ COMMANDS = {
     "train": ("demo.commands.train", "train a GAN or its encoder (resumable, with progress bars)"),
     "profile": ("demo.commands.profile", "profile the real-time loop: stages, latency, Perfetto trace, report"),
     "bench": ("demo.commands.bench", "benchmarks: solver overhead, projection table, edit transfer, UI frame time"),
+    "soak": ("demo.commands.soak", "soak test: the real app in kiosk mode, headless, for minutes; memory and frame drift"),
 }
 
 EPILOG = textwrap.dedent(

@@ -1,0 +1,130 @@
+"""``python -m demo soak``: the real app, headless, in kiosk mode, for minutes or hours; memory and frame drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HELP = "soak test: the real app in kiosk mode, headless, driven by a simulated visitor; memory and frame drift"
+DESCRIPTION = """\
+Run the real app (offscreen window, process worker, kiosk mode) for --minutes while a simulated
+visitor paints the bundled sessions through pygame's event queue: it taps colours and tools, draws,
+saves now and then, floods the input with 1000 pointer events per second every fourth visit, and
+leaves idle gaps in turn: short, past --reset-seconds (the kiosk saves and clears the edit) and past
+--idle-seconds (the attract loop runs until the next visit's first touch).
+
+The report (printed, and written to --json) has rss_mb_start (app + worker, after --warmup seconds),
+rss_mb_end and rss_growth_mb, frame_ms_p95_per_minute (drift), errors (engine errors, error notices,
+exceptions), worker_restarts and frames, with what the visitor and the kiosk did. Pictures go to a
+temporary folder unless --save-dir is given. The goal for an exhibition day: growth <= 10 MB, no errors.
+
+examples:
+  python -m demo soak --minutes 30 --json out/soak.json
+  nohup nice -n 5 python -m demo soak --minutes 30 --json out/soak.json > out/soak.log 2>&1 &
+  python -m demo soak --minutes 0.5 --warmup 5 --worker thread      a quick check
+"""
+
+
+def add_arguments(parser) -> None:
+    from demo.app.config import DEFAULT_MODEL
+    from demo.app.kiosk_config import BUNDLED_SESSIONS
+
+    parser.add_argument("--minutes", type=float, required=True, help="how long to run (e.g. 30; 0.2 for a smoke test)")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the report here")
+    parser.add_argument("--warmup", type=float, default=30.0, metavar="S",
+                        help="seconds before the first memory sample (rss_mb_start) (default: 30)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model name or path (default: {DEFAULT_MODEL})")
+    parser.add_argument("--worker", choices=("process", "thread", "sync"), default="process",
+                        help="where the solver runs (default: process, as the app)")
+    parser.add_argument("--candidates", type=int, default=None, help="K candidates (default: 8 on CPU, 64 on CUDA)")
+    parser.add_argument("--sessions", default=str(BUNDLED_SESSIONS / "attract_*.jsonl"), metavar="GLOB",
+                        help="what the visitor paints, and the attract loop plays (default: the bundled attract sessions)")
+    parser.add_argument("--idle-seconds", type=float, default=20.0, help="the kiosk's idle_seconds (default: 20)")
+    parser.add_argument("--reset-seconds", type=float, default=10.0, help="the kiosk's reset_seconds (default: 10)")
+    parser.add_argument("--hang-seconds", type=float, default=10.0, metavar="S",
+                        help="the watchdog's hang time, as the app's flag (default: 10)")
+    parser.add_argument("--save-dir", type=Path, default=None, help="where pictures go (default: a temporary folder)")
+    parser.add_argument("--size", default="1024x768", help="window size (default: 1024x768, the app's)")
+
+
+def run(args) -> int:
+    from demo.errors import UserError
+
+    if args.minutes <= 0 or args.warmup < 0 or args.hang_seconds <= 0:
+        raise UserError("--minutes and --hang-seconds must be > 0, --warmup >= 0")
+    try:
+        size = tuple(int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size: expected WIDTHxHEIGHT, got {args.size!r}") from None
+    os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    import tempfile
+
+    from demo.app.kiosk import load_attract_sessions
+    from demo.app.kiosk_config import KioskConfig
+
+    try:
+        kiosk = KioskConfig(idle_seconds=args.idle_seconds, reset_seconds=args.reset_seconds,
+                            attract_sessions=args.sessions)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    sessions = load_attract_sessions(kiosk)
+    with tempfile.TemporaryDirectory(prefix="igan-soak-") as temporary:
+        save_dir = args.save_dir if args.save_dir is not None else Path(temporary)
+        report = soak(args, kiosk=kiosk, sessions=sessions, size=size, save_dir=save_dir)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
+    """Run the app until --minutes have passed; the report."""
+    import traceback
+
+    from tqdm import tqdm
+
+    from demo.app.app import App
+    from demo.app.config import AppConfig
+    from demo.app.kiosk_soak import SoakMonitor, SoakVisitor
+
+    config = AppConfig(model=args.model, size=size, device=args.device, candidates=args.candidates, seed=args.seed,
+                       worker=args.worker, worker_nice=10 if args.worker == "process" else 0, save_dir=save_dir,
+                       kiosk=kiosk, hud=False, autosave_seconds=5.0, hang_seconds=args.hang_seconds)
+    app = App(config)
+    clock = app.clock
+    started = clock()
+    end = started + args.minutes * 60
+    monitor = SoakMonitor(clock=clock, warmup=args.warmup, started=started)
+    app.loop.listeners.append(monitor.frame)
+    visitor = SoakVisitor(sessions, reset_seconds=kiosk.reset_seconds, idle_seconds=kiosk.idle_seconds)
+    try:
+        with tqdm(total=round(args.minutes * 60), desc="soak", unit="s", disable=None) as bar:
+            while app.running:
+                now = clock()
+                if now >= end:
+                    break
+                visitor.post_due(app, now)
+                try:
+                    app.frame()
+                except Exception:  # noqa: BLE001 - a soak counts every failure and stops at the first
+                    monitor.exception(traceback.format_exc(limit=3).strip().splitlines()[-1])
+                    break
+                monitor.after_frame(app, clock())
+                bar.update(int(clock() - started) - bar.n)
+                app.pace()
+        seconds_run = clock() - started
+        monitor.sample(app, clock())  # the last memory sample
+        report = monitor.report(app, visitor, seconds_run=seconds_run)
+    finally:
+        app.close()
+    report = {"minutes": args.minutes, **report, "model": args.model,
+              "goal": {"rss_growth_mb_max": 10, "errors": 0}}
+    report["goal"]["met"] = report["rss_growth_mb"] <= 10 and report["errors"] == 0
+    return report
