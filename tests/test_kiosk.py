@@ -418,3 +418,59 @@ def test_input_flood_is_thinned_and_the_autosave_resumes_after_a_crash(small_mod
         assert np.allclose(after.points, before.points, atol=1e-4) and after.color == before.color
     finally:
         resumed.close()
+
+
+def test_shipped_kiosk_config_and_systemd_unit_agree_with_the_app():
+    root = Path(__file__).resolve().parents[1]
+    parser = _app_parser()
+    args, kiosk = apply_config_file(parser, parser.parse_args([]), root / "deploy" / "kiosk.toml")
+    assert kiosk is not None and args.hang_seconds == 10
+    unit = dict(line.split("=", 1) for line in (root / "deploy" / "igan-live.service").read_text().splitlines()
+                if "=" in line and not line.startswith("#"))
+    assert unit["Type"] == "notify" and unit["NotifyAccess"] == "main" and int(unit["WatchdogSec"]) > 0
+    assert unit["Restart"] == "on-failure" and unit["KillMode"] == "control-group"
+    flags = unit["ExecStart"].split()
+    assert flags[1:4] == ["-m", "demo", "--kiosk"] and "--config" in flags and "--resume" in flags
+    known = {option for action in parser._actions for option in action.option_strings}
+    assert {flag for flag in flags if flag.startswith("--")} <= known
+
+
+def test_a_tablet_unplugged_mid_stroke_ends_the_stroke_cleanly():
+    """The tablet's device starts failing to read (a reset socket stands in for the kernel's ENODEV)."""
+    from demo.input import InputRouter, Viewport
+    from demo.input.pen import ABS_PRESSURE, BTN_TOUCH, EV_ABS, EV_KEY, EvdevTablet, encode_events
+
+    class Sink:
+        brush, canvas, window_size = Brush(), Viewport(0, 0, 400, 400), (640, 480)
+
+        def __init__(self):
+            self.events = []
+
+        def on_event(self, event, *, at):
+            self.events.append(event)
+
+        def on_action(self, action):
+            pass
+
+        def press(self, x, y):
+            return False
+
+    device, kernel = socket.socketpair()
+    tablet = EvdevTablet(os.dup(device.fileno()), pressure_range=(0, 100))
+    device.close()
+    sink = Sink()
+    router = InputRouter(sink, tablet=tablet, gamepads=False)
+    try:
+        kernel.send(encode_events([(EV_KEY, BTN_TOUCH, 1), (EV_ABS, ABS_PRESSURE, 60)]))
+        router.handle([pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(100, 100), button=1, touch=False)], dt=0.016)
+        router.handle([pygame.event.Event(pygame.MOUSEMOTION, pos=(150, 100), rel=(50, 0), buttons=(1, 0, 0),
+                                          touch=False)], dt=0.016)
+        os.write(tablet.fd, b"unread")  # data the "kernel" never reads: closing it now resets the connection
+        kernel.close()  # unplugged, and no mouse event follows
+        router.handle([], dt=0.016)
+        assert router.tablet is None and router.stroke_owner is None
+        assert [event.type for event in sink.events] == ["down", "move", "up"]
+        assert sink.events[0].pressure == pytest.approx(0.6)
+        router.handle([], dt=0.016)  # and the app goes on
+    finally:
+        router.close()

@@ -64,6 +64,8 @@ class InputRouter:
         """Route one frame's pygame events, then advance the gamepad cursor by ``dt`` seconds."""
         for event in events:
             self._handle(event)
+        if self.tablet is not None:
+            self._tablet_pressure()  # notices a tablet unplugged mid-stroke even when no mouse event follows
         if self.gamepad is not None:
             self._input_time = self.clock()
             self.gamepad.update(dt, self.sink.window_size)
@@ -121,8 +123,25 @@ class InputRouter:
                 self.sink.release(x, y)
 
     def _mouse_pressure(self) -> float:
-        pressure = self.tablet.pressure() if self.tablet is not None else None
+        pressure = self._tablet_pressure()
         return 1.0 if pressure is None else pressure
+
+    def _tablet_pressure(self) -> float | None:
+        """The tablet's pen pressure, or None; an unplugged tablet (its device fails to read) is let go,
+        and a stroke it was drawing ends cleanly where it was."""
+        if self.tablet is None:
+            return None
+        try:
+            return self.tablet.pressure()
+        except OSError:
+            tablet, self.tablet = self.tablet, None
+            try:
+                tablet.close()
+            except OSError:
+                pass
+            if self.stroke_owner == "mouse":
+                self.pointer("mouse", "up", *(self.cursor or (0.0, 0.0)), 0.0)
+            return None
 
     def _mouse(self, event: pygame.event.Event) -> None:
         if event.type == pygame.MOUSEWHEEL:
