@@ -162,15 +162,20 @@ def test_watchdog_restarts_a_crashed_worker_with_backoff_and_never_gives_up():
 
 def test_watchdog_restarts_a_hung_worker_only_while_work_is_pending():
     clock = FakeClock()
-    dog = Watchdog(WatchdogConfig(hang_seconds=10.0), clock=clock)
+    dog = Watchdog(WatchdogConfig(hang_seconds=10.0, start_seconds=40.0), clock=clock)
+    clock.now += 30
+    assert dog.check(alive=True, pending=True) is None  # still starting (loading torch and the model)
+    dog.result_arrived()
     clock.now += 30
     assert dog.check(alive=True, pending=False) is None  # idle is not hung
     assert dog.check(alive=True, pending=True) == "hung"
-    clock.now += 5
-    assert dog.check(alive=True, pending=True) is None  # the new worker gets a full budget
+    clock.now += 30
+    assert dog.check(alive=True, pending=True) is None  # the new worker gets a full start budget
     dog.result_arrived()
     clock.now += 9
     assert dog.check(alive=True, pending=True) is None
+    clock.now += 2
+    assert dog.check(alive=True, pending=True) == "hung"
 
 
 class BlockedClient:

@@ -14,7 +14,6 @@ torch is imported on first use, so the window process can import this module wit
 from __future__ import annotations
 
 import inspect
-import mmap
 import os
 import time
 import traceback
@@ -24,37 +23,11 @@ import numpy as np
 
 from demo.engine.api import (ADAM, BACKWARD, EVALUATE, FORWARD, LOAD, QUEUE_WAIT, RASTERISE, STEP, EditRequest,
                              EditResult)
+from demo.engine.stages import Stages, resident_mb
 from demo.tools.constraints import Constraints
 from demo.tools.raster import IncrementalRaster
 
 SOLVER_TIMINGS = {"forward": FORWARD, "backward": BACKWARD, "adam": ADAM}
-
-
-class Stages:
-    """Named, timed stages of one chunk: spans (name, start, end) and per-name totals in seconds."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[str, float, float]] = []
-        self.timings: dict[str, float] = {}
-
-    def add(self, name: str, start: float, end: float) -> None:
-        self.spans.append((name, start, end))
-        self.timings[name] = self.timings.get(name, 0.0) + (end - start)
-
-    def total(self, name: str, seconds: float) -> None:
-        """A total without a span of its own (e.g. the forward passes inside a chunk of steps)."""
-        self.timings[name] = self.timings.get(name, 0.0) + seconds
-
-
-def resident_mb() -> float:
-    """This process's resident memory in MB (one small read of /proc on Linux)."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * mmap.PAGESIZE / 2**20
-    except OSError:
-        import psutil
-
-        return psutil.Process().memory_info().rss / 2**20
 
 
 class Engine:
@@ -149,7 +122,8 @@ class Engine:
             except torch.cuda.OutOfMemoryError:
                 if self._solver.candidates <= 1:
                     raise
-                notices.append(self._shrink(request, device))
+            # Out here the failed step's traceback, and the tensors it holds, are already released.
+            notices.append(self._shrink(request, device))
 
     def _ensure_solver(self, request: EditRequest, device, stages: Stages) -> None:
         """Load the model and build the solver when the model, device, K or solver settings change."""
@@ -281,33 +255,21 @@ class Engine:
         """After CUDA ran out of memory: half the candidates (the best, by the last ranking), a new solver."""
         import torch
 
-        from demo.engine.latent import to_latent
+        from demo.engine.out_of_memory import keep_best
 
-        old = self._solver
-        keep = max(1, old.candidates // 2)
+        old, self._solver = self._solver, None
         order = self._last_order if self._last_order is not None else np.arange(old.candidates)
-        best = torch.as_tensor(np.asarray(order[:keep]), dtype=torch.long)
-        # Keep the kept latents on the CPU while the old batch is freed.
-        with torch.no_grad():
-            z = to_latent(old.w.detach()[best.to(old.w.device)], old.model.card.prior).cpu()  # [keep, nz]
-            z0 = old.z0[best.to(old.z0.device)].cpu()  # [keep, nz]
-        anchored, steps_done, model, config = old.anchored, old.steps_done, old.model, old.config
-        self._solver = old = None
+        kept = keep_best(old, order)
+        del old
         if device.type == "cuda":
             torch.cuda.empty_cache()
-        self._build_solver(model, candidates=keep, device=device, config=config, seed=request.seed + request.start)
-        self._carry_over(z, z0, anchored=anchored, steps_done=steps_done)
-        self._last_order = np.arange(keep)
-        return f"out of GPU memory: candidates lowered to {keep} (the best kept)"
-
-    def _carry_over(self, z, z0, *, anchored: bool, steps_done: int) -> None:
-        """Put the kept latents into the new solver (it has no public way to take K latents yet)."""
-        solver = self._solver
-        solver._restart(z.to(solver.device))
-        solver.z0 = z0.to(solver.device)
-        solver.anchored, solver.steps_done = anchored, steps_done
+        self._build_solver(kept.model, candidates=kept.candidates, device=device, config=kept.config,
+                           seed=request.seed + request.start)
+        kept.put_into(self._solver)
         if self._constraints is not None:
-            solver.set_constraints(self._constraints, force=True)
+            self._solver.set_constraints(self._constraints, force=True)
+        self._last_order = np.arange(kept.candidates)
+        return f"out of GPU memory: candidates lowered to {kept.candidates} (the best kept)"
 
     def _start_z(self, request: EditRequest) -> np.ndarray | None:
         """An explicit start latent, else the loaded photo's, else None (a random start)."""

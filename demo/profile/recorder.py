@@ -123,10 +123,8 @@ class ProfileRecorder:
         """Per request (queue wait, rasterise), per step (forward, backward, Adam) and per chunk (the rest)."""
         stages: dict[str, list[float]] = {}
         for r in results:
-            steps = max(1, int(r.timings.get("worker.steps", r.chunk_steps) or 1))
+            steps = max(1, r.chunk_steps)
             for name, seconds in r.timings.items():
-                if name == "worker.steps" or seconds is None:
-                    continue
                 per_step = name in ("worker.forward", "worker.backward", "worker.adam")
                 if per_step and not r.chunk_steps:
                     continue
