@@ -345,9 +345,15 @@ def test_kiosk_app_blocks_quitting_resets_saves_attracts_wakes_and_exits_on_the_
         app.close()
 
 
-def test_gamepad_only_wakes_the_kiosk_and_an_unplugged_pad_ends_its_stroke(small_model_file, tmp_path):
+def test_gamepad_only_wakes_the_kiosk_and_an_unplugged_pad_ends_its_stroke(small_model_file, tmp_path, monkeypatch):
+    """Also: under systemd the app says READY=1 after its first frame, pings, and reports the kiosk's status."""
     from demo.input import sdl
 
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(tmp_path / "notify"))
+    server.setblocking(False)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    monkeypatch.setenv("WATCHDOG_USEC", "30000000")
     clock = FakeClock()
     app = make_kiosk_app(small_model_file, tmp_path, clock)
     pad = None
@@ -381,6 +387,10 @@ def test_gamepad_only_wakes_the_kiosk_and_an_unplugged_pad_ends_its_stroke(small
         if pad is not None:
             pad.detach()
         app.close()
+    told = [message.split(";")[0] for message in _datagrams(server)]
+    server.close()
+    assert told[:3] == ["STATUS=visitor", "READY=1", "WATCHDOG=1"]
+    assert told[-3:] == ["STATUS=attract loop", "STATUS=visitor", "STOPPING=1"]
 
 
 def test_input_flood_is_thinned_and_the_autosave_resumes_after_a_crash(small_model_file, tmp_path):

@@ -79,6 +79,7 @@ class Kiosk:
         self._saved: tuple[str, bool, float] | None = None  # (line, ok, until)
         self._cursor_visible: bool | None = None
         self._exit_progress = 0.0
+        self._status: str | None = None
 
     @property
     def attracting(self) -> bool:
@@ -152,7 +153,16 @@ class Kiosk:
         if self._saved is not None and now >= self._saved[2]:
             self._saved = None
             changed = True
+        self._tell_systemd()
         return changed
+
+    def _tell_systemd(self) -> None:
+        """A STATUS= line for ``systemctl status`` when the kiosk changes between visitor and attract loop."""
+        status = "attract loop" if self.attract.running else "visitor"
+        if status != self._status:
+            self._status = status
+            self.app.systemd.notify(f"STATUS={status}; {self.unattended_saves} pictures saved unattended, "
+                                    f"{self.app.worker_restarts} solver restarts")
 
     def _wake(self) -> None:
         """The first touch, click or button in the attract loop: a fresh start for the visitor."""
