@@ -26,16 +26,15 @@ import multiprocessing.util  # noqa: F401 - registers its exit handler before ou
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 from typing import Callable
 
 from demo.engine.api import EditRequest, EditResult
 from demo.engine.engine import Engine
+from demo.engine.lifetime import die_with_parent, lower_priority
 
 MODES = ("sync", "thread", "process")
-PARENT_CHECK_SECONDS = 0.5
 
 
 def serve(requests, results, engine_factory: Callable[[], Engine] = Engine, *,
@@ -96,45 +95,6 @@ def _load_torch(torch_threads: int | None) -> None:
         torch.set_num_threads(torch_threads)
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Exit when the parent process goes away, however it ends (SIGKILL included)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # The watcher below still covers it.
-    if os.getppid() != parent_pid:
-        os._exit(1)  # The parent died before the signal was armed.
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
-
-
-def _watch_parent(parent_pid: int) -> None:
-    parent = mp.parent_process()  # its sentinel becomes ready when the parent dies (any platform)
-    while True:
-        if parent is not None:
-            parent.join(PARENT_CHECK_SECONDS)
-        else:
-            time.sleep(PARENT_CHECK_SECONDS)
-        if os.getppid() != parent_pid or (parent is not None and not parent.is_alive()):
-            os._exit(1)
-
-
-def lower_priority(nice: int) -> None:
-    """Raise every thread's niceness by ``nice`` (on Linux niceness is per thread, and torch has a pool)."""
-    tasks = f"/proc/{os.getpid()}/task"
-    if not os.path.isdir(tasks):
-        os.nice(nice)
-        return
-    for tid in os.listdir(tasks):
-        try:
-            os.setpriority(os.PRIO_PROCESS, int(tid), min(19, os.getpriority(os.PRIO_PROCESS, int(tid)) + nice))
-        except (OSError, ValueError):
-            pass  # A thread that ended meanwhile.
-
-
 class _ClientBase:
     def __init__(self) -> None:
         self._next_stamp = 0
@@ -149,6 +109,11 @@ class _ClientBase:
         stamped = dataclasses.replace(request, stamp=self._next_stamp, sent_at=time.perf_counter())
         self.last_request = stamped
         return stamped
+
+    def _resent(self) -> EditRequest:
+        """The last request again (after a restart), sent now."""
+        self.last_request = dataclasses.replace(self.last_request, sent_at=time.perf_counter())
+        return self.last_request
 
     def _accept(self, result: EditResult | None) -> EditResult | None:
         """Drop results older than the barrier or than one already returned."""
@@ -188,7 +153,7 @@ class SyncClient(_ClientBase):
     def restart(self) -> None:
         self.engine = self.engine_factory()
         if self.last_request is not None:
-            self.engine.submit(self.last_request)
+            self.engine.submit(self._resent())
             self._fresh = True
 
     def close(self) -> None:
@@ -314,7 +279,7 @@ class AsyncClient(_ClientBase):
         self.close(timeout=1.0)
         self._start()
         if self.last_request is not None:
-            self._worker.requests.put(self.last_request)
+            self._worker.requests.put(self._resent())
 
     def close(self, *, timeout: float = 5.0) -> None:
         atexit.unregister(self._worker.stop)
