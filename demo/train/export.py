@@ -130,19 +130,24 @@ def export_gan(
         "kept": f"trained for an earlier G and kept at this export (step {trainer.step}) without refitting; refit with "
                 "`train encoder --init <a copy of this file> --real-weight 1`"}}
     seen = trainer.images_seen
+    dataset = dataset_description(data_meta)
+    epochs = {"epochs": round(seen / trainer.images.shape[0], 2)}
+    if trainer.earlier_dataset and trainer.earlier_dataset != dataset:  # continued on other data
+        dataset = f"{trainer.earlier_dataset} From step {trainer.adam_start} on: {dataset}"
+        epochs = {"data_images_since_continuing": trainer.images.shape[0]}
     card = card_for(
         name=path.name,
         G=G,
         D=D,
         E=E,
         prior=cfg.prior,
-        dataset=dataset_description(data_meta),
+        dataset=dataset,
         licence=LICENCE,
         training={
             "steps": trainer.step,
             "batch": cfg.batch,
             "images_seen": seen,
-            "epochs": round(seen / trainer.images.shape[0], 2),
+            **epochs,
             "img_per_s": round(seen / max(trainer.seconds, 1e-9), 1),
             "wall_seconds": round(trainer.seconds, 1),
             "device": trainer.device.type,

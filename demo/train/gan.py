@@ -28,6 +28,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from demo.engine.checkpoint import MODELS_DIR
 from demo.engine.networks import PRIORS, CriticConfig, Discriminator, Generator, GeneratorConfig
 from demo.errors import UserError
 from demo.train.common import (
@@ -106,6 +107,7 @@ class GanTrainer:
         self.adam_start = 0  # the step at which Adam last started fresh (the warm-up counts from it)
         self.seconds = 0.0  # time spent in train_step, summed over sessions
         self.origin = "random init (DCGAN)"
+        self.earlier_dataset = ""  # what the model this run continued from had been trained on
         self.history: list[list[float]] = []  # [step, loss_d, loss_g, D(real), D(fake)]
 
     # One step -----------------------------------------------------------------------------------
@@ -215,6 +217,7 @@ class GanTrainer:
             "adam_start": self.adam_start,
             "images_seen": self.images_seen,
             "origin": self.origin,
+            "earlier_dataset": self.earlier_dataset,
             "history": torch.tensor(self.history, dtype=torch.float64).reshape(-1, 5),
         }
 
@@ -234,10 +237,12 @@ class GanTrainer:
         self.adam_start = int(state.get("adam_start", 0))
         self.images_seen = int(state.get("images_seen", self.step * self.config.batch))
         self.origin = str(state.get("origin", self.origin))
+        self.earlier_dataset = str(state.get("earlier_dataset", ""))
         self.seconds = float(state["seconds"])
         self.history = state["history"].tolist()
 
-    def start_from_model(self, path: Path, *, G_ema: dict, D: dict | None, G_raw: dict | None, card_training: dict) -> None:
+    def start_from_model(self, path: Path, *, G_ema: dict, D: dict | None, G_raw: dict | None, card_training: dict,
+                         card_dataset: str = "") -> None:
         """Continue a run from a shipped model file: its raw G (or its EMA G), its D, a fresh Adam."""
         try:
             self.G_ema.load_state_dict(G_ema)
@@ -251,7 +256,9 @@ class GanTrainer:
         self.step = self.adam_start = int(card_training.get("steps", 0))
         self.images_seen = int(card_training.get("images_seen", self.step * self.config.batch))
         self.seconds = float(card_training.get("wall_seconds", 0.0))
-        self.origin = f"{path} at step {self.step} ({'raw' if G_raw is not None else 'EMA'} G as the raw G; fresh Adam)"
+        self.earlier_dataset = card_dataset
+        shown = path.relative_to(MODELS_DIR.parent) if path.is_relative_to(MODELS_DIR.parent) else path
+        self.origin = f"{shown} at step {self.step} ({'raw' if G_raw is not None else 'EMA'} G as the raw G; fresh Adam)"
 
 
 def rank_seed(seed: int, rank: int) -> int:
@@ -277,6 +284,7 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
         trainer.start_from_model(
             loaded.path, G_ema=loaded.G.state_dict(), D=None if loaded.D is None else loaded.D.state_dict(),
             G_raw=load_raw_generator_state(loaded.path), card_training=loaded.card.training,
+            card_dataset=loaded.card.dataset,
         )
     trainer.distribute(workers)
     return trainer
