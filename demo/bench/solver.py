@@ -9,6 +9,7 @@ into GFLOP/s, quoted next to a same-run single-precision matrix product (sgemm) 
 
 examples:
   python -m demo bench solver --device cpu --threads 1 --batches 8,64
+  python -m demo bench solver --device cpu --threads 1 --clock cpu     on a machine other jobs share
   python -m demo bench solver --device cuda --ngf 64 --batches 8,64 --step-mode eager,graphs
 """
 
@@ -42,6 +43,9 @@ def add_arguments(parser) -> None:
                         help=f"comma-separated solver step modes to time with every term on: {', '.join(STEP_MODES)} "
                              "(default: eager; a mode that cannot run falls back to eager and says so)")
     parser.add_argument("--sgemm-size", type=int, default=2048, help="side of the same-run sgemm (default: 2048)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed seconds (default); cpu: CPU seconds of this process, which other "
+                             "processes' load does not inflate (a shared machine; CPU device only)")
 
 
 def demo_constraints(resolution: int, *, tools: tuple[str, ...]):
@@ -86,7 +90,7 @@ def generator_flops(G, z0: torch.Tensor, target: torch.Tensor) -> int:
     return counter.get_total_flops()
 
 
-def sgemm_gflops(device: torch.device, size: int, *, repeats: int = 5) -> float:
+def sgemm_gflops(device: torch.device, size: int, *, clock=time.perf_counter, repeats: int = 5) -> float:
     """Same-run reference: GFLOP/s of a float32 [size, size] @ [size, size] (median of ``repeats``)."""
     generator = torch.Generator().manual_seed(0)
     a = torch.rand(size, size, generator=generator).to(device)
@@ -96,10 +100,10 @@ def sgemm_gflops(device: torch.device, size: int, *, repeats: int = 5) -> float:
     rates = []
     for _ in range(repeats):
         _sync(device)
-        t0 = time.perf_counter()
+        t0 = clock()
         torch.mm(a, b, out=out)
         _sync(device)
-        rates.append(2 * size**3 / (time.perf_counter() - t0) / 1e9)
+        rates.append(2 * size**3 / (clock() - t0) / 1e9)
     return statistics.median(rates)
 
 
@@ -126,12 +130,15 @@ def run(args) -> dict:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     modes = _modes(args.step_mode)
+    if args.clock == "cpu" and device.type != "cpu":
+        raise UserError("--clock cpu times CPU seconds; it is meaningful only with --device cpu")
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     model = _model(args, device)
     card = model.card
     batches = [int(b) for b in str(args.batches).split(",") if b]
     color_only = demo_constraints(card.resolution, tools=("color",))
     all_terms = demo_constraints(card.resolution, tools=("color", "sketch", "warp"))
-    sgemm = sgemm_gflops(device, args.sgemm_size)
+    sgemm = sgemm_gflops(device, args.sgemm_size, clock=clock)
     rows = []
     for k in batches:
         generator = torch.Generator().manual_seed(args.seed)
@@ -157,13 +164,13 @@ def run(args) -> dict:
         for _ in range(args.rounds):
             for name in times:
                 _sync(device)
-                t0 = time.perf_counter()
+                t0 = clock()
                 if name == "bare":
                     _bare_loop(model.G, z0, target, args.steps)
                 else:
                     solvers[name].step(args.steps)
                 _sync(device)
-                times[name].append(args.steps / (time.perf_counter() - t0))
+                times[name].append(args.steps / (clock() - t0))
         median = {name: statistics.median(rates) for name, rates in times.items()}
         bare = median["bare"]
         row = {
@@ -199,6 +206,7 @@ def run(args) -> dict:
         "generator_widths": card.generator["widths"],
         "device": str(device),
         "torch_threads": torch.get_num_threads(),
+        "clock": args.clock,
         "rounds": args.rounds,
         "steps_per_round": args.steps,
         "step_modes": modes,
