@@ -20,7 +20,7 @@ from demo.app.autosave import Autosave
 from demo.app.config import AppConfig, worker_threads
 from demo.app.controller import EditController
 from demo.app.feeder import LiveFeeder
-from demo.app.files import open_photo, save_picture
+from demo.app.files import PhotoOpener, save_picture
 from demo.app.frame_loop import FrameLoop, Pacer
 from demo.app.layout import Layout, compute_layout
 from demo.app.morph_player import MorphPlayer
@@ -84,6 +84,7 @@ class App:
         self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
         self.help, self.banner, self.profile_graph = HelpView(), BannerView(), ProfileGraphView()
         self.photo_edit: PhotoEdit | None = None  # created with the first photo
+        self.photo_opener = PhotoOpener(max_side=self.ctx.info.get("GL_MAX_TEXTURE_SIZE"))
         self.ui = UiState()
         self.morph = MorphPlayer()
         self.watchdog = Watchdog(WatchdogConfig(hang_seconds=config.hang_seconds), clock=clock)
@@ -209,17 +210,31 @@ class App:
             index = (self.controller.shown_index() + step) % self.thumbnails.count
             self.router.act(Action(name="pick", value=index))
 
-    def load_photo(self, path: str | Path) -> None:
-        photo, message = open_photo(path)
+    def load_photo(self, path: str | Path, *, wait: bool = False) -> None:
+        """Decode a photo on a background thread (``wait``: here and now) and project it when it is ready."""
+        self.photo_opener.start(path)
+        self._tell(f"opening {Path(path).name}...", "notice", 60.0)
+        while wait and self.photo_opener.busy:
+            time.sleep(0.01)
+        if wait:
+            self._photo_opened()
+
+    def _photo_opened(self) -> bool:
+        """Take a finished decode, if any: the photo goes to the engine and the photo view. True if one came."""
+        done = self.photo_opener.take()
+        if done is None:
+            return False
+        photo, message = done
         if photo is None:
             self._tell(message, "error", 8.0)
-            return
+            return True
         self.controller.load_photo(photo)
         if self.photo_edit is None:
             self.photo_edit = PhotoEdit(self.ctx)
         self.photo_edit.set_photo(photo)
         scaled = f"; {self.photo_edit.message}" if self.photo_edit.message else ""
         self._tell(message + scaled)
+        return True
 
     def save(self) -> Path | None:
         photo = self.photo_edit.render_full() if self._photo_shown() else None
@@ -308,6 +323,7 @@ class App:
         record.changed |= result is not None
 
     def _stage_upload(self, record: FrameRecord) -> None:
+        record.changed |= self._photo_opened()
         result = self._result
         if record.new_result:
             self.canvas_view.upload(result)
