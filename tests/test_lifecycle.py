@@ -103,6 +103,40 @@ def test_the_worker_ends_with_the_app(tmp_path, small_model_file, ending):
             app.wait()
 
 
+WATCHED = """
+import multiprocessing as mp, os, sys, time
+from demo.engine.lifetime import die_with_parent
+
+
+def child(parent_pid):
+    die_with_parent(parent_pid, kernel=False)
+    time.sleep(600)
+
+
+if __name__ == "__main__":
+    worker = mp.get_context("spawn").Process(target=child, args=(os.getpid(),), daemon=True)
+    worker.start()
+    print(worker.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_portable_parent_watch_alone_ends_an_orphaned_worker(tmp_path):
+    script = tmp_path / "watched.py"
+    script.write_text(WATCHED)
+    app = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        worker = int(app.stdout.readline())
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=60)
+        assert wait_gone([worker]) == []
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+
+
 class StuckEngine(Engine):
     """A real engine that blocks until released, as a hung solver would."""
 

@@ -18,9 +18,12 @@ import time
 PARENT_CHECK_SECONDS = 0.5
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Exit when the parent process goes away, however it ends (SIGKILL included)."""
-    if sys.platform.startswith("linux"):
+def die_with_parent(parent_pid: int, *, kernel: bool = True) -> None:
+    """Exit when the parent process goes away, however it ends (SIGKILL included).
+
+    ``kernel=False`` leaves out the Linux signal, so that tests can check the portable watcher alone.
+    """
+    if kernel and sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
