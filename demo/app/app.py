@@ -338,7 +338,8 @@ class App:
                 record.changed = True
 
     def _stage_draw(self, record: FrameRecord) -> None:
-        record.changed |= self._hud_due(record.start) or self.ui.show_profile
+        if not record.changed and (self._hud_due(record.start) or self.ui.show_profile):
+            record.changed = record.overlay_only = True
         record.drawn = record.changed or self._capture
         if self._capture and self.config.hud:
             self._hud_lines = self._hud()  # a screenshot shows current figures
@@ -364,7 +365,8 @@ class App:
                     self.profiler.first_image(self.clock())
 
     def _keep_stats(self, record: FrameRecord) -> None:
-        if record.drawn:
+        # A frame drawn only to refresh the HUD's own figures is not counted in them: they settle when idle.
+        if record.drawn and not record.overlay_only:
             self.stats.add(record)
 
     def _keep_worker_alive(self) -> None:

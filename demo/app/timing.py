@@ -21,6 +21,7 @@ class FrameRecord:
     ends: dict[str, float] = field(default_factory=dict)  # stage -> clock time it ended
     changed: bool = False  # something visible changed: the frame must be drawn
     drawn: bool = False  # drawn and presented (an unchanged frame is neither)
+    overlay_only: bool = False  # drawn only to refresh the HUD or the live profile graph
     new_result: bool = False
     submitted: int | None = None  # stamp of the request sent this frame
     steps_done: int = 0  # the solver's steps shown in this frame

@@ -15,6 +15,7 @@ Measure, in one run, the figures the project's targets are stated in:
   transfer  per-frame edit transfer cost (flow, upload, shader, readback) vs a pure-OpenCV path
   projection opt vs encoder vs hybrid on held-out images (the README table)
   ui        UI frame time p50/p95 and pen-to-first-response latency in a real window
+  idle      CPU used by an idle window once the solver has settled (under 5% of a core wanted)
 
 examples:
   python -m demo bench                       solver benchmark, printed as JSON
@@ -22,7 +23,7 @@ examples:
   python -m demo bench transfer
 """
 
-SUITES = ("solver", "projection", "transfer", "ui")
+SUITES = ("solver", "projection", "transfer", "ui", "idle")
 
 
 def add_arguments(parser) -> None:
