@@ -10,6 +10,7 @@ watchdog and the file jobs stand on their own.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -70,6 +71,8 @@ class App:
                                          top_k=config.top_k, chunk_seconds=config.chunk_seconds,
                                          morph_frames=config.morph_frames)
         self.controller.submit()
+        if config.gl_threads is not None:  # read by Mesa's software rasteriser when the context is made
+            os.environ["LP_NUM_THREADS"] = str(config.gl_threads)
         self.window = Window(config.size, fullscreen=config.fullscreen)
         self.window_opened_at = clock()
         self.first_image_at: float | None = None

@@ -30,6 +30,7 @@ class AppConfig:
     worker: str = "process"  # process | thread | sync
     torch_threads: int | None = None  # the worker's torch threads (None: see worker_threads)
     worker_nice: int = 10  # lowers a process worker's OS priority so the window wins the CPU (measured: docs/app.md)
+    gl_threads: int | None = None  # llvmpipe's render threads (LP_NUM_THREADS; None: Mesa's default, one per core)
     max_fps: float = 60.0  # frame cap where vsync is unavailable (offscreen); 0: uncapped
     steps: int = 40  # solver steps after each edit (iGAN: 40)
     top_k: int = 8  # thumbnails shown

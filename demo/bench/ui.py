@@ -29,6 +29,8 @@ def add_arguments(parser) -> None:
                         help="worker modes to compare, comma-separated (default: process,thread,sync)")
     parser.add_argument("--pen-hz", type=float, default=120.0, help="pen event rate (default: 120)")
     parser.add_argument("--worker-nice", type=int, default=10, help="OS priority drop of the process worker (default: 10, as the app)")
+    parser.add_argument("--gl-threads", type=int, default=None,
+                        help="llvmpipe render threads (LP_NUM_THREADS) for the window (default: the app's)")
     parser.add_argument("--profiler", choices=("off", "on", "both"), default="off",
                         help="record a profile while measuring; 'both' runs each mode without and with it, to measure "
                              "the profiler's overhead (default: off)")
@@ -86,14 +88,15 @@ def _percentiles(values, scale: float = 1000.0) -> dict:
 
 
 def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float, warmup: float, pen_hz: float,
-            device: str, seed: int, worker_nice: int = 0, profile_dir=None) -> dict:
+            device: str, seed: int, worker_nice: int = 0, profile_dir=None, gl_threads: int | None = None) -> dict:
     """One worker mode: frame times, latency and solver speed while a scripted pen draws."""
     from demo.app.app import App
     from demo.app.config import AppConfig
     from demo.app.timing import STAGES
 
     app = App(AppConfig(model=model, size=(size, size), worker=mode, candidates=candidates, device=device, seed=seed,
-                        max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0, profile=profile_dir))
+                        max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0, profile=profile_dir,
+                        **({} if gl_threads is None else {"gl_threads": gl_threads})))
     pen = None
     try:
         # Load the model (its first result), then draw a while before measuring.
@@ -185,7 +188,7 @@ def run(args) -> dict:
     model = args.model or default_model()
     modes = [m.strip() for m in args.workers.split(",") if m.strip()]
     results = {"suite": "ui", "window": f"{args.size}x{args.size}", "video_driver": os.environ.get("SDL_VIDEODRIVER", "default"),
-               "seconds_per_mode": args.seconds, "target_frame_p95_ms": 16.7, "worker_nice": args.worker_nice,
+               "seconds_per_mode": args.seconds, "gl_threads": args.gl_threads, "target_frame_p95_ms": 16.7, "worker_nice": args.worker_nice,
                "modes": []}
     profiled = {"off": (False,), "on": (True,), "both": (False, True)}[args.profiler]
     for mode in modes:
@@ -198,7 +201,7 @@ def run(args) -> dict:
             results["modes"].append(measure(mode, model=model, size=args.size, candidates=args.candidates,
                                             seconds=args.seconds, warmup=args.warmup, pen_hz=args.pen_hz,
                                             device=args.device, seed=args.seed, worker_nice=args.worker_nice,
-                                            profile_dir=profile_dir))
+                                            profile_dir=profile_dir, gl_threads=args.gl_threads))
     if args.solver_alone > 0:
         threads = worker_threads(AppConfig())
         alone = solver_alone(model=model, candidates=args.candidates, device=args.device, seconds=args.solver_alone,
