@@ -105,7 +105,7 @@ class Engine:
                 return progress
         start_key = (request.start, request.seed)
         if start_key != self._start_key:
-            solver.reset(seed=request.seed + request.start, start_z=self._start_z(request))
+            solver.reset(seed=_start_seed(request, solver.model.card), start_z=self._start_z(request))
             self._start_key, self._fix = start_key, request.fix
             self._last_order = None
         if request.fix != self._fix:
@@ -139,7 +139,7 @@ class Engine:
         self._solver, self._model_key = None, None
         model = load_model(request.model, device=device)
         self._build_solver(model, candidates=candidates, device=device, config=config,
-                           seed=request.seed + request.start, start_z=self._start_z(request))
+                           seed=_start_seed(request, model.card), start_z=self._start_z(request))
         self._model_key, self._start_key, self._fix = model_key, (request.start, request.seed), request.fix
         self._photo_version, self._photo, self._projecting, self._last_order = 0, None, None, None
         stages.add(LOAD, began, time.perf_counter())
@@ -264,7 +264,7 @@ class Engine:
         if device.type == "cuda":
             torch.cuda.empty_cache()
         self._build_solver(kept.model, candidates=kept.candidates, device=device, config=kept.config,
-                           seed=request.seed + request.start)
+                           seed=_start_seed(request, kept.model.card))
         kept.put_into(self._solver)
         if self._constraints is not None:
             self._solver.set_constraints(self._constraints, force=True)
@@ -333,3 +333,10 @@ class Engine:
         if request.pick is not None and 0 <= request.pick < self._solver.candidates:
             return int(request.pick)
         return int(self._last_order[0]) if self._last_order is not None else 0
+
+
+def _start_seed(request: EditRequest, card) -> int:
+    """The seed of a fresh start: the model card's curated start seeds in turn, so no one starts on a black image."""
+    from demo.engine.checkpoint import start_seed_for
+
+    return start_seed_for(card, request.seed + request.start)
