@@ -97,16 +97,58 @@ class HOG(nn.Module):
 
     def histograms(self, grad: torch.Tensor) -> torch.Tensor:
         """Gradients of each cell's pixels [M, P, 2] (gx, gy) -> normalised histograms [M, O]."""
-        energy = (grad * grad).sum(-1) + 1e-8  # [M, P] = |g|^2
-        inverse = energy.rsqrt()
-        magnitude = energy * inverse  # |g|
-        # zeta = (g / |g|)^2 with g = gx + i gy: e^(2it), shrunk to 0 where the image is flat.
-        unit = torch.view_as_complex(grad) * inverse  # [M, P] complex
-        zeta = unit * unit
-        powers = [zeta * magnitude]
-        for _ in range(self.sharpness - 1):
-            powers.append(powers[-1] * zeta)
-        harmonics = torch.view_as_real(torch.stack(powers, 1).mean(-1)).flatten(1)  # [M, 2n]: Re h1, Im h1, ...
-        maps = torch.cat([magnitude.mean(-1, keepdim=True), harmonics], 1)  # [M, 2n+1]
+        maps = _CellHarmonics.apply(grad, self.sharpness)  # [M, 2n+1]
         cells = maps @ self.bins  # [M, O]
         return cells * torch.rsqrt((cells * cells).sum(1, keepdim=True) + self.eps**2)
+
+
+class _CellHarmonics(torch.autograd.Function):
+    """Gradients of each cell's pixels g [M, P, 2] -> the cell means of |g| and of |g| zeta^j, j = 1..n,
+    as [M, 2n+1] (|g|, Re h1, Im h1, ...), with zeta = (g / |g|)^2 (u = gx + i gy, E = |u|^2 + 1e-8).
+
+    Written out so that forward and backward are a dozen whole-tensor complex operations instead of
+    autograd's many small real ones. With v = u / sqrt(E) and D_j the incoming gradient of the j-th
+    complex mean (D_0 real), the gradient with respect to u = gx + i gy is
+
+        conj(v) sum_{j>=1} 2j D_j conj(zeta)^(j-1)  -  v Re(sum_{j>=0} (2j - 1) conj(D_j) zeta^j),
+
+    each sum by Horner's rule.
+    """
+
+    @staticmethod
+    def forward(ctx, grad: torch.Tensor, n: int) -> torch.Tensor:
+        energy = (grad * grad).sum(-1) + 1e-8  # [M, P] = E
+        inverse = energy.rsqrt()
+        magnitude = energy * inverse  # |g|
+        unit = torch.view_as_complex(grad) * inverse  # v [M, P]
+        zeta = unit * unit
+        power = zeta * magnitude
+        means = [power.mean(-1)]
+        for _ in range(n - 1):
+            power = power * zeta
+            means.append(power.mean(-1))
+        ctx.save_for_backward(unit, zeta)
+        ctx.n = n
+        harmonics = torch.view_as_real(torch.stack(means, 1)).flatten(1)  # [M, 2n]
+        return torch.cat([magnitude.mean(-1, keepdim=True), harmonics], 1)
+
+    @staticmethod
+    def backward(ctx, grad_maps: torch.Tensor):
+        unit, zeta = ctx.saved_tensors
+        n, pixels = ctx.n, unit.shape[-1]
+        grad_maps = grad_maps / pixels  # the means' 1/P
+        d0 = grad_maps[:, :1]  # [M, 1] real
+        d = torch.view_as_complex(grad_maps[:, 1:].reshape(-1, n, 2).contiguous())  # [M, n]: D_1..D_n
+        # S1 = sum_{j=1..n} 2j D_j conj(zeta)^(j-1).
+        conj_zeta = zeta.conj()
+        s1 = (2 * n * d[:, n - 1 :]).expand_as(zeta)
+        for j in range(n - 1, 0, -1):
+            s1 = s1 * conj_zeta + 2 * j * d[:, j - 1 : j]
+        # S2 = Re sum_{j=0..n} (2j - 1) conj(D_j) zeta^j.
+        dc = d.conj()
+        s2 = ((2 * n - 1) * dc[:, n - 1 :]).expand_as(zeta)
+        for j in range(n - 1, 0, -1):
+            s2 = s2 * zeta + (2 * j - 1) * dc[:, j - 1 : j]
+        s2 = (s2 * zeta).real - d0
+        gradient = unit.conj() * s1 - unit * s2  # [M, P] complex = dL/dgx + i dL/dgy
+        return torch.view_as_real(gradient.resolve_conj()), None
