@@ -152,3 +152,15 @@ def test_hog_of_some_cells_of_an_image_equals_the_hog_of_its_gray_image(channels
     some = hog.of_image_cells(images, hog.patch_index(resolution=R, channels=channels, cells=cells))  # [2, N, O]
     whole = hog(gray).flatten(2).transpose(1, 2)[:, cells]  # [2, N, O]
     torch.testing.assert_close(some, whole, rtol=1e-4, atol=1e-6)
+
+
+def test_hog_hand_written_backward_matches_finite_differences():
+    """The harmonics' backward is written out (not autograd's): check it against numerical gradients."""
+    from demo.engine.hog import _CellHarmonics
+
+    grad = torch.randn(6, 16, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda g: _CellHarmonics.apply(g, 4), (grad,))
+    # Through the whole HOG of an image too (gray raster path), in double precision.
+    gray = torch.rand(1, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(4), requires_grad=True)
+    hog = HOG().double()
+    assert torch.autograd.gradcheck(hog, (gray,))
