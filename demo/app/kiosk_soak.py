@@ -206,6 +206,12 @@ class SoakMonitor:
         self._next_sample = now + MEMORY_PERIOD
         self.memory.append((now - self.started, *self._rss(app)))
 
+    def _per_minute(self) -> list[float]:
+        last: dict[int, float] = {}
+        for t, app_mb, worker_mb in self.memory:
+            last[int(t // 60)] = round(app_mb + worker_mb, 1)
+        return [last[minute] for minute in sorted(last)]
+
     def exception(self, text: str) -> None:
         self.errors[text[:160]] += 1
 
@@ -235,7 +241,7 @@ class SoakMonitor:
             "rss_growth_mb": round(last[1] + last[2] - first[1] - first[2], 1),
             "rss_mb_app": [round(first[1], 1), round(last[1], 1)],
             "rss_mb_worker": [round(first[2], 1), round(last[2], 1)],
-            "rss_samples": [[round(t), round(a + w, 1)] for t, a, w in self.memory[:: max(1, len(self.memory) // 60)]],
+            "rss_mb_per_minute": self._per_minute(),  # the last sample of each minute: a plateau or a climb
             "frame_ms_p95_per_minute": [round(float(np.percentile(self.minutes[m], 95)), 2) for m in sorted(self.minutes)],
             "frame_ms_p95": round(float(np.percentile(drawn, 95)), 2) if drawn else 0.0,
             "errors": sum(self.errors.values()),
