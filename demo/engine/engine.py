@@ -13,6 +13,8 @@ torch is imported on first use, so the window process can import this module wit
 
 from __future__ import annotations
 
+import dataclasses
+
 import inspect
 import os
 import time
@@ -55,16 +57,19 @@ class Engine:
         self._photo = None  # the finished Projection of the loaded photo
         self._morph_key: tuple | None = None
         self._morph: np.ndarray | None = None
+        self._extras_for: EditResult | None = None  # a finished request's last result, owed its morph
 
     @property
     def busy(self) -> bool:
-        return self.request is not None and (self.steps_left > 0 or self._projecting is not None)
+        return self.request is not None and (self.steps_left > 0 or self._projecting is not None
+                                             or self._extras_for is not None)
 
     def submit(self, request: EditRequest, *, received_at: float | None = None) -> None:
         """Take a new request; it replaces the previous one and its remaining budget."""
         self.request = request
         self.steps_left = max(0, request.steps)
         self._received_at = time.perf_counter() if received_at is None else received_at
+        self._extras_for = None  # the newer request wins; a morph for the old one would only delay it
 
     def run(self, max_steps: int | None = None, *, should_stop: Callable[[], bool] | None = None) -> EditResult | None:
         """Apply the current request and spend one chunk of its budget.
@@ -80,6 +85,8 @@ class Engine:
             stages.add(QUEUE_WAIT, request.sent_at, self._received_at)
         self._received_at = None
         try:
+            if self._extras_for is not None:
+                return self._extras(request, stages)
             return self._run(request, max_steps, should_stop, stages)
         except Exception as exc:  # noqa: BLE001 - every engine failure becomes result.error
             self.steps_left = 0
@@ -221,10 +228,9 @@ class Engine:
                       color_rmse=ranking.color_rmse[top], sketch_error=ranking.sketch_error[top],
                       z=ranking.z[top], z0=ranking.z0[top])
         stages.add(EVALUATE, began, time.perf_counter())
-        morph = self._morph_frames(request, solver, ranking.z0[current_slot], ranking.z[current_slot], stages)
         card = solver.model.card
         finished = time.perf_counter()
-        return EditResult(
+        result = EditResult(
             stamp=request.stamp,
             notice="; ".join(notices) or None,
             model_name=card.name,
@@ -247,9 +253,11 @@ class Engine:
             worker_rss_mb=resident_mb(),
             photo_z=None if self._photo is None else self._photo.z,
             photo_image=None if self._photo is None else self._photo.image,
-            morph=morph,
             **arrays,
         )
+        if self.steps_left == 0 and request.morph_frames > 0 and solver.steps_done > 0:
+            self._extras_for = result  # the morph follows in a result of its own, off the latency path
+        return result
 
     def _shrink(self, request: EditRequest, device) -> str:
         """After CUDA ran out of memory: half the candidates (the best, by the last ranking), a new solver."""
@@ -314,11 +322,18 @@ class Engine:
             worker_pid=os.getpid(), worker_rss_mb=resident_mb(),
         )
 
+    def _extras(self, request: EditRequest, stages: Stages) -> EditResult:
+        """The finished request's last result again, with its z0 -> current morph: sent after the result that
+        answered the edit, and only while no newer request waits (``submit`` drops it)."""
+        last, self._extras_for = self._extras_for, None
+        current = int(last.current)
+        morph = self._morph_frames(request, self._solver, last.z0[current], last.z[current], stages)
+        return dataclasses.replace(last, morph=morph, chunk_steps=0, preempted=False, timings=stages.timings,
+                                   spans=tuple(stages.spans), finished_at=time.perf_counter())
+
     def _morph_frames(self, request: EditRequest, solver, z0: np.ndarray, z1: np.ndarray,
                       stages: Stages) -> np.ndarray | None:
         """z0 -> current in ``morph_frames`` frames, rendered once per finished request that moved."""
-        if request.morph_frames <= 0 or self.steps_left > 0 or solver.steps_done == 0:
-            return None
         key = (request.stamp, request.morph_frames)
         if key != self._morph_key:
             from demo.engine.interpolate import render_morph
