@@ -252,3 +252,33 @@ def test_idle_app_frames_are_not_drawn_and_sleep(small_app):
         assert len(slept) == 20 and all(0 < s <= 1 / 60 for s in slept)
     finally:
         app.close()
+
+
+def test_the_worker_ends_when_the_app_is_killed(small_model_file, tmp_path):
+    """SIGKILL of a running app (window, process worker) leaves no worker and no resource tracker behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen"}
+    app = subprocess.Popen([sys.executable, "-m", "demo", "--model", str(small_model_file), "--device", "cpu",
+                            "--candidates", "2", "--size", "480x360", "--save-dir", str(tmp_path)],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        children = []
+        while time.monotonic() < deadline and len(children) < 2:  # the worker and multiprocessing's tracker
+            children = psutil.Process(app.pid).children(recursive=True)
+            time.sleep(0.2)
+        assert len(children) >= 1, "the app started no worker"
+        app.send_signal(signal.SIGKILL)
+        app.wait(10)
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        if app.poll() is None:
+            app.kill()
