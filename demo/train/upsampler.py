@@ -45,6 +45,7 @@ class TrainConfig:
     crop: int = 24  # low-resolution crop side; the target crop is crop * SCALE
     lr: float = 1e-3
     gradient_weight: float = 0.5  # weight of the L1 on image gradients, which rewards sharp edges
+    detail_weight: float = 0.0  # weight of the L1 on local gradient magnitude (8x8 means): asks for as much detail
     checkpoint_every: int = 200
 
 
@@ -174,16 +175,26 @@ def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return images[..., :, 1:] - images[..., :, :-1], images[..., 1:, :] - images[..., :-1, :]
 
 
-def loss_of(display: torch.Tensor, target: torch.Tensor, *, gradient_weight: float) -> torch.Tensor:
-    """L1 on pixels plus L1 on their gradients (which pays for edges where the target has them)."""
+def local_detail(images: torch.Tensor, *, window: int = 8) -> torch.Tensor:
+    """Mean gradient magnitude |dx| + |dy| over window x window blocks of [B, C, H, W] -> [B, C, H/w, W/w]."""
+    dx, dy = image_gradients(images)
+    magnitude = F.pad(dx.abs(), (0, 1)) + F.pad(dy.abs(), (0, 0, 0, 1))  # [B, C, H, W]
+    return F.avg_pool2d(magnitude, window)
+
+
+def loss_of(display: torch.Tensor, target: torch.Tensor, *, gradient_weight: float, detail_weight: float = 0.0) -> torch.Tensor:
+    """L1 on pixels, plus L1 on their gradients (which pays for edges where the target has them), plus
+    L1 on the local amount of detail (which pays for texture as fine as the target's, wherever it falls)."""
     loss = (display - target).abs().mean()
     for ours, theirs in zip(image_gradients(display), image_gradients(target)):
         loss = loss + gradient_weight * (ours - theirs).abs().mean()
+    if detail_weight:
+        loss = loss + detail_weight * (local_detail(display) - local_detail(target)).abs().mean()
     return loss
 
 
 def train(args) -> int:
-    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr)
+    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, detail_weight=args.detail_weight)
     net_config = UpsamplerConfig(width=args.width, depth=args.depth)
     spec = Degradation()
     run_dir = Path(args.out)
@@ -208,7 +219,7 @@ def train(args) -> int:
                 group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
             low, trip, high = sample_batch(data, config=config, generator=generator)
             inputs = degrade(low, trip, spec=spec, generator=generator)
-            loss = loss_of(net(inputs), high, gradient_weight=config.gradient_weight)
+            loss = loss_of(net(inputs), high, gradient_weight=config.gradient_weight, detail_weight=config.detail_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -220,7 +231,7 @@ def train(args) -> int:
                                           "rng": generator.get_state(), "net_config": asdict(net_config)})
                 row = {"step": step, "loss": float(np.mean(recent)), "seconds": round(time.perf_counter() - started, 1),
                        "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data],
-                       "net_config": asdict(net_config)}
+                       "net_config": asdict(net_config), "train_config": asdict(config)}
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
@@ -248,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("--steps", type=int, default=TrainConfig.steps)
     train_parser.add_argument("--batch", type=int, default=TrainConfig.batch)
     train_parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    train_parser.add_argument("--detail-weight", type=float, default=TrainConfig.detail_weight,
+                              help="weight of the local-detail term (default: 0)")
     train_parser.add_argument("--width", type=int, default=UpsamplerConfig.width)
     train_parser.add_argument("--depth", type=int, default=UpsamplerConfig.depth)
     train_parser.add_argument("--seed", type=int, default=0)
