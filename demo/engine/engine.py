@@ -14,7 +14,6 @@ torch is imported on first use, so the window process can import this module wit
 from __future__ import annotations
 
 import dataclasses
-
 import inspect
 import os
 import time
