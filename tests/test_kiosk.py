@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -383,6 +384,9 @@ def test_gamepad_only_wakes_the_kiosk_and_an_unplugged_pad_ends_its_stroke(small
         frames(app, clock, 5)
         assert app.controller.state.active is None and len(app.controller.state.strokes) == 1
         assert app.router.stroke_owner is None
+        os.kill(os.getpid(), signal.SIGTERM)  # systemctl stop: the kiosk quits cleanly (SDL's QUIT is blocked)
+        frames(app, clock, 2)
+        assert not app.running
     finally:
         if pad is not None:
             pad.detach()

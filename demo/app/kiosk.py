@@ -16,6 +16,9 @@ Everything it does to the edit goes through the app's own action path (``app.on_
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import pygame
 
 from demo.app.feeder import SOURCE as FEED_SOURCE
@@ -80,6 +83,21 @@ class Kiosk:
         self._cursor_visible: bool | None = None
         self._exit_progress = 0.0
         self._status: str | None = None
+        self._terminated = False
+        self._old_handlers = self._take_stop_signals()
+
+    def _take_stop_signals(self) -> dict:
+        """SIGTERM (systemctl stop) and SIGINT quit cleanly. SDL turns them into a QUIT event, which the
+        kiosk must drop (it is also the window's close button), so the kiosk handles them itself."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        old = {}
+        for number in (signal.SIGTERM, signal.SIGINT):
+            old[number] = signal.signal(number, self._on_stop_signal)
+        return old
+
+    def _on_stop_signal(self, number, frame) -> None:
+        self._terminated = True
 
     @property
     def attracting(self) -> bool:
@@ -144,8 +162,8 @@ class Kiosk:
         progress = self.chord.progress(now)
         changed |= progress != self._exit_progress
         self._exit_progress = progress
-        if self.chord.held(now):
-            app.on_action(Action(name="quit"))  # the operator's exit (the visitor's quit is blocked above)
+        if self.chord.held(now) or self._terminated:
+            app.on_action(Action(name="quit"))  # the operator's exit or a stop signal (the visitor's quit is blocked above)
         visible = self.cursor.visible(now)
         if visible != self._cursor_visible:
             pygame.mouse.set_visible(visible)
@@ -219,3 +237,6 @@ class Kiosk:
     def close(self) -> None:
         if self._cursor_visible is False and pygame.display.get_init():
             pygame.mouse.set_visible(True)
+        for number, handler in self._old_handlers.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: one set from C (SDL)
+        self._old_handlers = {}
