@@ -488,3 +488,21 @@ def test_a_tablet_unplugged_mid_stroke_ends_the_stroke_cleanly():
         router.handle([], dt=0.016)  # and the app goes on
     finally:
         router.close()
+
+
+def test_an_explicit_cuda_device_without_one_fails_clearly_on_screen(small_model_file, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    clock = FakeClock()
+    app = make_kiosk_app(small_model_file, tmp_path, clock, device="cuda")
+    try:
+        for _ in range(100):
+            frames(app, clock, 1)
+            if app.controller.error:
+                break
+        assert "--device cuda: no CUDA device is available" in app.controller.error
+        assert app.running and app.notice is None  # no CPU-fallback notice: the error is shown instead
+    finally:
+        app.close()
