@@ -124,7 +124,11 @@ def test_every_shortcut_is_unique_and_documented():
     seen = {(s.key, s.mods) for s in SHORTCUTS}
     assert len(seen) == len(SHORTCUTS)
     assert all(s.label and s.keys for s in SHORTCUTS)
-    assert all((s.action is None) != (s.command is None) for s in SHORTCUTS)
+    assert all(isinstance(s.action, Action) for s in SHORTCUTS)  # one action vocabulary
+    from demo.tools.brushes import BRUSHES
+
+    tools = {s.action.value for s in SHORTCUTS if s.action.name == "tool"}
+    assert tools == set(BRUSHES)  # every registered brush has its shortcut
     assert lookup(pygame.K_z, pygame.KMOD_CTRL | pygame.KMOD_CAPS).action == Action(name="command", value="undo")  # locks are ignored
 
 
