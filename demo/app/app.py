@@ -332,7 +332,8 @@ class App:
             self.canvas_view.upload(result)
             self.thumbnails.upload(result)
             if self.photo_edit is not None and result.photo_image is not None and not result.projecting:
-                self.photo_edit.submit(result.photo_image, result.image, now=record.start, settled=result.steps_left == 0)
+                self.photo_edit.submit(result.photo_image, result.image, now=record.start, settled=result.steps_left == 0,
+                                       strokes=tuple(self.controller.state.visible_strokes))
         if self.photo_edit is not None:
             record.changed |= self.photo_edit.upload()
             if self.photo_edit.error:

@@ -14,6 +14,9 @@ import cv2
 import moderngl
 import numpy as np
 
+from demo.tools.brushes import rasterise
+from demo.transfer.edit_region import edit_region
+
 from demo.transfer.pipeline import EditTransfer, GLTransfer, TransferEstimator, centre_square, fit_photo
 
 UPDATE_PERIOD = 0.1  # seconds between estimates while the solver is still moving
@@ -35,7 +38,7 @@ class PhotoEdit:
         self.error: str | None = None  # the last failure of the estimator thread, for the app to show
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._pending: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._pending: tuple[int, np.ndarray, np.ndarray, tuple] | None = None
         self._done: tuple[int, EditTransfer] | None = None
         self._generation = 0
         self._last_submit = -1.0
@@ -61,13 +64,14 @@ class PhotoEdit:
             self._done = (self._generation, EditTransfer.identity(16, 16))
         self._last_submit = -1.0
 
-    def submit(self, source: np.ndarray, target: np.ndarray, *, now: float, settled: bool) -> None:
-        """Ask for the edit G(z_photo) -> G(z) ([R, R, 3] uint8 each); throttled unless ``settled``."""
+    def submit(self, source: np.ndarray, target: np.ndarray, *, now: float, settled: bool, strokes: tuple = ()) -> None:
+        """Ask for the edit G(z_photo) -> G(z) ([R, R, 3] uint8 each), confined to the ``strokes``' region
+        (G's edit is global; the strokes say what was asked for); throttled unless ``settled``."""
         if self.size is None or (not settled and now - self._last_submit < UPDATE_PERIOD):
             return
         self._last_submit = now
         with self._lock:
-            self._pending = (self._generation, source, target)
+            self._pending = (self._generation, source, target, tuple(strokes))
         self._wake.set()
 
     def _work(self) -> None:
@@ -80,9 +84,12 @@ class PhotoEdit:
                 job, self._pending = self._pending, None
             if job is None:
                 continue
-            generation, source, target = job
+            generation, source, target, strokes = job
             try:
-                params = self.estimator(source.astype(np.float32) / 255.0, target.astype(np.float32) / 255.0)
+                # The strokes' region at model resolution, rasterised here, off the UI thread.
+                region = edit_region(rasterise(strokes, source.shape[0]))
+                params = self.estimator(source.astype(np.float32) / 255.0, target.astype(np.float32) / 255.0,
+                                        region=region)
             except Exception as exc:  # noqa: BLE001 - shown by the app; the thread keeps serving
                 self.error = f"edit transfer failed: {type(exc).__name__}: {exc}"
                 continue
