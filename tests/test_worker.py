@@ -132,6 +132,8 @@ def test_commands_change_the_request_the_same_way_for_app_and_replay():
 def test_a_newer_request_cuts_the_chunk_short(small_model_file):
     engine = Engine()
     engine.submit(request(small_model_file, candidates=2, steps=1000, chunk_seconds=600))
+    first = engine.run()  # A new request's first chunk is one step, for the first image that saw it.
+    assert first.error is None and first.chunk_steps == 1 and not first.preempted
     asked = []
 
     def newer_after_three_steps() -> bool:
@@ -140,17 +142,20 @@ def test_a_newer_request_cuts_the_chunk_short(small_model_file):
 
     result = engine.run(should_stop=newer_after_three_steps)
     assert result.error is None and result.preempted
-    assert result.chunk_steps == 3 and result.steps_left == 997
+    assert result.chunk_steps == 3 and result.steps_left == 996
 
 
 class SignallingSolver(ConstraintSolver):
-    """A real solver that says when it has taken its first step."""
+    """A real solver that says when it starts its second chunk (the first is a single step)."""
 
     stepping = threading.Event()
+    chunks = 0
 
-    def step(self, n: int = 1):
-        SignallingSolver.stepping.set()
-        return super().step(n)
+    def step(self, n: int = 1, **options):
+        SignallingSolver.chunks += 1
+        if SignallingSolver.chunks == 2:
+            SignallingSolver.stepping.set()
+        return super().step(n, **options)
 
 
 def test_the_worker_preempts_a_chunk_in_flight(small_model_file):

@@ -48,6 +48,7 @@ class Engine:
         self._constraints: Constraints | None = None
         self._strokes_version: int | None = None  # of the constraints the solver has
         self._received_at: float | None = None  # when the current request was taken; None once reported
+        self._first_chunk = False  # the current request has not stepped yet
         self._step_seconds = 0.0
         self._last_order: np.ndarray | None = None
         self._photo_version = 0
@@ -68,6 +69,7 @@ class Engine:
         self.request = request
         self.steps_left = max(0, request.steps)
         self._received_at = time.perf_counter() if received_at is None else received_at
+        self._first_chunk = True
         self._extras_for = None  # the newer request wins; a morph for the old one would only delay it
 
     def run(self, max_steps: int | None = None, *, should_stop: Callable[[], bool] | None = None) -> EditResult | None:
@@ -173,21 +175,31 @@ class Engine:
 
     def _spend_chunk(self, request: EditRequest, max_steps: int | None, should_stop, stages: Stages,
                      device) -> tuple[int, bool]:
-        """Steps for about ``chunk_seconds`` (at least one), or until ``should_stop()``; (steps done, cut short)."""
+        """Steps for about ``chunk_seconds`` (at least one), or until ``should_stop()``; (steps done, cut short).
+
+        A new request's first chunk is one step: the first image that saw the edit comes out at once.
+        """
         import torch
 
         budget = self.steps_left if max_steps is None else min(self.steps_left, max_steps)
         if budget <= 0:
             return 0, False
+        if self._first_chunk:
+            budget = 1
+        elif self._step_seconds:  # On CUDA the host runs ahead of the device; the measured step time caps the count.
+            budget = min(budget, max(1, int(request.chunk_seconds / self._step_seconds)))
+        self._first_chunk = False
         solver = self._solver
         began = time.perf_counter()
-        deadline = began + request.chunk_seconds
-        newer = False
+        newer, asked = False, 0
 
         def stop() -> bool:
-            nonlocal newer
+            """Asked after each step: a newer request waits, or one more step would overrun the chunk."""
+            nonlocal newer, asked
+            asked += 1
             newer = newer or (should_stop is not None and should_stop())
-            return newer or time.perf_counter() >= deadline
+            elapsed = time.perf_counter() - began
+            return newer or elapsed * (asked + 1) / asked > request.chunk_seconds
 
         if self._solver_stops:
             done = solver.step(budget, should_stop=stop)
