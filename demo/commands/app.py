@@ -15,7 +15,7 @@ Press H in the window for every shortcut (keyboard, mouse, pen and gamepad).
 
 examples:
   python -m demo                                    the default model, ready to paint
-  python -m demo --photo lake.jpg --fullscreen      edit a photo, fullscreen (kiosk)
+  python -m demo --photo lake.jpg --fullscreen      edit a photo, fullscreen
   python -m demo --record out/s.jsonl               keep the session (flushed as you paint)
   python -m demo --replay assets/sessions/sunset.jsonl --exit-when-done --screenshot out/sunset.png
                                                     replay a session deterministically, save the window
