@@ -195,7 +195,7 @@ class Upsampler:
             x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
             x = x.permute(0, 3, 1, 2).float() / 127.5 - 1  # [N, 3, R, R]
             phases = self.net.phases(x)  # [N, 3, s*s, R, R]
-            phases = ((phases.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8)
+            phases = phases.mul(127.5).add_(128.0).clamp_(0, 255).to(torch.uint8)  # rounded: 127.5 * (x + 1) + 0.5
             n, c, _, r, _ = phases.shape
             s = self.scale
             # Interleave the phases into pixels, channels last, in one copy: [N, R, s, R, s, C].
