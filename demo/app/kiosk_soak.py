@@ -145,6 +145,10 @@ class SoakVisitor:
             self.strokes += 1
             self._flood_until = None
 
+    @property
+    def flooding(self) -> bool:
+        return self._flood_until is not None
+
     @staticmethod
     def _window(app, u: float, v: float) -> tuple[float, float]:
         x, y, w, h = app.layout.canvas
@@ -165,7 +169,8 @@ def _post(kind: int, **fields) -> None:
 
 
 class SoakMonitor:
-    def __init__(self, *, clock, warmup: float, started: float):
+    def __init__(self, *, clock, warmup: float, started: float, flooding=lambda: False):
+        """``flooding()`` says whether the visitor is flooding the input now (its frames are also kept apart)."""
         import psutil
 
         self.psutil = psutil
@@ -175,6 +180,8 @@ class SoakMonitor:
         self.frames = 0
         self.frames_drawn = 0
         self.minutes: dict[int, list[float]] = collections.defaultdict(list)  # minute -> drawn frame ms
+        self.flooding = flooding
+        self.flood_frames: list[float] = []  # drawn frame ms during input floods
         self.memory: list[tuple[float, float, float]] = []  # (seconds, app MB, worker MB)
         self.errors: collections.Counter[str] = collections.Counter()
         self._next_sample = started
@@ -187,6 +194,8 @@ class SoakMonitor:
         if record.drawn:
             self.frames_drawn += 1
             self.minutes[int((record.start - self.started) // 60)].append(record.total * 1000)
+            if self.flooding():
+                self.flood_frames.append(record.total * 1000)
 
     def after_frame(self, app, now: float) -> None:
         """Errors the frame showed, and a memory sample when one is due (after the warm-up)."""
@@ -244,6 +253,8 @@ class SoakMonitor:
             "rss_mb_per_minute": self._per_minute(),  # the last sample of each minute: a plateau or a climb
             "frame_ms_p95_per_minute": [round(float(np.percentile(self.minutes[m], 95)), 2) for m in sorted(self.minutes)],
             "frame_ms_p95": round(float(np.percentile(drawn, 95)), 2) if drawn else 0.0,
+            "frame_ms_p95_during_floods": (round(float(np.percentile(self.flood_frames, 95)), 2)
+                                           if self.flood_frames else None),
             "errors": sum(self.errors.values()),
             "error_messages": dict(self.errors.most_common(20)),
             "worker_restarts": app.worker_restarts,

@@ -101,9 +101,9 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
     clock = app.clock
     started = clock()
     end = started + args.minutes * 60
-    monitor = SoakMonitor(clock=clock, warmup=args.warmup, started=started)
-    app.loop.listeners.append(monitor.frame)
     visitor = SoakVisitor(sessions, reset_seconds=kiosk.reset_seconds, idle_seconds=kiosk.idle_seconds)
+    monitor = SoakMonitor(clock=clock, warmup=args.warmup, started=started, flooding=lambda: visitor.flooding)
+    app.loop.listeners.append(monitor.frame)
     try:
         with tqdm(total=round(args.minutes * 60), desc="soak", unit="s", disable=None) as bar:
             while app.running:
