@@ -194,7 +194,8 @@ def loss_of(display: torch.Tensor, target: torch.Tensor, *, gradient_weight: flo
 
 
 def train(args) -> int:
-    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, detail_weight=args.detail_weight)
+    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
+                         detail_weight=args.detail_weight)
     net_config = UpsamplerConfig(width=args.width, depth=args.depth)
     spec = Degradation()
     run_dir = Path(args.out)
@@ -211,9 +212,8 @@ def train(args) -> int:
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["rng"])
         step = state["step"]
-    log = (run_dir / "log.jsonl").open("a")
     started, recent = time.perf_counter(), []
-    with tqdm(total=config.steps, initial=step, desc="upsampler", unit="step") as bar:
+    with (run_dir / "log.jsonl").open("a") as log, tqdm(total=config.steps, initial=step, desc="upsampler", unit="step") as bar:
         while step < config.steps:
             for group in optimizer.param_groups:  # Step the rate down for the last 30%.
                 group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("--steps", type=int, default=TrainConfig.steps)
     train_parser.add_argument("--batch", type=int, default=TrainConfig.batch)
     train_parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    train_parser.add_argument("--gradient-weight", type=float, default=TrainConfig.gradient_weight,
+                              help=f"weight of the L1 on image gradients (default: {TrainConfig.gradient_weight})")
     train_parser.add_argument("--detail-weight", type=float, default=TrainConfig.detail_weight,
                               help="weight of the local-detail term (default: 0)")
     train_parser.add_argument("--width", type=int, default=UpsamplerConfig.width)
