@@ -36,7 +36,7 @@ def test_soak_runs_the_kiosk_app_and_reports_memory_frames_and_errors(small_mode
     assert report["errors"] == 0 and report["worker_restarts"] == 0, report["error_messages"]
     assert report["frames"] > report["frames_drawn"] > 0
     assert report["rss_mb_start"] > 0 and report["rss_mb_end"] > 0
-    assert report["rss_growth_mb"] == round(report["rss_mb_end"] - report["rss_mb_start"], 1)
+    assert abs(report["rss_growth_mb"] - (report["rss_mb_end"] - report["rss_mb_start"])) <= 0.11  # each rounded
     assert len(report["frame_ms_p95_per_minute"]) == 1 and len(report["rss_mb_per_minute"]) == 1
     assert report["visitor"]["visits"] >= 1 and report["visitor"]["strokes"] >= 1
     assert set(report["kiosk"]) == {"attract_rounds", "resets", "unattended_saves", "wakes"}

@@ -3,9 +3,11 @@
 ``SoakVisitor`` plays the bundled sessions in a loop as a visitor would, through pygame's real event
 queue: it taps the palette swatch and the tool for each stroke, then draws the stroke at the
 session's own pace; now and then it saves (Ctrl+S) or floods the input with 1000 pointer events per
-second. Between sessions it leaves idle gaps in turn: a short one, one past ``reset_seconds`` (the
-kiosk saves and clears the edit) and one past ``idle_seconds`` (the attract loop runs until the
-next visitor's first touch wakes it).
+second. Between sessions it leaves idle gaps in turn: one past ``idle_seconds`` (the kiosk first
+saves and clears the edit at ``reset_seconds``, then the attract loop runs until the next visitor's
+first touch wakes it), a short one, and one past ``reset_seconds`` only. The first visit floods and
+saves and the first gap runs into the attract loop, so that every path has run once within the
+warm-up, before the memory baseline is taken.
 
 ``SoakMonitor`` keeps what the report needs: resident memory of the app and its worker process
 (sampled every few seconds; the start is taken after the warm-up), drawn frame times bucketed per
@@ -67,8 +69,8 @@ def visit_steps(session: Session, *, save: bool, flood: bool) -> list[Step]:
 class SoakVisitor:
     def __init__(self, sessions: list[Session], *, reset_seconds: float, idle_seconds: float, attract_watch: float = 20.0):
         self.sessions = sessions
-        # The idle gaps after each visit, in turn: short, past the reset, into the attract loop.
-        self.gaps = (2.0, reset_seconds + 3.0, idle_seconds + attract_watch)
+        # The idle gaps after each visit, in turn: into the attract loop (the reset comes first), short, past the reset.
+        self.gaps = (idle_seconds + attract_watch, 2.0, reset_seconds + 3.0)
         self.visits = 0
         self.strokes = 0
         self.saves = 0
@@ -97,7 +99,7 @@ class SoakVisitor:
 
     def _begin_visit(self, now: float) -> None:
         session = self.sessions[self.visits % len(self.sessions)]
-        self._steps.extend(visit_steps(session, save=self.visits % 3 == 2, flood=self.visits % 4 == 1))
+        self._steps.extend(visit_steps(session, save=self.visits % 3 == 0, flood=self.visits % 4 == 0))
         self._began = now
         self._gap_scheduled = False
         self.visits += 1

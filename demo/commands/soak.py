@@ -12,9 +12,11 @@ HELP = "soak test: the real app in kiosk mode, headless, driven by a simulated v
 DESCRIPTION = """\
 Run the real app (offscreen window, process worker, kiosk mode) for --minutes while a simulated
 visitor paints the bundled sessions through pygame's event queue: it taps colours and tools, draws,
-saves now and then, floods the input with 1000 pointer events per second every fourth visit, and
-leaves idle gaps in turn: short, past --reset-seconds (the kiosk saves and clears the edit) and past
---idle-seconds (the attract loop runs until the next visit's first touch).
+saves every third visit, floods the input with 1000 pointer events per second every fourth, and
+leaves idle gaps in turn: past --idle-seconds (the kiosk saves and clears the edit at --reset-seconds,
+then the attract loop runs until the next visit's first touch), short, and past --reset-seconds. The
+first visit floods and saves and the first gap reaches the attract loop, so every path has run once
+within the warm-up.
 
 The report (printed, and written to --json) has rss_mb_start (app + worker, after --warmup seconds),
 rss_mb_end and rss_growth_mb, frame_ms_p95_per_minute (drift), errors (engine errors, error notices,
@@ -42,8 +44,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--candidates", type=int, default=None, help="K candidates (default: 8 on CPU, 64 on CUDA)")
     parser.add_argument("--sessions", default=str(BUNDLED_SESSIONS / "attract_*.jsonl"), metavar="GLOB",
                         help="what the visitor paints, and the attract loop plays (default: the bundled attract sessions)")
-    parser.add_argument("--idle-seconds", type=float, default=20.0, help="the kiosk's idle_seconds (default: 20)")
-    parser.add_argument("--reset-seconds", type=float, default=10.0, help="the kiosk's reset_seconds (default: 10)")
+    parser.add_argument("--idle-seconds", type=float, default=12.0, help="the kiosk's idle_seconds (default: 12)")
+    parser.add_argument("--reset-seconds", type=float, default=6.0, help="the kiosk's reset_seconds (default: 6)")
     parser.add_argument("--hang-seconds", type=float, default=10.0, metavar="S",
                         help="the watchdog's hang time, as the app's flag (default: 10)")
     parser.add_argument("--save-dir", type=Path, default=None, help="where pictures go (default: a temporary folder)")
