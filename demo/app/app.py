@@ -69,7 +69,7 @@ class App:
         self.controller = EditController(self.client, model=config.model, device=config.device,
                                          candidates=config.candidates, seed=config.seed, steps=config.steps,
                                          top_k=config.top_k, chunk_seconds=config.chunk_seconds,
-                                         morph_frames=config.morph_frames)
+                                         morph_frames=config.morph_frames, display=config.display)
         self.controller.submit()
         if config.gl_threads is not None:  # read by Mesa's software rasteriser when the context is made
             os.environ["LP_NUM_THREADS"] = str(config.gl_threads)

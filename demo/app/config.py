@@ -36,6 +36,7 @@ class AppConfig:
     top_k: int = 8  # thumbnails shown
     chunk_seconds: float = 1 / 60  # engine publishes a result about this often while it works
     morph_frames: int = 16
+    display: bool = True  # show settled images (and the morph) through the x4 display upsampler
     save_dir: Path = Path("saves")
     hud: bool = True
     hang_seconds: float = 10.0  # no result for this long while work is pending: the worker is restarted

@@ -23,13 +23,14 @@ from demo.tools.session import Event
 
 class EditController:
     def __init__(self, client, *, model: str, device: str = "auto", candidates: int | None = None, seed: int = 0,
-                 steps: int = 40, top_k: int = 8, chunk_seconds: float = 1 / 60, morph_frames: int = 16):
+                 steps: int = 40, top_k: int = 8, chunk_seconds: float = 1 / 60, morph_frames: int = 16,
+                 display: bool = False):
         self.client = client
         self.state = EditState()
         self.latency = LatencyTracker()
         self.steps_after_edit = steps
         self.request = EditRequest(model=model, device=device, candidates=candidates, seed=seed, steps=steps,
-                                   top_k=top_k, chunk_seconds=chunk_seconds, morph_frames=morph_frames)
+                                   top_k=top_k, chunk_seconds=chunk_seconds, morph_frames=morph_frames, display=display)
         self.events: list[Event] = []  # every event applied, for saving the session
         self.result: EditResult | None = None  # newest good result
         self.error: str | None = None  # newest engine error, until a good result replaces it

@@ -48,6 +48,7 @@ class EditRequest:
     photo_version: int = 0  # bump to project ``photo``; its latent becomes z0 and the start of the edit
     projection_steps: int = 100  # optimisation steps after the encoder, for the photo
     morph_frames: int = 0  # > 0: attach a z0 -> current morph of this many frames to results
+    display: bool = False  # also send the shown image (and the morph) at display resolution, once settled
     stamp: int = 0  # generation stamp, set by the client
     sent_at: float = 0.0  # time.perf_counter() when the client submitted it (CLOCK_MONOTONIC on Linux)
 
@@ -87,6 +88,8 @@ class EditResult:
     photo_z: np.ndarray | None = None  # [nz] the projected photo's latent, once done
     photo_image: np.ndarray | None = None  # [R, R, 3] uint8 G(photo_z), the photo on the manifold
     morph: np.ndarray | None = None  # [N, R, R, 3] uint8 frames z0 -> current, when asked for
+    display: np.ndarray | None = None  # [sR, sR, 3] uint8 the shown image upsampled for display, once settled
+    morph_display: np.ndarray | None = None  # [N, sR, sR, 3] uint8 the morph at display resolution
 
     @property
     def ok(self) -> bool:

@@ -57,7 +57,11 @@ class Engine:
         self._photo = None  # the finished Projection of the loaded photo
         self._morph_key: tuple | None = None
         self._morph: np.ndarray | None = None
-        self._extras_for: EditResult | None = None  # a finished request's last result, owed its morph
+        self._extras_for: EditResult | None = None  # a finished request's last result, owed its extras
+        self._extras_sent: EditResult | None = None  # the extras sent so far (display image, morph)
+        self._morph_display: list[np.ndarray] = []  # morph frames upsampled so far
+        self._upsampler = None  # loaded on the first request that asks for display images
+        self._upsampler_key: str | None = None
 
     @property
     def busy(self) -> bool:
@@ -70,7 +74,8 @@ class Engine:
         self.steps_left = max(0, request.steps)
         self._received_at = time.perf_counter() if received_at is None else received_at
         self._first_chunk = True
-        self._extras_for = None  # the newer request wins; a morph for the old one would only delay it
+        self._extras_for = self._extras_sent = None  # the newer request wins; extras for the old one would delay it
+        self._morph_display = []
 
     def run(self, max_steps: int | None = None, *, should_stop: Callable[[], bool] | None = None) -> EditResult | None:
         """Apply the current request and spend one chunk of its budget.
@@ -266,8 +271,8 @@ class Engine:
             photo_image=None if self._photo is None else self._photo.image,
             **arrays,
         )
-        if self.steps_left == 0 and request.morph_frames > 0 and solver.steps_done > 0:
-            self._extras_for = result  # the morph follows in a result of its own, off the latency path
+        if self.steps_left == 0 and (request.display or (request.morph_frames > 0 and solver.steps_done > 0)):
+            self._extras_for = result  # display image and morph follow in results of their own, off the latency path
         return result
 
     def _shrink(self, request: EditRequest, device) -> str:
@@ -333,14 +338,54 @@ class Engine:
             worker_pid=os.getpid(), worker_rss_mb=resident_mb(),
         )
 
-    def _extras(self, request: EditRequest, stages: Stages) -> EditResult:
-        """The finished request's last result again, with its z0 -> current morph: sent after the result that
-        answered the edit, and only while no newer request waits (``submit`` drops it)."""
-        last, self._extras_for = self._extras_for, None
-        current = int(last.current)
-        morph = self._morph_frames(request, self._solver, last.z0[current], last.z[current], stages)
-        return dataclasses.replace(last, morph=morph, chunk_steps=0, preempted=False, timings=stages.timings,
+    def _extras(self, request: EditRequest, stages: Stages) -> EditResult | None:
+        """What a finished request is owed beyond its images, each piece only while no newer request waits
+        (``submit`` drops them), after the result that answered the edit:
+
+        1. the shown image at display resolution and the z0 -> current morph (one result);
+        2. the morph at display resolution, ``MORPH_DISPLAY_BATCH`` frames per call (one result at the end).
+        """
+        last, solver = self._extras_for, self._solver
+        if self._extras_sent is None:
+            current = int(last.current)
+            display = self._display(request, last.images[current:current + 1], stages)
+            morph = None
+            if request.morph_frames > 0 and solver.steps_done > 0:
+                morph = self._morph_frames(request, solver, last.z0[current], last.z[current], stages)
+            self._extras_sent = dataclasses.replace(last, display=None if display is None else display[0], morph=morph)
+            self._morph_display = []
+            if display is None or morph is None:
+                self._extras_for = None
+            return self._stamped_extras(self._extras_sent, stages)
+        morph = self._extras_sent.morph
+        done = sum(len(frames) for frames in self._morph_display)
+        self._morph_display.append(self._display(request, morph[done:done + MORPH_DISPLAY_BATCH], stages))
+        if done + MORPH_DISPLAY_BATCH < len(morph):
+            return None
+        self._extras_for = None
+        return self._stamped_extras(dataclasses.replace(self._extras_sent, morph_display=np.concatenate(self._morph_display)),
+                                    stages)
+
+    @staticmethod
+    def _stamped_extras(result: EditResult, stages: Stages) -> EditResult:
+        return dataclasses.replace(result, chunk_steps=0, preempted=False, timings=stages.timings,
                                    spans=tuple(stages.spans), finished_at=time.perf_counter())
+
+    def _display(self, request: EditRequest, images: np.ndarray, stages: Stages) -> np.ndarray | None:
+        """uint8 [N, R, R, 3] at display resolution by the shipped upsampler; None if not asked or not possible."""
+        from demo.engine.upsample import load_upsampler
+
+        if not request.display or images.shape[-1] != 3:
+            return None
+        device = str(self._solver.device)
+        if self._upsampler_key != device:
+            self._upsampler, self._upsampler_key = load_upsampler(device), device
+        if self._upsampler is None:
+            return None
+        began = time.perf_counter()
+        display = self._upsampler.upsample(np.ascontiguousarray(images))
+        stages.add("worker.display", began, time.perf_counter())
+        return display
 
     def _morph_frames(self, request: EditRequest, solver, z0: np.ndarray, z1: np.ndarray,
                       stages: Stages) -> np.ndarray | None:
@@ -359,6 +404,9 @@ class Engine:
         if request.pick is not None and 0 <= request.pick < self._solver.candidates:
             return int(request.pick)
         return int(self._last_order[0]) if self._last_order is not None else 0
+
+
+MORPH_DISPLAY_BATCH = 4  # morph frames upsampled per call (about 25 ms on a 2-core CPU)
 
 
 def _start_seed(request: EditRequest, card) -> int:

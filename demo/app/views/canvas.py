@@ -16,18 +16,24 @@ FRAME = (0.25, 0.25, 0.28, 1.0)
 class CanvasView:
     def __init__(self, ctx: moderngl.Context):
         self.image = Texture(ctx)
+        self.display = Texture(ctx)  # the shown image at display resolution, once the solver settled
         self.morph = Texture(ctx)
         self.morph_frames = 0
         self.has_image = False
+        self.has_display = False
 
     def upload(self, result: EditResult) -> None:
-        """New pixels from a result: the shown image, and the morph strip when one came with it."""
+        """New pixels from a result: the shown image (at display resolution when it came so), and the morph
+        strip when one came with it (its display-resolution frames replace it when they follow)."""
         if len(result.images):
             self.image.update(np.ascontiguousarray(result.image))
             self.has_image = True
-        if result.morph is not None and len(result.morph):
-            frames = result.morph  # [N, R, R, 3]
-            self.morph.update(np.ascontiguousarray(frames.reshape(-1, *frames.shape[2:])))  # [N * R, R, 3]
+            self.has_display = result.display is not None
+            if self.has_display:
+                self.display.update(np.ascontiguousarray(result.display))
+        frames = result.morph_display if result.morph_display is not None else result.morph  # [N, S, S, 3]
+        if frames is not None and len(frames):
+            self.morph.update(np.ascontiguousarray(frames.reshape(-1, *frames.shape[2:])))  # [N * S, S, 3]
             self.morph_frames = len(frames)
 
     def draw(self, painter: Painter, rect: Rect, *, message: str | None, morph_position: float | None,
@@ -45,7 +51,7 @@ class CanvasView:
         elif photo is not None:
             painter.composite(photo[0], overlay, rect, uv=photo[1], overlay_opacity=opacity)
         elif self.has_image:
-            painter.composite(self.image.gl, overlay, rect, overlay_opacity=opacity)
+            painter.composite((self.display if self.has_display else self.image).gl, overlay, rect, overlay_opacity=opacity)
         else:
             painter.rect(rect, (0.13, 0.13, 0.15, 1.0))
             if opacity > 0:
