@@ -22,7 +22,6 @@ import pytest
 from demo.app.app import App
 from demo.app.config import AppConfig
 from demo.app.overlay import StrokeOverlay
-from demo.app.raster import IncrementalConstraints
 from demo.app.timing import STAGES
 from demo.gl import create_headless_context
 from demo.input import sdl
@@ -161,23 +160,6 @@ def test_cli_replays_with_the_process_worker_and_writes_a_screenshot(app_model, 
     image = cv2.cvtColor(cv2.imread(str(shot)), cv2.COLOR_BGR2RGB)
     assert image.shape == (480, 640, 3)
     assert image[:, :, 0].std() > 10  # a drawn window, not a blank one
-
-
-def test_incremental_constraints_equal_a_full_rasterisation():
-    state, cache = EditState(), IncrementalConstraints()
-    events = STROKES + [
-        Event(t=1, type="down", tool="erase", x=0.5, y=0.5, pressure=0.5, width=0.2), Event(t=1, type="move", x=0.6, y=0.2),
-        Event(t=1, type="up"), Event(t=1, type="down", tool="sketch", x=0.1, y=0.9, width=0.05),
-        Event(t=1, type="move", x=0.9, y=0.1, pressure=0.4), Event(t=1, type="command", name="undo"),
-        Event(t=1, type="command", name="redo"), Event(t=1, type="down", tool="warp", x=0.3, y=0.3, width=0.2),
-        Event(t=1, type="move", x=0.4, y=0.35), Event(t=1, type="command", name="undo"),
-    ]
-    for event in events:
-        state.apply(event)
-        got, want = cache.constraints(state, 32), state.constraints(32)
-        assert got.version == want.version
-        for name in ("color", "color_mask", "sketch", "sketch_mask", "warp", "warp_mask"):
-            assert np.array_equal(getattr(got, name), getattr(want, name)), (event, name)
 
 
 def test_gpu_overlay_covers_what_the_brushes_rasterise():

@@ -18,7 +18,7 @@ import numpy as np
 import pygame
 
 from demo.app.autosave import Autosave
-from demo.app.config import AppConfig, worker_threads
+from demo.app.config import AppConfig, start_worker
 from demo.app.controller import EditController
 from demo.app.feeder import LiveFeeder
 from demo.app.files import PhotoOpener, save_picture
@@ -43,7 +43,6 @@ from demo.app.views.profile_graph import ProfileGraphView
 from demo.app.views.thumbnails import ThumbnailsView
 from demo.app.watchdog import Watchdog, WatchdogConfig
 from demo.app.window import Window
-from demo.engine.worker import make_client
 from demo.input import Action, InputRouter, Viewport
 from demo.input.pen import EvdevTablet, TouchPressure
 from demo.tools.session import Event, SessionWriter, read_session
@@ -65,7 +64,7 @@ class App:
         replay = read_session(config.replay) if config.replay is not None else None  # Fail before opening a window.
         feed = read_session(config.feed) if config.feed is not None else None
         # Start the worker first: torch loads and the first image renders while the window opens.
-        self.client = client if client is not None else make_client(config.worker, torch_threads=worker_threads(config), nice=config.worker_nice)
+        self.client = client if client is not None else start_worker(config)
         self.controller = EditController(self.client, model=config.model, device=config.device,
                                          candidates=config.candidates, seed=config.seed, steps=config.steps,
                                          top_k=config.top_k, chunk_seconds=config.chunk_seconds,
@@ -322,6 +321,8 @@ class App:
                     self._tell("no GPU found: running on the CPU (fewer candidates, slower)", "notice", 6.0)
             if self.profiler is not None:
                 self.profiler.result(result, self.clock())
+        for text in self.controller.take_notices():  # ignored picks, K lowered after running out of GPU memory
+            self._tell(text, "notice", 6.0)
         record.new_result = result is not None and result.error is None
         record.changed |= result is not None
 

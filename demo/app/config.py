@@ -52,3 +52,13 @@ def worker_threads(config: AppConfig) -> int | None:
         return config.torch_threads
     cores = os.cpu_count() or 1
     return max(1, cores - 1) if cores <= 4 else None
+
+
+def start_worker(config: AppConfig):
+    """The app's engine client, its worker started at once: torch loads while the window opens.
+
+    Make it on the thread that runs the app (a process worker dies with the thread that made it).
+    """
+    from demo.engine.worker import make_client
+
+    return make_client(config.worker, torch_threads=worker_threads(config), nice=config.worker_nice)

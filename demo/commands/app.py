@@ -139,12 +139,20 @@ def run(args) -> int:
                        screenshot=args.screenshot, worker=args.worker, worker_nice=args.worker_nice, max_fps=args.max_fps, steps=args.steps,
                        save_dir=args.save_dir, hud=not args.no_hud and kiosk is None, profile=args.profile,
                        hang_seconds=args.hang_seconds, kiosk=kiosk, autosave_seconds=args.autosave_seconds)
+    # Start the worker before pygame, moderngl and the app are even imported: torch loads meanwhile.
+    from demo.app.config import start_worker
+
+    client = start_worker(config)
     import pygame
 
     from demo.app.app import App
 
     try:
-        app = App(config)
+        app = App(config, client=client)
     except pygame.error as exc:
+        client.close()
         raise UserError(f"cannot open the window ({exc}); on a machine without a display, set SDL_VIDEODRIVER=offscreen") from None
+    except BaseException:
+        client.close()
+        raise
     return app.run()
