@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every GPU check of issue 8 in one run of under 4 minutes, for a freshly lent CUDA machine.
+# Every GPU check of issue 8 in one run of under 4 minutes (timeouts sum to 230 s), for a freshly lent CUDA machine.
 #
 #   tools/gpu/run_checks.sh                  # on the GPU machine, from the repository root
 #   tools/gpu/run_checks.sh --device cpu --tiny   # here: the same commands at a tiny budget (catches typos)
@@ -16,6 +16,9 @@
 #   *.log                          each check's stdout and stderr
 # Each check has its own timeout, so one that hangs or fails leaves the others' figures.
 # Nothing is downloaded: it uses the machine's python3 (with CUDA torch) and this checkout on PYTHONPATH.
+# If WHEELS names a folder of wheels (carried to the machine), the missing pure dependencies
+# (safetensors, tqdm, opencv-python-headless, pygame, moderngl, psutil, matplotlib) are installed from it
+# into .venv-gpu (with the system site packages, so the machine's CUDA torch is kept).
 set -u
 
 DEVICE=cuda
@@ -38,6 +41,11 @@ export SDL_VIDEODRIVER=offscreen SDL_AUDIODRIVER=dummy PYTHONUNBUFFERED=1
 # A python with torch: $PYTHON if given, else this checkout's .venv, else python3.
 if [ -z "${PYTHON:-}" ]; then
   if [ -x .venv/bin/python ] && .venv/bin/python -c "import torch" 2>/dev/null; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
+fi
+if [ -n "${WHEELS:-}" ] && [ -d "$WHEELS" ]; then
+  "$PYTHON" -m venv --system-site-packages .venv-gpu && PYTHON=.venv-gpu/bin/python
+  "$PYTHON" -m pip install -q --no-index --find-links "$WHEELS" safetensors tqdm opencv-python-headless pygame \
+    moderngl psutil matplotlib pillow imageio >&2 || echo "run_checks.sh: some wheels missing; checks needing them will fail" >&2
 fi
 
 if [ "$TINY" = 1 ]; then
@@ -65,7 +73,7 @@ check() {  # check NAME SECONDS COMMAND...: run with a timeout, log it, record s
 }
 
 # 1. The machine (5 s).
-check env 20 "$PYTHON" - "$OUT/env.json" <<'EOF'
+check env 10 "$PYTHON" - "$OUT/env.json" <<'EOF'
 import json, platform, subprocess, sys
 info = {"python": sys.version.split()[0], "platform": platform.platform()}
 try:
@@ -85,11 +93,11 @@ print(json.dumps(info))
 EOF
 
 # 2. Solver steps/s at K=8 and 64 on the default model: eager against the whole step in a CUDA graph (35 s).
-check solver_default 45 "$PYTHON" -m demo bench solver --device "$DEVICE" --batches "$BATCHES" \
+check solver_default 40 "$PYTHON" -m demo bench solver --device "$DEVICE" --batches "$BATCHES" \
   --step-mode eager,graphs "${SOLVER_BUDGET[@]}" --json "$OUT/solver_default.json"
 
 # 3. The same on iGAN's scale, a random 64x64 generator with ngf=64 (45 s).
-check solver_ngf64 60 "$PYTHON" -m demo bench solver --device "$DEVICE" --ngf 64 --batches "$BATCHES" \
+check solver_ngf64 50 "$PYTHON" -m demo bench solver --device "$DEVICE" --ngf 64 --batches "$BATCHES" \
   --step-mode eager,graphs "${SOLVER_BUDGET[@]}" --json "$OUT/solver_ngf64.json"
 
 # 4. torch.compile(mode="reduce-overhead") against eager at K=64 (compile time included in first_step_s).
@@ -101,7 +109,7 @@ check profile $((PROFILE_SECONDS + 25)) "$PYTHON" -m demo profile --headless --d
   --seconds "$PROFILE_SECONDS" --out "$OUT/profile"
 
 # 6. Edit transfer at 1024^2.
-check transfer 30 "$PYTHON" -m demo bench transfer "${TRANSFER[@]}" --json "$OUT/transfer.json"
+check transfer 25 "$PYTHON" -m demo bench transfer "${TRANSFER[@]}" --json "$OUT/transfer.json"
 
 # Summary as JSON, with the headline figures pulled out of the solver runs.
 "$PYTHON" - "$OUT" <<'EOF'
