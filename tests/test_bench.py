@@ -10,7 +10,7 @@ from demo.cli import main
 def test_solver_bench_dry_run_reports_ratios(tmp_path, small_model_file):
     out = tmp_path / "bench.json"
     assert main(["bench", "solver", "--model", str(small_model_file), "--batches", "1,3", "--rounds", "1",
-                 "--steps", "2", "--device", "cpu", "--json", str(out)]) == 0
+                 "--steps", "2", "--sgemm-size", "256", "--device", "cpu", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert [row["K"] for row in report["rows"]] == [1, 3]
     for row in report["rows"]:

@@ -31,6 +31,10 @@ def test_edit_writes_images_and_report(tmp_path, small_model_file):
     assert code == 0
     for name in ("best.png", "candidates.png", "report.json"):
         assert (out / name).stat().st_size > 0
+    from PIL import Image
+
+    best, display = Image.open(out / "best.png"), Image.open(out / "best_display.png")
+    assert display.size == (4 * best.size[0], 4 * best.size[1])  # by the display upsampler
     report = json.loads((out / "report.json").read_text())
     for key in ("steps", "candidates", "seconds", "device", "loss_initial", "loss_final", "color_error_initial",
                 "color_error_final", "sketch_error_initial", "sketch_error_final"):

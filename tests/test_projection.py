@@ -97,6 +97,7 @@ def test_project_command_writes_outputs(tmp_path, model_with_encoder):
         assert key in report
     assert np.load(out / "z.npy").shape == (model.card.nz,)
     assert (out / "projection.png").exists()
+    assert Image.open(out / "display.png").size == (4 * model.card.resolution,) * 2
 
 
 def test_engine_projects_a_photo_then_edits_from_it(model_with_encoder):

@@ -35,7 +35,10 @@ def add_arguments(parser) -> None:
             if exc.name != f"demo.bench.{name}":
                 raise
             continue
-        suite = sub.add_parser(name, help=(module.__doc__ or name).strip().splitlines()[0])
+        import argparse
+
+        suite = sub.add_parser(name, help=(module.__doc__ or name).strip().splitlines()[0], description=module.__doc__,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(suite)
         suite.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
         from demo.cli import add_common_arguments

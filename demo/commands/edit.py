@@ -10,7 +10,7 @@ HELP = "replay a recorded session headless; write best.png, candidates.png and r
 DESCRIPTION = """\
 Replay a session file (JSON Lines of strokes, see README "Session files") through the solver,
 headless, and write:
-  DIR/best.png        the best candidate (and best_x4.png, upscaled for viewing)
+  DIR/best.png        the best candidate (and best_display.png, x4 by the display upsampler)
   DIR/candidates.png  a grid of the top candidates, best first
   DIR/report.json     steps, candidates, seconds, device, losses and color/sketch errors
 
@@ -34,10 +34,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import cv2
     from tqdm import tqdm
 
     from demo.data.grid import image_grid, save_png
+    from demo.engine.upsample import load_upsampler, upsample_or_resize
     from demo.engine.checkpoint import load_model
     from demo.engine.device import pick_device
     from demo.engine.replay import replay_session
@@ -70,7 +70,7 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     best = final.image
     save_png(out / "best.png", best)
-    save_png(out / "best_x4.png", cv2.resize(best, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST))
+    save_png(out / "best_display.png", upsample_or_resize(load_upsampler(), best[None])[0])
     save_png(out / "candidates.png", image_grid(final.images, columns=min(8, len(final.images))))
     report = {
         "model": card.name,

@@ -15,7 +15,7 @@ decoded at reduced scale) is centre-cropped and resized to the model's resolutio
   encoder  one pass of the trained encoder E(x) -> z (instant, rough); needs E
   hybrid   the encoder's guess refined by Adam (default; iGAN's best); needs E
 
-Writes DIR/projection.png (G(z)), DIR/target.png (the cropped photo), DIR/z.npy and
+Writes DIR/projection.png (G(z)), DIR/display.png (G(z) x4 by the display upsampler), DIR/target.png (the cropped photo), DIR/z.npy and
 DIR/report.json (method, steps, seconds, pixel_rmse in 0..255 units, perceptual = D-feature error).
 
 examples:
@@ -38,6 +38,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from demo.data.grid import save_png
+    from demo.engine.upsample import load_upsampler, upsample_or_resize
     from demo.engine.checkpoint import load_model
     from demo.engine.device import pick_device
     from demo.engine.projection import project
@@ -62,6 +63,7 @@ def run(args) -> int:
                          candidates=args.candidates, progress=lambda done, _: bar.update(done - bar.n))
     args.out.mkdir(parents=True, exist_ok=True)
     save_png(args.out / "projection.png", result.image)
+    save_png(args.out / "display.png", upsample_or_resize(load_upsampler(device), result.image[None])[0])
     save_png(args.out / "target.png", target)
     np.save(args.out / "z.npy", result.z)
     report = {**result.report(), "photo": str(args.photo), "photo_size": list(photo.original_size),
