@@ -33,7 +33,6 @@ from demo.app.sdnotify import SystemdNotifier
 from demo.app.timing import FrameRecord, FrameStats
 from demo.app.ui_state import UiState, reduce
 from demo.app.views.banner import BannerView, summarise
-from demo.app.views.cached_layer import CachedLayer
 from demo.app.views.canvas import CanvasView
 from demo.app.views.help import HelpView
 from demo.app.views.hud import HudView, hud_lines
@@ -80,7 +79,6 @@ class App:
             profiler.window_opened(clock(), gl_renderer=self.ctx.info.get("GL_RENDERER", ""))
         self.painter = Painter(self.ctx)
         self.overlay = StrokeOverlay(self.ctx)
-        self.chrome = CachedLayer(self.ctx)
         self.canvas_view = CanvasView(self.ctx)
         self.thumbnails = ThumbnailsView(self.ctx)
         self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
@@ -396,24 +394,10 @@ class App:
         return hud_lines(stats=self.stats, result=self.controller.result, latency=self.controller.latency,
                          worker_mode=self.client.mode, replay=self.replay)
 
-    def _draw_chrome(self) -> None:
-        """What changes rarely: the side panel and the morph bar (re-rendered only when they change)."""
-        ui, layout, available = self.ui, self.layout, self.canvas_view.morph_frames > 0
-        toggled = frozenset(name for name, on in (("toggle_overlay", ui.show_overlay), ("toggle_view", self._photo_shown())) if on)
-        key = (layout, ui.brush, toggled, self.morph.playing, self.morph.position, available)
-
-        def render() -> None:
-            self.morph_bar.draw(self.painter, layout.morph_button, layout.morph_track, playing=self.morph.playing,
-                                position=self.morph.position, available=available)
-            self.panel.draw(self.painter, layout, brush=ui.brush, toggled=set(toggled))
-
-        self.chrome.draw(self.window.size, key, render)
-
     def _draw(self) -> None:
         self.window.begin_frame()
         painter, layout, controller, ui = self.painter, self.layout, self.controller, self.ui
         painter.begin(self.window.size)
-        self._draw_chrome()
         result = controller.result
         message = None
         if result is None:
@@ -426,6 +410,10 @@ class App:
             progress=result.progress if result is not None and result.projecting else None,
         )
         self.thumbnails.draw(painter, layout.thumbnails)
+        self.morph_bar.draw(painter, layout.morph_button, layout.morph_track, playing=self.morph.playing,
+                            position=self.morph.position, available=self.canvas_view.morph_frames > 0)
+        toggled = {name for name, on in (("toggle_overlay", ui.show_overlay), ("toggle_view", self._photo_shown())) if on}
+        self.panel.draw(painter, layout, brush=ui.brush, toggled=toggled)
         if self.config.hud:
             self.hud.draw(painter, (layout.canvas[0] + 6, layout.canvas[1] + 6), self._hud_lines)
         if ui.show_profile:
@@ -507,7 +495,6 @@ class App:
         if self.photo_edit is not None:
             self.photo_edit.close()
         self.overlay.release()
-        self.chrome.release()
         self.window.close()
         if self.profiler is not None:
             self.profiler.close()
