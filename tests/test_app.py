@@ -388,7 +388,7 @@ def test_morph_slider_and_eyedropper_show_and_take_what_is_on_the_canvas(app_mod
             app.on_event(event, at=0.0)
         run_until(app, lambda: app.controller.idle and app.controller.result.morph_display is not None)
         morph = app.controller.result.morph_display  # [4, 4R, 4R, 3]: z0 -> current, at display resolution
-        assert app.canvas_view.morph_frames == 4 and morph.shape[1] == 4 * app.controller.result.resolution
+        assert app.scene.canvas_view.morph_frames == 4 and morph.shape[1] == 4 * app.controller.result.resolution
         x, y, w, h = app.layout.canvas
         track_x, track_y, track_w, track_h = app.layout.morph_track
         for button in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):  # click the slider's left end

@@ -25,29 +25,20 @@ from demo.app.files import PhotoOpener, save_picture
 from demo.app.frame_loop import FrameLoop, Pacer
 from demo.app.layout import Layout, compute_layout
 from demo.app.morph_player import MorphPlayer
-from demo.app.overlay import StrokeOverlay
-from demo.app.painter import Painter
 from demo.app.photo_edit import PhotoEdit
 from demo.app.replay import ReplayFeeder
+from demo.app.scene import Scene
 from demo.app.sdnotify import SystemdNotifier
 from demo.app.timing import FrameRecord, FrameStats
 from demo.app.ui_state import UiState, reduce
-from demo.app.views.banner import BannerView, summarise
-from demo.app.views.canvas import CanvasView
-from demo.app.views.help import HelpView
-from demo.app.views.hud import HudView, hud_lines
-from demo.app.views.morph import MorphBarView, slider_value
-from demo.app.views.panel import PanelView
-from demo.app.views.profile_graph import ProfileGraphView
-from demo.app.views.thumbnails import ThumbnailsView
+from demo.app.views.hud import hud_lines
+from demo.app.views.morph import slider_value
 from demo.app.watchdog import Watchdog, WatchdogConfig
 from demo.app.window import Window
 from demo.input import Action, InputRouter, Viewport
 from demo.input.pen import EvdevTablet, TouchPressure
 from demo.tools.session import Event, SessionWriter, read_session
 
-OVERLAY_OPACITY = 0.75
-HUD_PERIOD = 0.25  # seconds between HUD refreshes
 
 
 class App:
@@ -77,12 +68,7 @@ class App:
         self.ctx = self.window.ctx
         if profiler is not None:
             profiler.window_opened(clock(), gl_renderer=self.ctx.info.get("GL_RENDERER", ""))
-        self.painter = Painter(self.ctx)
-        self.overlay = StrokeOverlay(self.ctx)
-        self.canvas_view = CanvasView(self.ctx)
-        self.thumbnails = ThumbnailsView(self.ctx)
-        self.panel, self.morph_bar, self.hud = PanelView(), MorphBarView(), HudView()
-        self.help, self.banner, self.profile_graph = HelpView(), BannerView(), ProfileGraphView()
+        self.scene = Scene(self.ctx)
         self.photo_edit: PhotoEdit | None = None  # created with the first photo
         self.photo_opener = PhotoOpener(max_side=self.ctx.info.get("GL_MAX_TEXTURE_SIZE"))
         self.ui = UiState()
@@ -118,8 +104,6 @@ class App:
         self.first_image_frame: int | None = None  # the frame that first showed a generated image
         self._capture = False
         self._slider_held = False
-        self._hud_next = 0.0
-        self._hud_lines: list[str] = []
         self._last_start: float | None = None
         self._result: object | None = None  # this frame's new result
         if config.photo is not None:
@@ -206,8 +190,8 @@ class App:
         self.on_action(Action(name="color", value=tuple(int(c) for c in result.image[row, column])))
 
     def _pick_step(self, step: int) -> None:
-        if self.thumbnails.count:
-            index = (self.controller.shown_index() + step) % self.thumbnails.count
+        if self.scene.thumbnails.count:
+            index = (self.controller.shown_index() + step) % self.scene.thumbnails.count
             self.router.act(Action(name="pick", value=index))
 
     def load_photo(self, path: str | Path, *, wait: bool = False) -> None:
@@ -250,8 +234,8 @@ class App:
         "eyedropper": _eyedropper,
         "pick_step": _pick_step,
         "toggle_fullscreen": lambda self, value: self.window.toggle_fullscreen(),
-        "morph_play": lambda self, value: self.morph.toggle(available=self.canvas_view.morph_frames > 0),
-        "morph_seek": lambda self, value: self.morph.seek(value, available=self.canvas_view.morph_frames > 0),
+        "morph_play": lambda self, value: self.morph.toggle(available=self.scene.canvas_view.morph_frames > 0),
+        "morph_seek": lambda self, value: self.morph.seek(value, available=self.scene.canvas_view.morph_frames > 0),
         "cancel": lambda self, value: self.morph.leave(),
         "save": lambda self, value: self.save(),
         "load_photo": lambda self, value: self.load_photo(value),
@@ -301,7 +285,7 @@ class App:
 
     def _stage_rasterise(self, record: FrameRecord) -> None:
         """The strokes into the overlay layer, on the GPU (the solver's raster is built in the worker)."""
-        record.changed |= self.overlay.update(self.controller.state, int(self.layout.canvas[2]))
+        record.changed |= self.scene.overlay.update(self.controller.state, int(self.layout.canvas[2]))
 
     def _stage_submit(self, record: FrameRecord) -> None:
         force = self.replay is not None and self.replay.take_submit()
@@ -328,8 +312,7 @@ class App:
         record.changed |= self._photo_opened()
         result = self._result
         if record.new_result:
-            self.canvas_view.upload(result)
-            self.thumbnails.upload(result)
+            self.scene.upload(result)
             if self.photo_edit is not None and result.photo_image is not None and not result.projecting:
                 self.photo_edit.submit(result.photo_image, result.image, now=record.start, settled=result.steps_left == 0,
                                        strokes=tuple(self.controller.state.visible_strokes))
@@ -341,11 +324,12 @@ class App:
                 record.changed = True
 
     def _stage_draw(self, record: FrameRecord) -> None:
-        if not record.changed and (self._hud_due(record.start) or self.ui.show_profile):
+        hud_due = self.config.hud and self.scene.hud_due(record.start, self._hud)
+        if not record.changed and (hud_due or self.ui.show_profile):
             record.changed = record.overlay_only = True
         record.drawn = record.changed or self._capture
         if self._capture and self.config.hud:
-            self._hud_lines = self._hud()  # a screenshot shows current figures
+            self.scene.hud_lines = self._hud()  # a screenshot shows current figures
         if record.drawn:
             self._draw()
             if self._capture:
@@ -381,55 +365,20 @@ class App:
         self._tell(f"the solver {reason}; restarting it", "error", 5.0)
         self.controller.restart_worker()
 
-    def _hud_due(self, now: float) -> bool:
-        """The HUD's figures are refreshed a few times a second, and redrawn only when they changed."""
-        if not self.config.hud or now < self._hud_next:
-            return False
-        self._hud_next = now + HUD_PERIOD
-        lines = self._hud()
-        changed, self._hud_lines = lines != self._hud_lines, lines
-        return changed
-
     def _hud(self) -> list[str]:
         return hud_lines(stats=self.stats, result=self.controller.result, latency=self.controller.latency,
                          worker_mode=self.client.mode, replay=self.replay)
 
     def _draw(self) -> None:
         self.window.begin_frame()
-        painter, layout, controller, ui = self.painter, self.layout, self.controller, self.ui
-        painter.begin(self.window.size)
-        result = controller.result
-        message = None
-        if result is None:
-            message = "the engine failed (see above)" if controller.error else "loading the model..."
-        self.canvas_view.draw(
-            painter, layout.canvas, message=message,
-            morph_position=self.morph.position,
+        gamepad = self.router.gamepad is not None and bool(self.router.gamepad.pads)
+        kiosk = self.kiosk  # kiosk hook: big hints for visitors
+        self.scene.draw(
+            window_size=self.window.size, layout=self.layout, ui=self.ui, result=self.controller.result,
+            error=self.controller.error, morph=self.morph,
             photo=(self.photo_edit.texture, self.photo_edit.crop) if self._photo_shown() else None,
-            overlay=self.overlay.texture, overlay_opacity=OVERLAY_OPACITY if ui.show_overlay else 0.0,
-            progress=result.progress if result is not None and result.projecting else None,
-        )
-        self.thumbnails.draw(painter, layout.thumbnails)
-        self.morph_bar.draw(painter, layout.morph_button, layout.morph_track, playing=self.morph.playing,
-                            position=self.morph.position, available=self.canvas_view.morph_frames > 0)
-        toggled = {name for name, on in (("toggle_overlay", ui.show_overlay), ("toggle_view", self._photo_shown())) if on}
-        self.panel.draw(painter, layout, brush=ui.brush, toggled=toggled)
-        if self.config.hud:
-            self.hud.draw(painter, (layout.canvas[0] + 6, layout.canvas[1] + 6), self._hud_lines)
-        if ui.show_profile:
-            self.profile_graph.draw(painter, layout.canvas, list(self.stats.records))
-        cursor = self.router.cursor
-        if cursor is not None and layout.viewport.contains(*cursor) and not ui.show_help:
-            gamepad = self.router.gamepad is not None and bool(self.router.gamepad.pads)
-            self.canvas_view.draw_cursor(painter, cursor, 0.5 * ui.brush.width * layout.canvas[2], crosshair=gamepad)
-        if controller.error:
-            self.banner.draw(painter, self.window.size[0], summarise(controller.error))
-        elif ui.notice is not None:
-            self.banner.draw(painter, self.window.size[0], summarise(ui.notice.text), kind=ui.notice.kind)
-        if self.kiosk is not None:  # kiosk hook: big hints for visitors
-            self.kiosk.draw(painter, self.window.size, layout.canvas)
-        if ui.show_help:
-            self.help.draw(painter, self.window.size)
+            hud=self.config.hud, records=self.stats.records, cursor=self.router.cursor, crosshair=gamepad,
+            extra=None if kiosk is None else (lambda painter: kiosk.draw(painter, self.window.size, self.layout.canvas)))
 
     def _photo_shown(self) -> bool:
         """The canvas shows the photo with the edit (a photo is loaded, rendered, and the view is on)."""
@@ -494,7 +443,7 @@ class App:
         self.controller.close()
         if self.photo_edit is not None:
             self.photo_edit.close()
-        self.overlay.release()
+        self.scene.release()
         self.window.close()
         if self.profiler is not None:
             self.profiler.close()
