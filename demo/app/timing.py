@@ -73,7 +73,7 @@ class LatencyTracker:
         self._waiting: list[tuple[int, float]] = []
         self._shown: list[float] = []
         self.recent: collections.deque[float] = collections.deque(maxlen=keep)
-        self.all: list[float] = []
+        self.all: collections.deque[float] = collections.deque(maxlen=100_000)  # bounded: a kiosk runs all day
 
     def input(self, t: float) -> None:
         if self._unsent is None:

@@ -122,7 +122,7 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
             app.pace()
         elapsed = time.perf_counter() - started
         last = app.controller.result
-        latencies = app.controller.latency.all[latency_from:]
+        latencies = list(app.controller.latency.all)[latency_from:]
     finally:
         if pen is not None:
             pen.stop.set()
