@@ -384,9 +384,6 @@ class App:
         """The canvas shows the photo with the edit (a photo is loaded, rendered, and the view is on)."""
         return self.ui.show_photo and self.photo_edit is not None and self.photo_edit.ready
 
-    def hud_lines(self) -> list[str]:
-        return self._hud()
-
     # Running.
     def pace(self) -> None:
         """Sleep out the rest of the last frame (also with vsync, when nothing was presented)."""

@@ -27,9 +27,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from demo.engine.checkpoint import MODELS_DIR
 from demo.errors import UserError
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_UPSAMPLER = MODELS_DIR / "upsample4x.safetensors"
 
 

@@ -11,6 +11,3 @@ class Stroke:
     color: tuple[int, int, int]
     width: float  # fraction of image width at full pressure
     points: tuple[tuple[float, float, float], ...]  # (x, y, pressure), normalised, origin top-left
-
-    def extended(self, x: float, y: float, pressure: float) -> "Stroke":
-        return Stroke(tool=self.tool, color=self.color, width=self.width, points=self.points + ((x, y, pressure),))
