@@ -250,3 +250,14 @@ def test_measure_prints_heldout_fd8_with_its_floor_and_spread(data_dir, tmp_path
     spread = figures["fd8_samples_vs_heldout_over_seeds"]
     assert spread["min"] <= figures["fd8_samples_vs_heldout"] <= spread["max"] and len(spread["seeds"]) == 5
     assert figures["fd8_heldout_vs_heldout"] < spread["min"]  # a 1-step generator is far from the data
+
+
+def test_a_data_folder_of_either_kind_loads_and_an_empty_one_names_both_files(tmp_path):
+    avatars = np.arange(2 * 16 * 16 * 3, dtype=np.uint64).astype(np.uint8).reshape(2, 16, 16, 3)
+    (tmp_path / "avatars").mkdir()
+    np.save(tmp_path / "avatars" / "avatars.npy", avatars)
+    loaded = load_images(tmp_path / "avatars", resolution=16)  # [2, 3, 16, 16]
+    assert torch.equal(loaded, torch.from_numpy(avatars).permute(0, 3, 1, 2))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="landscapes.npy or avatars.npy"):
+        load_images(tmp_path / "empty", resolution=16)

@@ -195,14 +195,12 @@ def _device(args):
 
 
 def _images(args, load_images):
-    from demo.errors import UserError
-
-    path = Path(args.data)
-    probe = path / "landscapes.npy" if path.is_dir() else path
     import numpy as np
 
-    if not probe.exists():
-        raise UserError(f"{probe}: data set not found (make one with: python -m demo data landscapes --out {path})")
+    from demo.errors import UserError
+    from demo.train.common import find_data_file
+
+    probe = find_data_file(args.data)
     size = np.load(probe, mmap_mode="r").shape[1]
     if args.resolution is not None and args.resolution != size:
         raise UserError(f"{probe}: images are {size}x{size}, but --resolution {args.resolution} was asked for")

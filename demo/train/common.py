@@ -13,6 +13,7 @@ from demo.data.grid import image_grid, save_png
 from demo.errors import UserError
 
 CHECKPOINT_NAME = "checkpoint.pt"
+DATA_FILES = ("landscapes.npy", "avatars.npy")  # what `python -m demo data KIND` writes into its folder
 
 
 def sample_prior(count: int, nz: int, *, prior: str, generator: torch.Generator) -> torch.Tensor:
@@ -22,13 +23,22 @@ def sample_prior(count: int, nz: int, *, prior: str, generator: torch.Generator)
     return torch.randn(count, nz, generator=generator)
 
 
-def load_images(path: str | Path, *, resolution: int) -> torch.Tensor:
-    """A data set file (uint8 [N, H, W, 3] .npy, or a folder holding landscapes.npy) -> uint8 [N, 3, H, W]."""
+def find_data_file(path: str | Path) -> Path:
+    """The .npy a data path names: the file itself, or the landscapes.npy or avatars.npy in a folder."""
     path = Path(path)
     if path.is_dir():
-        path = path / "landscapes.npy"
+        found = [path / name for name in DATA_FILES if (path / name).exists()]
+        if not found:
+            raise UserError(f"{path}: no {' or '.join(DATA_FILES)} here (make one with: python -m demo data landscapes --out {path})")
+        return found[0]
     if not path.exists():
         raise UserError(f"{path}: data set not found (make one with: python -m demo data landscapes --out DIR)")
+    return path
+
+
+def load_images(path: str | Path, *, resolution: int) -> torch.Tensor:
+    """A data set file (uint8 [N, H, W, 3] .npy, or a folder holding landscapes.npy or avatars.npy) -> uint8 [N, 3, H, W]."""
+    path = find_data_file(path)
     try:
         array = np.load(path, mmap_mode="r")
     except (ValueError, OSError) as exc:
