@@ -370,11 +370,10 @@ class App:
                          worker_mode=self.client.mode, replay=self.replay)
 
     def _draw(self) -> None:
-        self.window.begin_frame()
         gamepad = self.router.gamepad is not None and bool(self.router.gamepad.pads)
         kiosk = self.kiosk  # kiosk hook: big hints for visitors
         self.scene.draw(
-            window_size=self.window.size, layout=self.layout, ui=self.ui, result=self.controller.result,
+            screen=self.window.framebuffer, window_size=self.window.size, layout=self.layout, ui=self.ui, result=self.controller.result,
             error=self.controller.error, morph=self.morph,
             photo=(self.photo_edit.texture, self.photo_edit.crop) if self._photo_shown() else None,
             hud=self.config.hud, records=self.stats.records, cursor=self.router.cursor, crosshair=gamepad,

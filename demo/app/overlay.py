@@ -14,7 +14,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from demo.gl import RenderTarget, load_program
+from demo.gl import RenderTarget, Texture, load_program
 from demo.tools.brushes import BRUSHES, Stroke
 from demo.tools.edit_state import EditState
 
@@ -47,8 +47,8 @@ class StrokeOverlay:
         self._instances: dict[int, tuple[Stroke, int, list]] = {}  # id -> (stroke, size, runs of capsules)
 
     @property
-    def texture(self) -> moderngl.Texture:
-        return self.shown.texture.gl
+    def texture(self) -> Texture:
+        return self.shown.texture
 
     def update(self, state: EditState, size: int) -> bool:
         """Bring the shown layer up to ``state``; True if it was redrawn."""
@@ -66,6 +66,7 @@ class StrokeOverlay:
             # The same stroke, longer: draw its new segments only.
             drawn = len(self._active_drawn.points)
             self._render(self.shown, [active], clear=False, first_capsule=drawn)
+            self.shown.texture.touch(self._reach([active], first_capsule=drawn))
         else:
             if not committed_same:
                 if resized or not _is_prefix(self._committed_strokes, strokes):
@@ -76,6 +77,7 @@ class StrokeOverlay:
             self.ctx.copy_framebuffer(self.shown.fbo, self.committed.fbo)
             if active is not None:
                 self._render(self.shown, [active], clear=False)
+            self.shown.texture.touch()
         self._active_drawn = active
         self._shown_version = state.version
         self._forget_unused(strokes, state.active)
@@ -88,6 +90,18 @@ class StrokeOverlay:
         capsules = stroke_instances(stroke, self.size)
         self._instances[id(stroke)] = (stroke, self.size, capsules)
         return capsules
+
+    def _reach(self, strokes: list[Stroke], *, first_capsule: int = 0) -> tuple[float, float, float, float]:
+        """The uv box that the capsules drawn by ``_render`` can touch (with the shader's pad)."""
+        capsules = np.concatenate([c[first_capsule:] for stroke in strokes for c, _ in self._capsules(stroke)])  # [n, 10]
+        if not len(capsules):
+            return (0.0, 0.0, 0.0, 0.0)
+        pad = capsules[:, [2, 5]].max(axis=1) + 1.0  # as ui_strokes.glsl pads each quad
+        lo = np.minimum(capsules[:, 0:2], capsules[:, 3:5]) - pad[:, None]  # [n, 2] (x, y)
+        hi = np.maximum(capsules[:, 0:2], capsules[:, 3:5]) + pad[:, None]
+        x0, y0 = lo.min(axis=0) / self.size
+        x1, y1 = hi.max(axis=0) / self.size
+        return (float(x0), float(y0), float(x1), float(y1))
 
     def _forget_unused(self, strokes: list[Stroke], active: Stroke | None) -> None:
         live = {id(s) for s in strokes} | ({id(active)} if active is not None else set())

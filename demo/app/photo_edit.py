@@ -14,6 +14,7 @@ import cv2
 import moderngl
 import numpy as np
 
+from demo.gl import Texture
 from demo.tools.brushes import rasterise
 from demo.transfer.edit_region import edit_region
 
@@ -111,8 +112,8 @@ class PhotoEdit:
         return True
 
     @property
-    def texture(self) -> moderngl.Texture:
-        return self.renderer.target.texture.gl
+    def texture(self) -> Texture:
+        return self.renderer.target.texture
 
     def render_full(self) -> np.ndarray:
         """The photo with the edit at full resolution, [H, W, 3] uint8 (for saving; one render)."""

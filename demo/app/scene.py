@@ -1,7 +1,9 @@
 """Everything the window shows, drawn from the app's state (ModernGL through ``Painter``; no tensors).
 
-``Scene`` owns the painter and the views. ``draw`` paints one frame from what it is handed; the HUD's
-figures are refreshed at most ``HUD_PERIOD`` apart, and count as a change only when they differ.
+``Scene`` owns the painter and the views. ``draw`` records one frame from what it is handed, renders
+what changed since the last frame into a persistent layer (``Painter.render``), and copies the layer to
+the window, whose back buffer is undefined after a swap. The HUD's figures are refreshed at most
+``HUD_PERIOD`` apart, and count as a change only when they differ.
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from demo.app.views.morph import MorphBarView
 from demo.app.views.panel import PanelView
 from demo.app.views.profile_graph import ProfileGraphView
 from demo.app.views.thumbnails import ThumbnailsView
+from demo.gl import RenderTarget
 
 OVERLAY_OPACITY = 0.75
 HUD_PERIOD = 0.25  # seconds between HUD refreshes
+BACKGROUND = (0.09, 0.09, 0.1, 1.0)
 
 
 class Scene:
     def __init__(self, ctx):
+        self.ctx = ctx
         self.painter = Painter(ctx)
+        self.layer = RenderTarget(ctx)  # the window's pixels as last drawn
         self.overlay = StrokeOverlay(ctx)
         self.canvas_view = CanvasView(ctx)
         self.thumbnails = ThumbnailsView(ctx)
@@ -49,9 +55,10 @@ class Scene:
         changed, self.hud_lines = fresh != self.hud_lines, fresh
         return changed
 
-    def draw(self, *, window_size: tuple[int, int], layout: Layout, ui: UiState, result, error: str | None, morph,
+    def draw(self, *, screen, window_size: tuple[int, int], layout: Layout, ui: UiState, result, error: str | None, morph,
              photo, hud: bool, records, cursor, crosshair: bool, extra: Callable[[Painter], None] | None = None) -> None:
-        """One frame. ``photo``: (texture, uv) of the photo with the edit, or None; ``extra`` draws last but the help."""
+        """One frame onto ``screen`` (a framebuffer of ``window_size``). ``photo``: (texture, uv) of the photo with
+        the edit, or None; ``extra`` draws last but the help."""
         painter = self.painter
         painter.begin(window_size)
         message = None
@@ -81,6 +88,11 @@ class Scene:
             extra(painter)
         if ui.show_help:
             self.help.draw(painter, window_size)
+        if self.layer.ensure(tuple(window_size)):
+            painter.invalidate()
+        painter.render(self.layer, background=BACKGROUND)
+        self.ctx.copy_framebuffer(screen, self.layer.fbo)
 
     def release(self) -> None:
         self.overlay.release()
+        self.layer.release()

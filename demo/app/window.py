@@ -82,13 +82,10 @@ class Window:
             self._windowed_size = self.size
         pygame.display.toggle_fullscreen()
 
-    def begin_frame(self) -> None:
-        """Bind the window's framebuffer over the whole window and clear it."""
-        self.ctx.screen.use()
-        self.ctx.enable(moderngl.BLEND)
-        width, height = self.size
-        self.ctx.viewport = (0, 0, width, height)
-        self.ctx.clear(0.09, 0.09, 0.1, 1.0)
+    @property
+    def framebuffer(self) -> moderngl.Framebuffer:
+        """The window's framebuffer (its back buffer, whose contents are undefined after a swap)."""
+        return self.ctx.screen
 
     def present(self) -> None:
         pygame.display.flip()

@@ -6,6 +6,8 @@ so off-screen passes never flip. Only a draw onto a window (row 0 at the bottom)
 
 from __future__ import annotations
 
+from collections import deque
+
 import moderngl
 import numpy as np
 
@@ -14,6 +16,7 @@ from demo.gl.context import context_cache
 # numpy dtype -> moderngl dtype of a normalized (f1) or float (f2, f4) texture.
 GL_DTYPES = {np.dtype(np.uint8): "f1", np.dtype(np.float16): "f2", np.dtype(np.float32): "f4"}
 NP_DTYPES = {gl: np_dtype for np_dtype, gl in GL_DTYPES.items()}
+UvRect = tuple[float, float, float, float]  # (u0, v0, u1, v1) in texture coordinates, v = 0 at row 0
 # Unit quad as a triangle strip: attribute ``in_uv`` in [0, 1]^2 (see quad_position() in common.glsl).
 QUAD_UV = np.array([0, 0, 1, 0, 0, 1, 1, 1], dtype="f4")
 
@@ -33,14 +36,21 @@ class Texture:
 
     ``reallocations`` counts how often the GL object had to be replaced; ``gl`` is the moderngl texture.
     Filtering and wrapping (clamp to edge by default) survive reallocation.
+
+    ``version`` grows with every change of the contents, and ``changed_since`` says where they changed
+    (as a uv region), so that a drawing of the texture can be redrawn only where it is stale. Uploads
+    mark the whole texture; whoever renders into it marks what it drew with ``touch``.
     """
 
+    HISTORY = 32  # changes remembered by changed_since
     def __init__(self, ctx: moderngl.Context, *, filter: int = moderngl.LINEAR, repeat: bool = False):
         self.ctx = ctx
         self.filter = filter
         self.repeat = repeat
         self.gl: moderngl.Texture | None = None
         self.reallocations = 0
+        self.version = 0
+        self._changes: deque[tuple[int, UvRect | None]] = deque(maxlen=self.HISTORY)
 
     @classmethod
     def from_array(cls, ctx: moderngl.Context, array: np.ndarray, **options) -> "Texture":
@@ -70,6 +80,7 @@ class Texture:
         self.gl.filter = (self.filter, self.filter)
         self.gl.repeat_x = self.gl.repeat_y = self.repeat
         self.reallocations += 1
+        self.touch()
         return True
 
     def update(self, array: np.ndarray) -> bool:
@@ -77,7 +88,25 @@ class Texture:
         size, components, dtype = layout_of(array)
         reallocated = self.allocate(size, components, dtype)
         self.gl.write(np.ascontiguousarray(array), alignment=1)
+        self.touch()
         return reallocated
+
+    def touch(self, region: UvRect | None = None) -> None:
+        """Note new contents in ``region`` (u0, v0, u1, v1), or everywhere."""
+        self.version += 1
+        self._changes.append((self.version, region))
+
+    def changed_since(self, version: int) -> UvRect | None:
+        """The uv region that changed after ``version``: None if everywhere (or too long ago to know);
+        an empty region (u0 >= u1) if nothing did."""
+        if version >= self.version:
+            return (0.0, 0.0, 0.0, 0.0)
+        if version < self.version - len(self._changes):
+            return None
+        regions = [region for v, region in self._changes if v > version]
+        if any(region is None for region in regions):
+            return None
+        return (min(r[0] for r in regions), min(r[1] for r in regions), max(r[2] for r in regions), max(r[3] for r in regions))
 
     def use(self, location: int) -> None:
         self.gl.use(location)

@@ -63,6 +63,7 @@ class GLTransfer:
         self.target.use()
         self.ctx.disable(moderngl.BLEND)
         self.vao.render(moderngl.TRIANGLE_STRIP)
+        self.target.texture.touch()
 
     def read(self, *, out: np.ndarray | None = None) -> np.ndarray:
         """The output [H, W, 3] uint8 (``out`` is reused when given)."""

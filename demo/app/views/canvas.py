@@ -37,7 +37,7 @@ class CanvasView:
             self.morph_frames = len(frames)
 
     def draw(self, painter: Painter, rect: Rect, *, message: str | None, morph_position: float | None,
-             photo: tuple[moderngl.Texture, Rect] | None, overlay: moderngl.Texture, overlay_opacity: float,
+             photo: tuple[Texture, Rect] | None, overlay: Texture, overlay_opacity: float,
              progress: float | None) -> None:
         """``photo``: (texture, uv of the model's square) of the photo with the edit, shown instead of the
         generated image; a morph frame takes precedence. ``overlay_opacity`` 0 hides the strokes."""
@@ -47,11 +47,11 @@ class CanvasView:
         if morph_position is not None and self.morph_frames:
             index = min(self.morph_frames - 1, int(round(morph_position * (self.morph_frames - 1))))
             n = self.morph_frames
-            painter.composite(self.morph.gl, overlay, rect, uv=(0, index / n, 1, (index + 1) / n), overlay_opacity=opacity)
+            painter.composite(self.morph, overlay, rect, uv=(0, index / n, 1, (index + 1) / n), overlay_opacity=opacity)
         elif photo is not None:
             painter.composite(photo[0], overlay, rect, uv=photo[1], overlay_opacity=opacity)
         elif self.has_image:
-            painter.composite((self.display if self.has_display else self.image).gl, overlay, rect, overlay_opacity=opacity)
+            painter.composite(self.display if self.has_display else self.image, overlay, rect, overlay_opacity=opacity)
         else:
             painter.rect(rect, (0.13, 0.13, 0.15, 1.0))
             if opacity > 0:

@@ -31,7 +31,7 @@ class ThumbnailsView:
         for i, rect in enumerate(rects):
             x, y, w, h = rect
             if i < self.count:
-                painter.image(self.atlas.gl, rect, uv=(i / self.count, 0, (i + 1) / self.count, 1))
+                painter.image(self.atlas, rect, uv=(i / self.count, 0, (i + 1) / self.count, 1))
                 if i == self.current:
                     painter.rect((x - 2, y - 2, w + 4, h + 4), (0, 0, 0, 0), radius=3, border=3, border_color=SELECTED)
             else:

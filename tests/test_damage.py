@@ -1,0 +1,159 @@
+"""Drawing only what changed: the damage rule (pure) and, in the real app, that a frame drawn where it was
+damaged equals the same frame drawn in full, pixel for pixel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from demo.app.damage import DrawOp, area, damage, merge
+from demo.app.scene import BACKGROUND
+from demo.gl import RenderTarget
+from demo.input import Action
+
+SIZE = (200, 100)
+
+
+class FakeTexture:
+    """Versioned contents with a known change history, like demo.gl.Texture."""
+
+    def __init__(self, size=(10, 10)):
+        self.size = size
+        self.version = 0
+        self.changes: list[tuple[int, tuple | None]] = []
+
+    def touch(self, region=None):
+        self.version += 1
+        self.changes.append((self.version, region))
+
+    def changed_since(self, version):
+        regions = [r for v, r in self.changes if v > version]
+        if any(r is None for r in regions):
+            return None
+        if not regions:
+            return (0.0, 0.0, 0.0, 0.0)
+        return (min(r[0] for r in regions), min(r[1] for r in regions), max(r[2] for r in regions), max(r[3] for r in regions))
+
+
+def op(rect, *, color=(1, 1, 1, 1), textures=()):
+    return DrawOp(kind="rect" if not textures else "image", rect=rect, params=(color,), textures=tuple(textures),
+                  uvs=tuple((0.0, 0.0, 1.0, 1.0) for _ in textures), versions=tuple(t.version for t in textures))
+
+
+def test_the_first_frame_is_drawn_whole_and_an_unchanged_one_not_at_all():
+    frame = [op((0, 0, 50, 50)), op((10, 10, 20, 20), color=(1, 0, 0, 1))]
+    assert damage(None, frame, size=SIZE) == [(0, 0, 200, 100)]
+    again = [op((0, 0, 50, 50)), op((10, 10, 20, 20), color=(1, 0, 0, 1))]
+    assert damage(frame, again, size=SIZE) == []
+
+
+def test_a_moved_op_damages_where_it_was_and_where_it_is_and_nothing_else():
+    before = [op((0, 0, 200, 100)), op((10, 10, 10, 10)), op((150, 50, 20, 20))]
+    after = [op((0, 0, 200, 100)), op((14, 10, 10, 10)), op((150, 50, 20, 20))]
+    boxes = damage(before, after, size=SIZE)
+    assert boxes == [(9, 9, 25, 21)]  # the old and the new square, merged as they overlap, with a pixel of edge
+
+
+def test_an_op_that_appears_in_the_middle_damages_only_its_own_bounds():
+    before = [op((0, 0, 200, 100)), op((150, 50, 20, 20))]
+    after = [op((0, 0, 200, 100)), op((40, 40, 10, 10), color=(0, 1, 0, 1)), op((150, 50, 20, 20))]
+    assert damage(before, after, size=SIZE) == [(39, 39, 51, 51)]
+
+
+def test_swapping_two_overlapping_ops_damages_them():
+    a, b = op((10, 10, 30, 30), color=(1, 0, 0, 1)), op((20, 20, 30, 30), color=(0, 0, 1, 1))
+    boxes = damage([a, b], [b, a], size=SIZE)
+    covered = np.zeros(SIZE[::-1], bool)
+    for x0, y0, x1, y1 in boxes:
+        covered[y0:y1, x0:x1] = True
+    assert covered[20:40, 20:40].all()  # where they overlap, the order decides the colour
+
+
+def test_a_texture_change_in_a_known_region_damages_only_that_region_as_drawn():
+    texture = FakeTexture(size=(100, 100))
+    before = [op((0, 0, 200, 100), textures=[texture])]  # drawn 2x wide, 1x tall
+    texture.touch((0.5, 0.5, 0.6, 0.6))
+    after = [op((0, 0, 200, 100), textures=[texture])]
+    ((x0, y0, x1, y1),) = damage(before, after, size=SIZE)
+    assert 96 <= x0 <= 100 and 119 <= x1 <= 124 and 47 <= y0 <= 50 and 60 <= y1 <= 63
+    texture.touch()  # the whole texture
+    assert damage(after, [op((0, 0, 200, 100), textures=[texture])], size=SIZE) == [(0, 0, 200, 100)]
+
+
+def test_changes_that_piled_up_over_skipped_frames_all_count():
+    texture = FakeTexture(size=(200, 100))
+    before = [op((0, 0, 200, 100), textures=[texture])]
+    texture.touch((0.0, 0.0, 0.1, 0.1))
+    texture.touch((0.9, 0.9, 1.0, 1.0))
+    boxes = damage(before, [op((0, 0, 200, 100), textures=[texture])], size=SIZE)
+    assert boxes[0][0] <= 0 and boxes[0][2] >= 200  # one box from the first change to the last
+
+
+def test_merge_joins_overlaps_and_keeps_far_apart_boxes_apart_up_to_the_limit():
+    assert sorted(merge([(0, 0, 10, 10), (5, 5, 15, 15)])) == [(0, 0, 15, 15)]
+    apart = [(0, 0, 10, 10), (100, 0, 110, 10)]
+    assert sorted(merge(apart)) == apart
+    many = [(20 * i, 0, 20 * i + 5, 5) for i in range(9)]
+    merged = merge(many, limit=4)
+    assert len(merged) <= 4
+    assert sum(area(box) for box in merged) >= sum(area(box) for box in many)
+
+
+# The real app: damage-tracked frames against full redraws.
+def full_redraw(app) -> np.ndarray:
+    painter, layer = app.scene.painter, app.scene.layer
+    target = RenderTarget(app.ctx)
+    try:
+        target.ensure(layer.size)
+        painter.invalidate()
+        painter.render(target, background=BACKGROUND)
+        return target.read(components=3)
+    finally:
+        target.release()
+
+
+@pytest.mark.parametrize("hud", [True, False])
+def test_every_frame_drawn_where_damaged_equals_the_frame_drawn_whole(small_model_file, tmp_path, hud):
+    from demo.app.app import App
+    from demo.app.config import AppConfig
+
+    app = App(AppConfig(model=str(small_model_file), size=(640, 480), worker="sync", device="cpu", candidates=4,
+                        steps=6, top_k=4, max_fps=0, save_dir=tmp_path / "saves", chunk_seconds=0.05, morph_frames=4, hud=hud))
+    canvas = app.layout.viewport
+    partial = []
+
+    def frame_then_compare(what: str) -> None:
+        if app.frame().drawn:
+            partial.append(sum(area(box) for box in app.scene.painter.last_damage) / (640 * 480))
+        tracked = app.scene.layer.read(components=3)
+        assert np.array_equal(tracked, full_redraw(app)), f"after {what}, the damage-tracked frame differs"
+
+    steps = [
+        ("start", lambda: None),
+        ("hover", lambda: app.router.pointer("mouse", "move", *canvas.to_window(0.3, 0.3), 0.0)),
+        ("hover again", lambda: app.router.pointer("mouse", "move", *canvas.to_window(0.35, 0.32), 0.0)),
+        ("pen down", lambda: app.router.pointer("mouse", "down", *canvas.to_window(0.2, 0.5), 1.0)),
+        ("drag", lambda: app.router.pointer("mouse", "move", *canvas.to_window(0.3, 0.52), 1.0)),
+        ("drag on", lambda: app.router.pointer("mouse", "move", *canvas.to_window(0.45, 0.55), 0.6)),
+        ("pen up", lambda: app.router.pointer("mouse", "up", *canvas.to_window(0.45, 0.55), 0.0)),
+        ("a colour", lambda: app.on_action(Action(name="color", value=(40, 90, 200)))),
+        ("the sketch tool", lambda: app.on_action(Action(name="tool", value="sketch"))),
+        ("a stroke of it", lambda: (app.router.pointer("mouse", "down", *canvas.to_window(0.6, 0.2), 1.0),
+                                    app.router.pointer("mouse", "move", *canvas.to_window(0.7, 0.8), 1.0))),
+        ("its end", lambda: app.router.pointer("mouse", "up", *canvas.to_window(0.7, 0.8), 0.0)),
+        ("hidden strokes", lambda: app.on_action(Action(name="toggle_overlay"))),
+        ("a notice", lambda: app.on_action(Action(name="notice", value=("hello", "notice", app.clock() + 60)))),
+        ("help", lambda: app.on_action(Action(name="toggle_help"))),
+        ("no help", lambda: app.on_action(Action(name="toggle_help"))),
+        ("undo", lambda: app.on_action(Action(name="command", value="undo"))),
+        ("the profile graph", lambda: app.on_action(Action(name="toggle_profile"))),
+    ]
+    try:
+        for what, do in steps:
+            do()
+            for _ in range(3):  # results arrive between frames
+                frame_then_compare(what)
+        assert app.ctx.error == "GL_NO_ERROR"
+    finally:
+        app.close()
+    assert min(partial) < 0.05  # some frames (the cursor, a stroke growing) redrew a small part of the window
