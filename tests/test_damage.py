@@ -157,3 +157,25 @@ def test_every_frame_drawn_where_damaged_equals_the_frame_drawn_whole(small_mode
     finally:
         app.close()
     assert min(partial) < 0.05  # some frames (the cursor, a stroke growing) redrew a small part of the window
+
+
+def test_thumbnails_follow_a_stream_of_results_at_their_refresh_rate_and_a_settled_one_at_once(ctx):
+    from demo.app.views.thumbnails import REFRESH_SECONDS, ThumbnailsView
+    from demo.engine.api import EditResult
+
+    def result(value, *, steps_left=5):
+        images = np.full((4, 8, 8, 3), value, np.uint8)  # [k, R, R, 3]
+        return EditResult(stamp=value, images=images, slots=np.arange(4), steps_left=steps_left)
+
+    view = ThumbnailsView(ctx)
+    assert view.upload(result(10), now=0.0)  # the first candidates show at once
+    shown = view.atlas.version
+    assert not view.upload(result(20), now=0.5 * REFRESH_SECONDS)  # held back
+    assert view.atlas.version == shown
+    assert not view.refresh(0.9 * REFRESH_SECONDS)
+    assert view.refresh(1.1 * REFRESH_SECONDS)  # due: the newest pending result
+    assert view.atlas.gl.read()[0] == 20
+    assert view.upload(result(30, steps_left=0), now=1.2 * REFRESH_SECONDS)  # settled: at once
+    assert view.atlas.gl.read()[0] == 30
+    assert not view.refresh(10.0)  # nothing pending
+    view.atlas.release()

@@ -5,6 +5,7 @@ lowering K when CUDA runs out of memory (injected: there is no GPU in CI)."""
 from __future__ import annotations
 
 import os
+import time
 import pickle
 import queue
 import threading
@@ -230,3 +231,17 @@ def test_out_of_memory_halves_k_keeps_the_best_and_carries_on(small_model_file):
     engine.submit(request(small_model_file, candidates=8, steps=1))
     again = engine.run()
     assert again.candidates == 2 and again.notice is None and again.error is None
+
+
+def test_a_process_client_sleep_ends_when_a_result_arrives(small_model_file):
+    client = AsyncClient("process", torch_threads=1)
+    try:
+        assert not client.sleep(0.05)  # nothing asked, nothing arrives: the whole sleep
+        client.submit(request(small_model_file, candidates=2, steps=2))
+        started = time.monotonic()
+        while not client.sleep(120.0):  # the pacer's sleep, woken by the result (start-up included)
+            assert time.monotonic() - started < 120
+        assert time.monotonic() - started < 60
+        assert client.wait(timeout=10) is not None  # it really had arrived
+    finally:
+        client.close()

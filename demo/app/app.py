@@ -86,7 +86,8 @@ class App:
             "input": self._stage_input, "rasterise": self._stage_rasterise, "submit": self._stage_submit,
             "poll": self._stage_poll, "upload": self._stage_upload, "draw": self._stage_draw,
             "present": self._stage_present,
-        }, pacer=Pacer(max_fps=config.max_fps, vsync=lambda: self.window.vsync, clock=clock), clock=clock,
+        }, pacer=Pacer(max_fps=config.max_fps, vsync=lambda: self.window.vsync, clock=clock,
+                                               sleep=self._sleep), clock=clock,
             listeners=listeners)
         # Exhibition hooks (the logic lives in demo/app/kiosk.py, autosave.py and sdnotify.py).
         self.kiosk = None
@@ -312,10 +313,11 @@ class App:
         record.changed |= self._photo_opened()
         result = self._result
         if record.new_result:
-            self.scene.upload(result)
+            self.scene.upload(result, now=record.start)
             if self.photo_edit is not None and result.photo_image is not None and not result.projecting:
                 self.photo_edit.submit(result.photo_image, result.image, now=record.start, settled=result.steps_left == 0,
                                        strokes=tuple(self.controller.state.visible_strokes))
+        record.changed |= self.scene.refresh(record.start)
         if self.photo_edit is not None:
             record.changed |= self.photo_edit.upload()
             if self.photo_edit.error:
@@ -384,6 +386,10 @@ class App:
         return self.ui.show_photo and self.photo_edit is not None and self.photo_edit.ready
 
     # Running.
+    def _sleep(self, seconds: float) -> None:
+        """The pacer's sleep: a result that arrives ends it, so that it is shown now, not a frame later."""
+        self.client.sleep(seconds)
+
     def pace(self) -> None:
         """Sleep out the rest of the last frame (also with vsync, when nothing was presented)."""
         if self.loop.last is not None:

@@ -8,6 +8,9 @@ HUD statistics, the profiler). ``Pacer.wait`` then sleeps out the rest of the fr
 - with vsync, presenting already waited for the display, but only for a frame that was drawn: a
   frame with nothing to draw is not presented, so the pacer sleeps for it as well. An idle window
   therefore sleeps instead of spinning on the event queue, with vsync or without.
+
+The app's sleep ends early when the worker sends a result, so a result is shown when it arrives
+rather than up to a frame later.
 """
 
 from __future__ import annotations

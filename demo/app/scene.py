@@ -42,9 +42,13 @@ class Scene:
         self.hud_lines: list[str] = []
         self._hud_next = 0.0
 
-    def upload(self, result) -> None:
+    def upload(self, result, *, now: float) -> None:
         self.canvas_view.upload(result)
-        self.thumbnails.upload(result)
+        self.thumbnails.upload(result, now=now)
+
+    def refresh(self, now: float) -> bool:
+        """Show what was held back until due (the thumbnails); True if the frame must be drawn."""
+        return self.thumbnails.refresh(now)
 
     def hud_due(self, now: float, lines: Callable[[], list[str]]) -> bool:
         """Refresh the HUD's figures if due; True if they changed (the frame must be drawn)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import multiprocessing as mp
+import multiprocessing.connection
 import multiprocessing.util  # noqa: F401 - registers its exit handler before ours, so ours runs first
 import os
 import queue
@@ -114,6 +115,13 @@ class _ClientBase:
         """The last request again (after a restart), sent now."""
         self.last_request = dataclasses.replace(self.last_request, sent_at=time.perf_counter())
         return self.last_request
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True if woken early because a result arrived (only a process worker can
+        wake the caller: a thread's queue cannot be waited on without taking from it, and the sync
+        client computes in ``poll``)."""
+        time.sleep(seconds)
+        return False
 
     def _accept(self, result: EditResult | None) -> EditResult | None:
         """Drop results older than the barrier or than one already returned."""
@@ -264,6 +272,16 @@ class AsyncClient(_ClientBase):
                 return result
             time.sleep(0.002)
         return None
+
+    def sleep(self, seconds: float) -> bool:
+        if self.mode != "process":
+            return super().sleep(seconds)
+        try:
+            # The results queue's read end: readable as soon as the worker has sent a result.
+            return bool(mp.connection.wait([self._worker.results._reader], timeout=seconds))
+        except (OSError, ValueError):  # closed while the worker restarts
+            time.sleep(seconds)
+            return False
 
     @property
     def alive(self) -> bool:
