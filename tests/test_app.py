@@ -408,3 +408,18 @@ def test_morph_slider_and_eyedropper_show_and_take_what_is_on_the_canvas(app_mod
         assert app.brush.color == tuple(int(c) for c in image[int(0.25 * size), int(0.5 * size)])
     finally:
         app.close()
+
+
+def test_the_window_shows_the_models_start_preview_before_the_worker_has_loaded(tmp_path):
+    from demo.app.start_preview import load_start_preview
+
+    preview = load_start_preview("landscape64", seed=2)
+    app = make_app("landscape64", tmp_path, worker="process", seed=2, hud=False, candidates=8)
+    try:
+        app.frame()  # the worker is still importing torch
+        assert app.controller.result is None and app.preview_at is not None
+        shown = canvas_pixels(app)
+    finally:
+        app.close()
+    expected = cv2.resize(preview, shown.shape[1::-1], interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    assert np.abs(shown - expected)[4:-4, 4:-4].mean() < 6

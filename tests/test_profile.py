@@ -43,6 +43,7 @@ def test_recorder_writes_report_trace_csv_and_plot(tmp_path):
     recorder = ProfileRecorder(tmp_path / "p", worker_mode="process", settings={"model": "m"})
     t0 = recorder.origin + 1.0
     recorder.window_opened(t0, gl_renderer="llvmpipe")
+    recorder.preview_shown(t0 + 0.1)  # the model's start preview, then the engine's first image
     recorder.first_image(t0 + 0.5)
     for i in range(30):
         start = t0 + 0.5 + i / 60
@@ -57,7 +58,8 @@ def test_recorder_writes_report_trace_csv_and_plot(tmp_path):
     assert report["stages"]["worker.forward"]["p50"] == pytest.approx(3.0)  # per step: 6 ms over 2 steps
     assert report["latency_ms"]["count"] == 6 and report["latency_ms"]["p50"] == pytest.approx(57.0)
     assert report["solver_steps_per_s"] == pytest.approx(120.0, rel=0.01)  # 2 steps per 1/60 s
-    assert report["startup"] == {"window_s": pytest.approx(1.0, abs=1e-3), "first_image_s": pytest.approx(1.5, abs=1e-3)}
+    assert report["startup"] == {"window_s": pytest.approx(1.0, abs=1e-3), "first_image_s": pytest.approx(1.1, abs=1e-3),
+                                 "first_result_s": pytest.approx(1.5, abs=1e-3)}
     assert report["machine"]["cores"] >= 1 and report["device"] == "cpu"
     trace = json.loads(paths["trace"].read_text())["traceEvents"]
     phases = {event["ph"] for event in trace}

@@ -28,6 +28,7 @@ from demo.app.morph_player import MorphPlayer
 from demo.app.photo_edit import PhotoEdit
 from demo.app.replay import ReplayFeeder
 from demo.app.scene import Scene
+from demo.app.start_preview import load_start_preview
 from demo.app.sdnotify import SystemdNotifier
 from demo.app.timing import FrameRecord, FrameStats
 from demo.app.ui_state import UiState, reduce
@@ -69,6 +70,12 @@ class App:
         if profiler is not None:
             profiler.window_opened(clock(), gl_renderer=self.ctx.info.get("GL_RENDERER", ""))
         self.scene = Scene(self.ctx)
+        # The engine's first image, shipped with the model, shown while the worker still imports torch.
+        preview = load_start_preview(config.model, seed=config.seed) if config.photo is None else None
+        if preview is not None:
+            self.scene.canvas_view.show_preview(preview)
+        self._preview_pending = preview is not None
+        self.preview_at: float | None = None  # when the start preview was first on screen
         self.photo_edit: PhotoEdit | None = None  # created with the first photo
         self.photo_opener = PhotoOpener(max_side=self.ctx.info.get("GL_MAX_TEXTURE_SIZE"))
         self.ui = UiState()
@@ -264,7 +271,7 @@ class App:
             events = self.kiosk.screen(events, record.start)
         cursor = self.router.cursor
         self.router.handle(events, dt=dt)
-        changed = bool(events) or self.router.cursor != cursor
+        changed = bool(events) or self.router.cursor != cursor or self._preview_pending
         if self.layout.size != self.window.size:
             self.layout = compute_layout(self.window.size, thumbnails=self.config.top_k)
             changed = True
@@ -342,6 +349,11 @@ class App:
             return
         self.window.present()
         record.shown_inputs = self.controller.latency.presented(self.clock())
+        if self._preview_pending:
+            self._preview_pending = False
+            self.preview_at = self.clock()
+            if self.profiler is not None:
+                self.profiler.preview_shown(self.preview_at)
         result = self.controller.result
         if result is not None:
             record.steps_done = result.steps_done

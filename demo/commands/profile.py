@@ -15,7 +15,8 @@ result hand-off are recorded, with pen-to-image latency for each input event.
 
 Writes into --out:
   report.json   frames, frame_ms and per-stage {count, mean, p50, p95, p99, max}, latency_ms, solver
-                steps/s, start-up (window_s, first_image_s from process start), device and machine
+                steps/s, start-up (window_s, first_image_s: the model's start preview or else the engine's
+                first image, first_result_s: the engine's; from process start), device and machine
   trace.json    Chrome trace events: open it in https://ui.perfetto.dev or chrome://tracing
                 (UI thread, worker and GPU tracks, steps/s and memory counters, pen -> frame arrows)
   frames.csv    one row per frame: time, frame ms, each stage's ms, solver steps, input latencies

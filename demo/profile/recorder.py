@@ -77,7 +77,8 @@ class ProfileRecorder:
         self.results: list[PolledResult] = []
         self.memory: list[tuple[float, float, float | None]] = []  # (t, ui MB, worker MB)
         self.window_at: float | None = None
-        self.first_image_at: float | None = None
+        self.first_image_at: float | None = None  # the engine's first image
+        self.preview_at: float | None = None
         self.gl_renderer = ""
         self._next_memory = 0.0
         self.written: dict[str, Path] = {}
@@ -87,6 +88,11 @@ class ProfileRecorder:
     def window_opened(self, t: float, *, gl_renderer: str = "") -> None:
         self.window_at = t
         self.gl_renderer = gl_renderer
+
+    def preview_shown(self, t: float) -> None:
+        """The model's start preview reached the screen (before the engine's first image)."""
+        if self.preview_at is None:
+            self.preview_at = t
 
     def first_image(self, t: float) -> None:
         if self.first_image_at is None:
@@ -149,7 +155,9 @@ class ProfileRecorder:
             "solver_steps_per_s": self.solver_steps_per_s(),
             "startup": {
                 "window_s": None if self.window_at is None else round(self.window_at - self.origin, 3),
-                "first_image_s": None if self.first_image_at is None else round(self.first_image_at - self.origin, 3),
+                # The first image on screen: the start preview, else the engine's first result.
+                "first_image_s": _since(self.origin, self.preview_at, self.first_image_at),
+                "first_result_s": _since(self.origin, self.first_image_at),
             },
             "device": None if last is None else last.device,
             "model": None if last is None else last.model,
@@ -228,3 +236,9 @@ class ProfileRecorder:
         plot_latency(paths["plot"], frames=[f for f in frames if f.drawn], report=report, origin=self.origin)
         self.written, self.report_written = paths, report
         return paths
+
+
+def _since(origin: float, *times: float | None) -> float | None:
+    """Seconds from ``origin`` to the first of ``times`` that happened (None if none did)."""
+    happened = [t for t in times if t is not None]
+    return round(happened[0] - origin, 3) if happened else None

@@ -4,7 +4,8 @@
 (see demo/engine/checkpoint.py). Training also stores ``G_raw.*``, the generator Adam was updating,
 so a run can continue from the shipped file on a machine without ``runs/`` (Adam restarts fresh;
 its state would double the file). Loaders that do not know ``G_raw`` ignore it.
-The card keeps fields that other tools add (e.g. ``start_seeds``) when training rewrites it.
+The card keeps fields that other tools add (e.g. ``start_seeds``) when training rewrites it, and the
+start previews named by the card are redrawn from the new generator.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def save_trained_model(path: str | Path, card: ModelCard, *, G: Generator, D: Di
     text = json.dumps({**json.loads(card.to_json()), **kept}, indent=2)
     save_file(tensors, str(saved), metadata={"card": text})
     card_path.write_text(text + "\n")
+    if kept.get("start_previews"):  # the new G starts elsewhere: redraw what the app shows while it loads
+        from demo.engine.checkpoint.start_previews import write_start_previews
+
+        write_start_previews(saved)
     return saved
 
 

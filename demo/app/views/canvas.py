@@ -22,6 +22,11 @@ class CanvasView:
         self.has_image = False
         self.has_display = False
 
+    def show_preview(self, image: np.ndarray) -> None:
+        """An image to show until the first result ([R, R, 3] uint8): the model's start preview."""
+        self.image.update(np.ascontiguousarray(image))
+        self.has_image, self.has_display = True, False
+
     def upload(self, result: EditResult) -> None:
         """New pixels from a result: the shown image (at display resolution when it came so), and the morph
         strip when one came with it (its display-resolution frames replace it when they follow)."""

@@ -73,15 +73,20 @@ def rank_start_seeds(model: LoadedModel, *, seeds: int = 256, candidates: int = 
 
 def write_start_seeds(card_path: str | Path, seeds: list[int]) -> Path:
     """Set ``start_seeds`` in a card's JSON, leaving every other field as it is (atomic replace)."""
-    card_path = Path(card_path)
     parse_start_seeds(seeds, source=str(card_path))
+    return update_card(card_path, start_seeds=[int(s) for s in seeds])
+
+
+def update_card(card_path: str | Path, **fields) -> Path:
+    """Set ``fields`` in a card's JSON, leaving every other field as it is (temp file, fsync, rename)."""
+    card_path = Path(card_path)
     try:
         data = json.loads(card_path.read_text())
     except FileNotFoundError:
         raise UserError(f"{card_path}: model card not found") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"{card_path}: cannot read the model card ({exc})") from None
-    data["start_seeds"] = [int(s) for s in seeds]
+    data.update(fields)
     handle, temp = tempfile.mkstemp(dir=card_path.parent, prefix=f".{card_path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w") as out:
@@ -97,7 +102,8 @@ def write_start_seeds(card_path: str | Path, seeds: list[int]) -> Path:
 
 DESCRIPTION = """\
 Rank seeds by how their first K starts look (brightness, darkest candidate, colourfulness), print the
-best, and with --write store them as the model card's start_seeds, which the app starts from.
+best, and with --write store them as the model card's start_seeds, which the app starts from (and
+refresh the start previews: python -m demo.engine.checkpoint.start_previews).
 
 examples:
   python -m demo.engine.checkpoint.start_seeds landscape64                 rank and print, change nothing
@@ -139,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             path = write_start_seeds(model.path.with_suffix(".json"), [entry.seed for entry in best])
             print(f"wrote start_seeds to {path}")
+            from demo.engine.checkpoint.start_previews import write_start_previews
+
+            print(f"wrote {write_start_previews(model.path)} (the first image of each start, shown while the engine loads)")
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
