@@ -308,7 +308,7 @@ def test_dropping_a_photo_projects_it_with_progress_and_shows_it(app_model, tmp_
         run_until(app, projected, frames=2000)
         assert app.controller.request.photo_version == 1
         assert app.controller.photo.shape == (90, 120, 3)
-        run_until(app, lambda: app.photo_edit.params is not None and app.photo_edit.params.flow.shape[0] == 32, pause=0.01)
+        run_until(app, lambda: app.photos.edit.params is not None and app.photos.edit.params.flow.shape[0] == 32, pause=0.01)
         canvas = canvas_pixels(app)
         saved = app.save()
     finally:

@@ -310,7 +310,7 @@ def test_kiosk_app_blocks_quitting_resets_saves_attracts_wakes_and_exits_on_the_
                       key(pygame.KEYDOWN, pygame.K_F11), pygame.event.Event(pygame.DROPFILE, file=str(small_model_file))):
             pygame.event.post(event)
         frames(app, clock, 2)
-        assert app.running and app.photo_edit is None
+        assert app.running and app.photos.edit is None
         # Unattended: saved, then cleared.
         frames(app, clock, 1, dt=10.5)
         saved = sorted((tmp_path / "saves").glob("igan-*.png"))

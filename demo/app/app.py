@@ -21,11 +21,11 @@ from demo.app.autosave import Autosave
 from demo.app.config import AppConfig, start_worker
 from demo.app.controller import EditController
 from demo.app.feeder import LiveFeeder
-from demo.app.files import PhotoOpener, save_picture
+from demo.app.files import save_picture
 from demo.app.frame_loop import FrameLoop, Pacer
 from demo.app.layout import Layout, compute_layout
 from demo.app.morph_player import MorphPlayer
-from demo.app.photo_edit import PhotoEdit
+from demo.app.photo_desk import PhotoDesk
 from demo.app.replay import ReplayFeeder
 from demo.app.scene import Scene
 from demo.app.start_preview import load_start_preview
@@ -76,8 +76,7 @@ class App:
             self.scene.canvas_view.show_preview(preview)
         self._preview_pending = preview is not None
         self.preview_at: float | None = None  # when the start preview was first on screen
-        self.photo_edit: PhotoEdit | None = None  # created with the first photo
-        self.photo_opener = PhotoOpener(max_side=self.ctx.info.get("GL_MAX_TEXTURE_SIZE"))
+        self.photos = PhotoDesk(self.ctx, controller=self.controller, tell=self._tell)
         self.ui = UiState()
         self.morph = MorphPlayer()
         self.watchdog = Watchdog(WatchdogConfig(hang_seconds=config.hang_seconds), clock=clock)
@@ -203,33 +202,10 @@ class App:
             self.router.act(Action(name="pick", value=index))
 
     def load_photo(self, path: str | Path, *, wait: bool = False) -> None:
-        """Decode a photo on a background thread (``wait``: here and now) and project it when it is ready."""
-        self.photo_opener.start(path)
-        self._tell(f"opening {Path(path).name}...", "notice", 60.0)
-        while wait and self.photo_opener.busy:
-            time.sleep(0.01)
-        if wait:
-            self._photo_opened()
-
-    def _photo_opened(self) -> bool:
-        """Take a finished decode, if any: the photo goes to the engine and the photo view. True if one came."""
-        done = self.photo_opener.take()
-        if done is None:
-            return False
-        photo, message = done
-        if photo is None:
-            self._tell(message, "error", 8.0)
-            return True
-        self.controller.load_photo(photo)
-        if self.photo_edit is None:
-            self.photo_edit = PhotoEdit(self.ctx)
-        self.photo_edit.set_photo(photo)
-        scaled = f"; {self.photo_edit.message}" if self.photo_edit.message else ""
-        self._tell(message + scaled)
-        return True
+        self.photos.open(path, wait=wait)
 
     def save(self) -> Path | None:
-        photo = self.photo_edit.render_full() if self._photo_shown() else None
+        photo = self.photos.edit.render_full() if self.photos.shown(self.ui.show_photo) else None
         path, message = save_picture(self.config.save_dir, result=self.controller.result, events=self.controller.events,
                                      meta=self._meta(), photo_result=photo)
         self._tell(message, "notice" if path is not None or self.controller.result is None else "error",
@@ -317,20 +293,12 @@ class App:
         record.changed |= result is not None
 
     def _stage_upload(self, record: FrameRecord) -> None:
-        record.changed |= self._photo_opened()
-        result = self._result
+        record.changed |= self.photos.take_opened()
         if record.new_result:
-            self.scene.upload(result, now=record.start)
-            if self.photo_edit is not None and result.photo_image is not None and not result.projecting:
-                self.photo_edit.submit(result.photo_image, result.image, now=record.start, settled=result.steps_left == 0,
-                                       strokes=tuple(self.controller.state.visible_strokes))
+            self.scene.upload(self._result, now=record.start)
+            self.photos.follow(self._result, now=record.start)
         record.changed |= self.scene.refresh(record.start)
-        if self.photo_edit is not None:
-            record.changed |= self.photo_edit.upload()
-            if self.photo_edit.error:
-                self._tell(self.photo_edit.error, "error", 8.0)
-                self.photo_edit.error = None
-                record.changed = True
+        record.changed |= self.photos.upload()
 
     def _stage_draw(self, record: FrameRecord) -> None:
         hud_due = self.config.hud and self.scene.hud_due(record.start, self._hud)
@@ -389,13 +357,9 @@ class App:
         self.scene.draw(
             screen=self.window.framebuffer, window_size=self.window.size, layout=self.layout, ui=self.ui, result=self.controller.result,
             error=self.controller.error, morph=self.morph,
-            photo=(self.photo_edit.texture, self.photo_edit.crop) if self._photo_shown() else None,
+            photo=self.photos.shown(self.ui.show_photo),
             hud=self.config.hud, records=self.stats.records, cursor=self.router.cursor, crosshair=gamepad,
             extra=None if kiosk is None else (lambda painter: kiosk.draw(painter, self.window.size, self.layout.canvas)))
-
-    def _photo_shown(self) -> bool:
-        """The canvas shows the photo with the edit (a photo is loaded, rendered, and the view is on)."""
-        return self.ui.show_photo and self.photo_edit is not None and self.photo_edit.ready
 
     # Running.
     def _sleep(self, seconds: float) -> None:
@@ -455,8 +419,7 @@ class App:
         self.autosave.close()
         self.systemd.close()
         self.controller.close()
-        if self.photo_edit is not None:
-            self.photo_edit.close()
+        self.photos.close()
         self.scene.release()
         self.window.close()
         if self.profiler is not None:
