@@ -423,3 +423,28 @@ def test_the_window_shows_the_models_start_preview_before_the_worker_has_loaded(
         app.close()
     expected = cv2.resize(preview, shown.shape[1::-1], interpolation=cv2.INTER_LINEAR).astype(np.float32)
     assert np.abs(shown - expected)[4:-4, 4:-4].mean() < 6
+
+
+def test_a_saved_session_replays_from_the_fresh_start_it_began_at(app_model, tmp_path):
+    """A kiosk clears the history at each new visitor; the save says which fresh start the strokes began at."""
+    app = make_app(app_model, tmp_path, hud=False)
+    try:
+        for _ in range(2):
+            app.router.act(app_action("command", "reset"))
+        app.controller.fresh_session()  # as the kiosk does for a new visitor
+        run_until(app, lambda: app.controller.result is not None and app.controller.result.steps_left == 0
+                  and app.controller.idle)
+        start_z0 = app.controller.result.z0[np.argsort(app.controller.result.slots)]
+        picture = app.save()
+    finally:
+        app.close()
+    session = read_session(picture.with_suffix(".jsonl"))
+    assert session.meta["start"] == 2 and not any(e.type == "command" for e in session.events)
+    replayed = make_app(app_model, tmp_path, hud=False, replay=picture.with_suffix(".jsonl"))
+    try:
+        assert replayed.controller.request.start == 2
+        run_until(replayed, lambda: replayed.controller.result is not None)
+        result = replayed.controller.result
+        assert np.allclose(result.z0[np.argsort(result.slots)], start_z0)
+    finally:
+        replayed.close()

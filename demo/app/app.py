@@ -60,6 +60,8 @@ class App:
                                          candidates=config.candidates, seed=config.seed, steps=config.steps,
                                          top_k=config.top_k, chunk_seconds=config.chunk_seconds,
                                          morph_frames=config.morph_frames, display=config.display)
+        if replay is not None and isinstance(replay.meta.get("start"), int):
+            self.controller.start_from(replay.meta["start"])  # a saved session starts where it started
         self.controller.submit()
         if config.gl_threads is not None:  # read by Mesa's software rasteriser when the context is made
             os.environ["LP_NUM_THREADS"] = str(config.gl_threads)
@@ -226,7 +228,9 @@ class App:
     }
 
     def _meta(self) -> dict:
-        return {"model": self.config.model, "seed": self.config.seed, "candidates": self.config.candidates}
+        # ``start``: how many fresh starts came before this session's strokes (a kiosk clears its history at each).
+        return {"model": self.config.model, "seed": self.config.seed, "candidates": self.config.candidates,
+                "start": self.controller.session_start}
 
     # The frame's stages.
     def frame(self, *, capture: bool = False) -> FrameRecord:

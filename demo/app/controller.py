@@ -32,6 +32,7 @@ class EditController:
         self.request = EditRequest(model=model, device=device, candidates=candidates, seed=seed, steps=steps,
                                    top_k=top_k, chunk_seconds=chunk_seconds, morph_frames=morph_frames, display=display)
         self.events: list[Event] = []  # every event applied, for saving the session
+        self.session_start = 0  # the fresh start number at the first of ``events`` (a save's meta says it)
         self.result: EditResult | None = None  # newest good result
         self.error: str | None = None  # newest engine error, until a good result replaces it
         self.resolution: int | None = None
@@ -61,6 +62,17 @@ class EditController:
         if at is not None:
             self.latency.input(at)
         return command
+
+    def fresh_session(self) -> None:
+        """Start the session history over (what the next save holds); the edit on screen stays as it is."""
+        self.events.clear()
+        self.session_start = self.request.start
+
+    def start_from(self, start: int) -> None:
+        """Begin at fresh start number ``start`` (a saved session's, so that its replay starts where it did)."""
+        self.request = dataclasses.replace(self.request, start=int(start))
+        self.session_start = int(start)
+        self._dirty = self._barrier = True
 
     def slot_at(self, index: int | None) -> int | None:
         """The candidate slot shown as thumbnail ``index`` (None if there is no such thumbnail)."""

@@ -207,7 +207,7 @@ class Kiosk:
         app.on_action(Action(name="tool", value=brush.tool))
         app.router.act(Action(name="command", value="reset"))
         # The next save (and autosave) holds this visitor's session only, and the list stays bounded all day.
-        app.controller.events.clear()
+        app.controller.fresh_session()
 
     def saved(self, path, message: str) -> None:
         """The App saved (or failed to): a big confirmation for a few seconds."""
