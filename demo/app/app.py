@@ -36,6 +36,7 @@ from demo.app.views.hud import hud_lines
 from demo.app.views.morph import slider_value
 from demo.app.watchdog import Watchdog, WatchdogConfig
 from demo.app.window import Window
+from demo.memory import keep_heap_compact
 from demo.input import Action, InputRouter, Viewport
 from demo.input.pen import EvdevTablet, TouchPressure
 from demo.tools.session import Event, SessionWriter, read_session
@@ -44,6 +45,7 @@ from demo.tools.session import Event, SessionWriter, read_session
 
 class App:
     def __init__(self, config: AppConfig, *, client=None, clock=time.perf_counter, profiler=None):
+        keep_heap_compact()  # a window that runs all day must not creep up (demo/memory.py)
         self.config = config
         self.clock = clock
         if profiler is None and config.profile is not None:
