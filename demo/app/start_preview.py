@@ -1,6 +1,6 @@
 """The image to show while the engine loads: the model's start preview for this seed (numpy + OpenCV).
 
-``python -m demo.engine.checkpoint.start_previews`` stores, beside a model's card, the first image the
+``python -m demo.engine.checkpoint.start_seeds NAME --previews-only`` stores, beside a model's card, the first image the
 engine shows for each start seed. Shown at once, it is replaced by the engine's first result, which
 is the same picture, about two seconds later on a CPU (the worker's torch import).
 """

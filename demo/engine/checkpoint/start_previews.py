@@ -7,14 +7,12 @@ begins at the card's ``start_seeds[i]``, and with no strokes the shown candidate
 for any K). The strip is ``NAME_starts.png`` (uint8, one R x R image per start seed, top to bottom),
 named by the card's ``start_previews``.
 
-    python -m demo.engine.checkpoint.start_previews landscape64
+    python -m demo.engine.checkpoint.start_seeds landscape64 --previews-only
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -61,23 +59,3 @@ def write_start_previews(model_path: str | Path) -> Path:
         raise
     update_card(model.path.with_suffix(".json"), start_previews=strip.name)
     return strip
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m demo.engine.checkpoint.start_previews", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", help="model name in models/ or a .safetensors path (its card names the strip)")
-    args = parser.parse_args(argv)
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-        print(f"wrote {write_start_previews(args.model)}")
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -103,12 +103,13 @@ def update_card(card_path: str | Path, **fields) -> Path:
 DESCRIPTION = """\
 Rank seeds by how their first K starts look (brightness, darkest candidate, colourfulness), print the
 best, and with --write store them as the model card's start_seeds, which the app starts from (and
-refresh the start previews: python -m demo.engine.checkpoint.start_previews).
+refresh the start previews, the first image of each start, which the window shows while the engine loads).
 
 examples:
   python -m demo.engine.checkpoint.start_seeds landscape64                 rank and print, change nothing
   python -m demo.engine.checkpoint.start_seeds landscape64 --write         keep the best 16 in models/landscape64.json
   python -m demo.engine.checkpoint.start_seeds avatars64 --seeds 512 --keep 32 --write
+  python -m demo.engine.checkpoint.start_seeds landscape64 --previews-only   redraw NAME_starts.png only
 """
 
 
@@ -124,8 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=8, help="starts per seed, as the app's K (default: 8, CPU)")
     parser.add_argument("--keep", type=int, default=16, help="how many of the best seeds to keep (default: 16)")
     parser.add_argument("--write", action="store_true", help="write them into the model card's start_seeds")
+    parser.add_argument("--previews-only", action="store_true",
+                        help="only redraw the start previews of the card's current start seeds")
     args = parser.parse_args(argv)
     try:
+        if args.previews_only:
+            from demo.engine.checkpoint.start_previews import write_start_previews
+
+            torch.set_num_threads(1)
+            print(f"wrote {write_start_previews(args.model)}")
+            return 0
         if not 1 <= args.keep <= args.seeds or args.candidates < 1:
             raise UserError(f"need 1 <= --keep ({args.keep}) <= --seeds ({args.seeds}) and --candidates >= 1")
         torch.set_num_threads(1)
