@@ -13,7 +13,6 @@ torch is imported on first use, so the window process can import this module wit
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import os
 import time
@@ -24,6 +23,7 @@ import numpy as np
 
 from demo.engine.api import (ADAM, BACKWARD, EVALUATE, FORWARD, LOAD, QUEUE_WAIT, RASTERISE, STEP, EditRequest,
                              EditResult)
+from demo.engine.follow_ups import FollowUps
 from demo.engine.stages import Stages, resident_mb
 from demo.tools.constraints import Constraints
 from demo.tools.raster import IncrementalRaster
@@ -55,18 +55,12 @@ class Engine:
         self._projecting = None  # iterator of a photo projection under way
         self._projection_steps = 0
         self._photo = None  # the finished Projection of the loaded photo
-        self._morph_key: tuple | None = None
-        self._morph: np.ndarray | None = None
-        self._extras_for: EditResult | None = None  # a finished request's last result, owed its extras
-        self._extras_sent: EditResult | None = None  # the extras sent so far (display image, morph)
-        self._morph_display: list[np.ndarray] = []  # morph frames upsampled so far
-        self._upsampler = None  # loaded on the first request that asks for display images
-        self._upsampler_key: str | None = None
+        self._follow_ups = FollowUps()  # display image and morph of a finished request
 
     @property
     def busy(self) -> bool:
         return self.request is not None and (self.steps_left > 0 or self._projecting is not None
-                                             or self._extras_for is not None)
+                                             or self._follow_ups.pending)
 
     def submit(self, request: EditRequest, *, received_at: float | None = None) -> None:
         """Take a new request; it replaces the previous one and its remaining budget."""
@@ -74,8 +68,7 @@ class Engine:
         self.steps_left = max(0, request.steps)
         self._received_at = time.perf_counter() if received_at is None else received_at
         self._first_chunk = True
-        self._extras_for = self._extras_sent = None  # the newer request wins; extras for the old one would delay it
-        self._morph_display = []
+        self._follow_ups.drop()  # the newer request wins; follow-ups for the old one would delay it
 
     def run(self, max_steps: int | None = None, *, should_stop: Callable[[], bool] | None = None) -> EditResult | None:
         """Apply the current request and spend one chunk of its budget.
@@ -91,8 +84,8 @@ class Engine:
             stages.add(QUEUE_WAIT, request.sent_at, self._received_at)
         self._received_at = None
         try:
-            if self._extras_for is not None:
-                return self._extras(request, stages)
+            if self._follow_ups.pending:
+                return self._follow_ups.next(request, self._solver, stages)
             return self._run(request, max_steps, should_stop, stages)
         except Exception as exc:  # noqa: BLE001 - every engine failure becomes result.error
             self.steps_left = 0
@@ -272,7 +265,7 @@ class Engine:
             **arrays,
         )
         if self.steps_left == 0 and (request.display or (request.morph_frames > 0 and solver.steps_done > 0)):
-            self._extras_for = result  # display image and morph follow in results of their own, off the latency path
+            self._follow_ups.owe(result)  # display image and morph follow in results of their own, off the latency path
         return result
 
     def _shrink(self, request: EditRequest, device) -> str:
@@ -338,75 +331,10 @@ class Engine:
             worker_pid=os.getpid(), worker_rss_mb=resident_mb(),
         )
 
-    def _extras(self, request: EditRequest, stages: Stages) -> EditResult | None:
-        """What a finished request is owed beyond its images, each piece only while no newer request waits
-        (``submit`` drops them), after the result that answered the edit:
-
-        1. the shown image at display resolution and the z0 -> current morph (one result);
-        2. the morph at display resolution, ``MORPH_DISPLAY_BATCH`` frames per call (one result at the end).
-        """
-        last, solver = self._extras_for, self._solver
-        if self._extras_sent is None:
-            current = int(last.current)
-            display = self._display(request, last.images[current:current + 1], stages)
-            morph = None
-            if request.morph_frames > 0 and solver.steps_done > 0:
-                morph = self._morph_frames(request, solver, last.z0[current], last.z[current], stages)
-            self._extras_sent = dataclasses.replace(last, display=None if display is None else display[0], morph=morph)
-            self._morph_display = []
-            if display is None or morph is None:
-                self._extras_for = None
-            return self._stamped_extras(self._extras_sent, stages)
-        morph = self._extras_sent.morph
-        done = sum(len(frames) for frames in self._morph_display)
-        self._morph_display.append(self._display(request, morph[done:done + MORPH_DISPLAY_BATCH], stages))
-        if done + MORPH_DISPLAY_BATCH < len(morph):
-            return None
-        self._extras_for = None
-        return self._stamped_extras(dataclasses.replace(self._extras_sent, morph_display=np.concatenate(self._morph_display)),
-                                    stages)
-
-    @staticmethod
-    def _stamped_extras(result: EditResult, stages: Stages) -> EditResult:
-        return dataclasses.replace(result, chunk_steps=0, preempted=False, timings=stages.timings,
-                                   spans=tuple(stages.spans), finished_at=time.perf_counter())
-
-    def _display(self, request: EditRequest, images: np.ndarray, stages: Stages) -> np.ndarray | None:
-        """uint8 [N, R, R, 3] at display resolution by the shipped upsampler; None if not asked or not possible."""
-        from demo.engine.upsample import load_upsampler
-
-        if not request.display or images.shape[-1] != 3:
-            return None
-        device = str(self._solver.device)
-        if self._upsampler_key != device:
-            self._upsampler, self._upsampler_key = load_upsampler(device), device
-        if self._upsampler is None:
-            return None
-        began = time.perf_counter()
-        display = self._upsampler.upsample(np.ascontiguousarray(images))
-        stages.add("worker.display", began, time.perf_counter())
-        return display
-
-    def _morph_frames(self, request: EditRequest, solver, z0: np.ndarray, z1: np.ndarray,
-                      stages: Stages) -> np.ndarray | None:
-        """z0 -> current in ``morph_frames`` frames, rendered once per finished request that moved."""
-        key = (request.stamp, request.morph_frames)
-        if key != self._morph_key:
-            from demo.engine.interpolate import render_morph
-
-            began = time.perf_counter()
-            self._morph = render_morph(solver.G, z0, z1, frames=request.morph_frames, prior=solver.model.card.prior)
-            self._morph_key = key
-            stages.add("worker.morph", began, time.perf_counter())
-        return self._morph
-
     def _current_slot(self, request: EditRequest) -> int:
         if request.pick is not None and 0 <= request.pick < self._solver.candidates:
             return int(request.pick)
         return int(self._last_order[0]) if self._last_order is not None else 0
-
-
-MORPH_DISPLAY_BATCH = 4  # morph frames upsampled per call (about 25 ms on a 2-core CPU)
 
 
 def _start_seed(request: EditRequest, card) -> int:
