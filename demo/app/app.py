@@ -45,7 +45,8 @@ from demo.tools.session import Event, SessionWriter, read_session
 
 class App:
     def __init__(self, config: AppConfig, *, client=None, clock=time.perf_counter, profiler=None):
-        keep_heap_compact()  # a window that runs all day must not creep up (demo/memory.py)
+        if config.worker == "process":  # not where the solver runs: see demo/memory.py
+            keep_heap_compact()  # a window that runs all day must not creep up
         self.config = config
         self.clock = clock
         if profiler is None and config.profile is not None:

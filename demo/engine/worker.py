@@ -34,7 +34,6 @@ from typing import Callable
 from demo.engine.api import EditRequest, EditResult
 from demo.engine.engine import Engine
 from demo.engine.lifetime import die_with_parent, lower_priority
-from demo.memory import keep_heap_compact
 
 MODES = ("sync", "thread", "process")
 
@@ -78,7 +77,6 @@ def process_main(requests, results, *, parent_pid: int, torch_threads: int | Non
                  engine_factory: Callable[[], Engine] = Engine) -> None:
     """A worker process: dies with its parent; torch loads before the first request; ``nice`` after the first result."""
     die_with_parent(parent_pid)
-    keep_heap_compact()  # it runs all day in a kiosk
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the app's to handle.
     _load_torch(torch_threads)
     # The first image comes at full priority; then the window wins the CPU.
