@@ -358,3 +358,15 @@ def test_saves_never_overwrite_and_leave_no_temporary_files(tmp_path):
     assert json.loads(second.with_suffix(".json").read_text())["image"] == second.name
     assert second.with_name(second.stem + "-photo.png").exists()
     assert np.array_equal(cv2.imread(str(first))[..., ::-1], image)
+
+
+def test_a_jpeg_too_large_to_decode_at_the_asked_size_opens_at_the_largest_scale_that_fits(tmp_path, monkeypatch):
+    """Asked for 8000 px of an 8000x2000 JPEG with room for only a quarter of it, libjpeg decodes at 1/2
+    (as a 16384 px texture limit asks of a 20000 px photo, which then opens at 10000 px)."""
+    from demo.tools import photo
+
+    small = (np.random.default_rng(0).random((40, 160, 3)) * 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "wide.jpg"), cv2.resize(small, (8000, 2000), interpolation=cv2.INTER_LINEAR))
+    monkeypatch.setattr(photo, "FULL_DECODE_BUDGET", 4000 * 1000 * 4)  # room for 4000x1000 RGBX
+    assert photo.load_photo(tmp_path / "wide.jpg", max_side=8000).shape == (1000, 4000, 3)
+    assert photo.load_photo(tmp_path / "wide.jpg", max_side=2000).shape == (500, 2000, 3)  # fits as asked

@@ -110,8 +110,11 @@ def _decode(image: Image.Image, path: Path, *, max_side: int | None, min_side: i
                         f"{MAX_SOURCE_PIXELS / 1e6:.0f} megapixels (e.g. 20000x20000); scale it down first")
     orientation = _orientation(image)
     size = target_size(width, height, max_side=max_side, min_side=min_side)
-    if isinstance(image, JpegImagePlugin.JpegImageFile) and size != (width, height):  # JPEG, and MPO from cameras
-        image.draft(image.mode, size)  # libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below ``size``
+    if isinstance(image, JpegImagePlugin.JpegImageFile):  # JPEG, and MPO from cameras
+        wanted = _affordable_draft(image, size)
+        if wanted != (width, height):
+            image.draft(image.mode, wanted)  # libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below ``wanted``
+            size = (min(size[0], image.size[0]), min(size[1], image.size[1]))
     _check_budget(image, path, source_size=(width, height))
     image.load()
     scaled = _downscale(_flatten_palette(image), size)
@@ -122,6 +125,19 @@ def _decode(image: Image.Image, path: Path, *, max_side: int | None, min_side: i
         scaled = scaled.transpose(transpose)
     upright = (height, width) if transpose is not None and orientation >= 5 else (width, height)
     return Photo(pixels=to_rgb8(scaled), original_size=upright)
+
+
+def _affordable_draft(image: JpegImagePlugin.JpegImageFile, size: tuple[int, int]) -> tuple[int, int]:
+    """``size``, or the largest DCT-scaled size (1/1 .. 1/8) a baseline JPEG decodes to within the budget
+    when ``size``'s scale would not fit (e.g. a 16384 px texture limit asked of a 20000 px photo)."""
+    width, height = image.size
+    if image.info.get("progressive") or image.info.get("progression"):
+        return size  # the coefficients take full-size memory at any scale: _check_budget decides
+    for denominator in (1, 2, 4, 8):
+        scaled = (-(-width // denominator), -(-height // denominator))
+        if scaled[0] * scaled[1] * 4 <= FULL_DECODE_BUDGET:
+            return size if scaled[0] >= size[0] and scaled[1] >= size[1] else scaled
+    return size
 
 
 def target_size(width: int, height: int, *, max_side: int | None, min_side: int | None) -> tuple[int, int]:
@@ -157,7 +173,8 @@ def _check_budget(image: Image.Image, path: Path, *, source_size: tuple[int, int
         needed += source_size[0] * source_size[1] * 2 * len(image.getbands())
     if needed > FULL_DECODE_BUDGET:
         megapixels = FULL_DECODE_BUDGET / (needed / (source_size[0] * source_size[1])) / 1e6  # at this many bytes a pixel
-        kind = "progressive JPEG" if is_jpeg else f"{image.format or 'this'} image"
+        progressive = is_jpeg and (image.info.get("progressive") or image.info.get("progression"))
+        kind = "progressive JPEG" if progressive else f"{image.format or 'this'} image"
         raise UserError(
             f"{path}: a {source_size[0]}x{source_size[1]} {kind} needs {needed / 2**20:.0f} MB to decode, over the "
             f"{FULL_DECODE_BUDGET / 2**20:.0f} MB limit (about {megapixels:.0f} megapixels in this format); "
