@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from difflib import SequenceMatcher
 from typing import Protocol, Sequence
 
@@ -46,11 +47,11 @@ class DrawOp:
     uvs: tuple[UvRect, ...] = ()  # the uv rectangle of each texture drawn over ``rect``
     versions: tuple[int, ...] = ()
 
-    @property
+    @cached_property
     def key(self) -> tuple:
         return (self.kind, self.rect, self.params, tuple(id(texture) for texture in self.textures), self.uvs)
 
-    @property
+    @cached_property
     def bounds(self) -> Box:
         x, y, w, h = self.rect
         return (math.floor(x) - EDGE_PX, math.floor(y) - EDGE_PX, math.ceil(x + w) + EDGE_PX, math.ceil(y + h) + EDGE_PX)
