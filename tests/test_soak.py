@@ -38,6 +38,10 @@ def test_soak_runs_the_kiosk_app_and_reports_memory_frames_and_errors(small_mode
     assert report["rss_mb_start"] > 0 and report["rss_mb_end"] > 0
     assert abs(report["rss_growth_mb"] - (report["rss_mb_end"] - report["rss_mb_start"])) <= 0.11  # each rounded
     assert len(report["frame_ms_p95_per_minute"]) == 1 and len(report["rss_mb_per_minute"]) == 1
+    shares = report["cpu_share_per_minute"]
+    assert set(shares) == {"app", "worker", "others"} and all(len(v) == 1 for v in shares.values())
+    assert shares["app"][0] > 0 and shares["worker"][0] == 0  # a thread worker's CPU is the app's
+    assert all(0 <= v[0] <= 1.01 for v in shares.values())
     assert report["visitor"]["visits"] >= 1 and report["visitor"]["strokes"] >= 1
     assert set(report["kiosk"]) == {"attract_rounds", "resets", "unattended_saves", "wakes"}
     assert report["goal"]["met"] == (report["rss_growth_mb"] <= 10)

@@ -19,8 +19,9 @@ first visit floods and saves and the first gap reaches the attract loop, so ever
 within the warm-up.
 
 The report (printed, and written to --json) has rss_mb_start (app + worker, after --warmup seconds),
-rss_mb_end and rss_growth_mb, frame_ms_p95_per_minute (drift), errors (engine errors, error notices,
-exceptions), worker_restarts and frames, with what the visitor and the kiosk did. Pictures go to a
+rss_mb_end and rss_growth_mb, frame_ms_p95_per_minute (drift), cpu_share_per_minute (the app, its
+worker and every other program, as shares of the machine: a slow minute on a busy machine is not
+drift), errors (engine errors, error notices, exceptions), worker_restarts and frames, with what the visitor and the kiosk did. Pictures go to a
 temporary folder unless --save-dir is given. The goal for an exhibition day: growth <= 10 MB, no errors.
 
 examples:
@@ -94,7 +95,8 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
 
     from demo.app.app import App
     from demo.app.config import AppConfig
-    from demo.app.kiosk_soak import SoakMonitor, SoakVisitor
+    from demo.app.kiosk_soak import SoakVisitor
+    from demo.app.soak_monitor import SoakMonitor
 
     config = AppConfig(model=args.model, size=size, device=args.device, candidates=args.candidates, seed=args.seed,
                        worker=args.worker, worker_nice=10 if args.worker == "process" else 0, save_dir=save_dir,
