@@ -215,3 +215,30 @@ def test_graphs_mode_without_cuda_warns_and_runs_eager(small_model):
         assert solver.step_mode == "eager"
         results.append(solver.evaluate(fresh=True).z)
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_a_step_shows_the_latents_it_made_and_renders_each_once(small_model):
+    """The result that answers a stroke shows a step taken under it: evaluate() after a step equals a fresh
+    render of the updated latents, and in steady state a step runs G once (its forward is rendered ahead)."""
+    top, _ = reachable_colors(small_model)
+    solver = ConstraintSolver(small_model, candidates=3, seed=1)
+    solver.set_constraints(paint(32, ("color", [(0.1, 0.25), (0.9, 0.25)], top)))
+    renders = []
+    hook = solver.G.register_forward_hook(lambda module, args, output: renders.append(output.shape[0]))
+    try:
+        solver.step(1)
+        assert len(renders) == 2  # the first step renders its start, then ahead
+        shown = solver.evaluate()
+        assert len(renders) == 2  # ranking reuses the render ahead
+        fresh = solver.evaluate(fresh=True)
+        np.testing.assert_array_equal(shown.z, fresh.z)
+        np.testing.assert_allclose(shown.loss, fresh.loss, rtol=1e-5, atol=1e-6)
+        assert np.abs(shown.images.astype(int) - fresh.images).max() <= 1
+        # A new stroke changes the loss, not the render: the next steps still cost one render each.
+        count = len(renders)
+        solver.set_constraints(paint(32, ("color", [(0.1, 0.8), (0.9, 0.8)], top)))
+        solver.step(4)
+        assert len(renders) == count + 4  # one render per step
+        np.testing.assert_array_equal(solver.evaluate().z, solver.evaluate(fresh=True).z)
+    finally:
+        hook.remove()

@@ -10,6 +10,12 @@
 
 A mode that fails (no compiler, no CUDA, a capture error) warns once and runs eager; ``mode`` on
 the runner says what actually runs.
+
+Eager steps render ahead: after Adam, the step renders the updated latents (keeping the autograd
+graph), and the next step starts from that render instead of rendering again. So each step returns
+the images of the latents it produced, at no extra cost: the result that answers a stroke shows a
+step taken under that stroke. The compiled and graphed steps return their own forward's render (the
+latents before the update; ``renders_ahead`` is False), and the solver renders afresh for a result.
 """
 
 from __future__ import annotations
@@ -21,14 +27,18 @@ import torch
 
 STEP_MODES = ("eager", "compile", "reduce-overhead", "graphs")
 
-# forward() -> (z [K, nz], images [K, C, R, R], total [K]); finish(total) applies Adam and the NaN restarts.
-Forward = Callable[[], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+Rendered = tuple[torch.Tensor, torch.Tensor]  # (z [K, nz], images [K, C, R, R])
+Ahead = tuple[torch.Tensor, torch.Tensor, int]  # a render with its graph, and the optimised tensor's version then
+# render() -> the current latents and their images; loss(z, images) -> total [K];
+# finish(total, grad) applies Adam and the NaN restarts.
+Render = Callable[[], Rendered]
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class StepRunner:
-    """Runs one solver step per ``__call__``, timed in three stages; returns (z, images) of its forward."""
+    """Runs one solver step per ``__call__``, timed in stages; returns what to show and the render ahead."""
 
-    def __init__(self, mode: str, *, device: torch.device, forward: Forward, param: torch.Tensor,
+    def __init__(self, mode: str, *, device: torch.device, render: Render, loss: Loss, param: torch.Tensor,
                  finish: Callable[[torch.Tensor, torch.Tensor | None], None], state: list[torch.Tensor]):
         if mode not in STEP_MODES:
             raise ValueError(f"step mode must be one of {', '.join(STEP_MODES)}, got {mode!r}")
@@ -37,6 +47,13 @@ class StepRunner:
         self.mode = mode
         self.param = param  # [K, nz] the optimised tensor
         self.state = state  # every tensor a step changes in place (saved and restored around graph warm-up)
+        self._render = render
+        self._loss = loss
+
+        def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            z, images = render()
+            return z, images, loss(z, images)
+
         self._eager_forward = forward
         self._finish = finish
         self._forward = forward
@@ -45,31 +62,54 @@ class StepRunner:
         self._graph: torch.cuda.CUDAGraph | None = None
         self._graph_outputs: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    def __call__(self, timer) -> tuple[torch.Tensor, torch.Tensor]:
+    @property
+    def renders_ahead(self) -> bool:
+        """Whether a step returns the images of its updated latents (else those it started from)."""
+        return self.mode == "eager"
+
+    def __call__(self, timer, ahead: Ahead | None = None) -> tuple[Rendered, Ahead | None]:
+        """One step: (z, images) to show, detached, and the render the next step may start from (or None).
+
+        ``ahead`` is the previous step's render ahead; it is used only if the optimised tensor has not
+        changed since (its in-place version counter is the same), else the step renders again.
+        """
         if self.mode == "graphs":
             try:
-                return self._graphed(timer)
+                return self._graphed(timer), None
             except Exception as exc:  # A capture that fails runs eager from here on.
                 self.mode = _fallback("graphs", f"{type(exc).__name__}: {exc}")
                 self._graph = None
         timer.start()
-        try:
-            if self.mode == "reduce-overhead":
-                torch.compiler.cudagraph_mark_step_begin()
-            z, images, total = self._forward()
-        except Exception as exc:
-            if self.mode == "eager":
-                raise
-            self.mode = _fallback(self.mode, f"{type(exc).__name__}: {exc}")
-            self._forward = self._eager_forward
-            z, images, total = self._forward()
+        if self.mode == "eager":
+            fresh = ahead is None or ahead[2] != self.param._version
+            z, images = self._render() if fresh else ahead[:2]
+            total = self._loss(z, images)
+        else:
+            z, images, total = self._compiled_forward()
         timer.lap()
         total.sum().backward()
         timer.lap()
         self._finish(total.detach(), None)
         timer.lap()
+        if not self.renders_ahead:
+            timer.finish()
+            return (z.detach(), images.detach()), None
+        # Render the updated latents now: the result shows them, and the next step starts from this graph.
+        timer.ahead()
+        z, images = self._render()
+        timer.lap()
         timer.finish()
-        return z.detach(), images.detach()
+        return (z.detach(), images.detach()), (z, images, self.param._version)
+
+    def _compiled_forward(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        try:
+            if self.mode == "reduce-overhead":
+                torch.compiler.cudagraph_mark_step_begin()
+            return self._forward()
+        except Exception as exc:
+            self.mode = _fallback(self.mode, f"{type(exc).__name__}: {exc}")
+            self._forward = self._eager_forward
+            return self._forward()
 
     def _graph_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         z, images, total = self._eager_forward()

@@ -4,7 +4,8 @@ loss_k = color_k + w_sketch * HOG-sketch_k + w_warp * warp_k + lambda_S * ||z_k 
          (+ lambda_D * log(1 - D(G(z_k))), off by default)
 
 The latent is parameterised to respect the prior: z = tanh(w) for uniform[-1, 1], z = w for normal.
-``step(n)`` runs n Adam steps and returns; ``evaluate()`` renders and ranks the candidates.
+``step(n)`` runs n Adam steps and returns; ``evaluate()`` ranks the candidates at their current
+latents, reusing the render the last step made of them (``compiled.py``: eager steps render ahead).
 The step optimises a fused form of the same total (``solver_objective.py``); a candidate whose
 loss turns NaN or inf starts again near its z0 (``nan_resets`` counts them), and the seconds spent
 in forward, backward and Adam accumulate for ``take_timings()``.
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from demo.engine.checkpoint import LoadedModel
-from demo.engine.compiled import STEP_MODES, StepRunner
+from demo.engine.compiled import STEP_MODES, Ahead, Rendered, StepRunner
 from demo.engine.hog import HOG
 from demo.engine.latent import sample_prior, to_latent, to_param
 from demo.engine.losses import (
@@ -108,7 +109,8 @@ class ConstraintSolver:
         self._constraints = Constraints.empty(self.resolution)
         self._warp_key = b""
         self._warp_wanted: torch.Tensor | None = None
-        self._last_pass: tuple | None = None
+        self._last_pass: Rendered | None = None  # (z, images) of the current latents, detached
+        self._ahead: Ahead | None = None  # the same with its autograd graph: the next step's forward
         self._objective: Objective | None = None
         self._runner: StepRunner | None = None
         self._runner_key: tuple = ()
@@ -157,6 +159,7 @@ class ConstraintSolver:
         fresh = self.z0 + jitter.to(self.device)
         self._fresh_w = self._to_param(fresh.clamp(-1, 1) if self.uniform else fresh)  # [K, nz]
         self._last_pass = None
+        self._ahead = None
         self._objective = None
 
     def fix(self, slot: int) -> None:
@@ -174,7 +177,6 @@ class ConstraintSolver:
         if not force and self._tensors is not None and constraints.version == self._tensors.version:
             return
         self._constraints = constraints
-        self._last_pass = None
         self._objective = None
         self._tensors = ConstraintTensors.build(constraints, hog=self.hog, device=self.device)
         # A changed drag takes its source content from the images as they are now.
@@ -244,8 +246,9 @@ class ConstraintSolver:
         runner = self._current_runner(objective)
         done = 0
         while done < n and not (done and should_stop is not None and should_stop()):
-            # Keep the last forward pass, so ranking after a chunk costs no extra render.
-            self._last_pass = runner(self._timer)
+            # Keep the render of the updated latents, so ranking after a chunk costs no extra render.
+            shown, self._ahead = runner(self._timer, self._ahead)
+            self._last_pass = shown if runner.renders_ahead else None
             done += 1
         self.steps_done += done
         return done
@@ -255,10 +258,9 @@ class ConstraintSolver:
         if self._runner is None or self._runner_key != (id(objective), id(self.optimizer)):
             adam = self.optimizer
 
-            def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            def render() -> Rendered:
                 z = self._to_latent(adam.param)  # [K, nz]
-                images = self.G(z)  # [K, C, R, R]
-                return z, images, objective(z, images)
+                return z, self.G(z)  # [K, C, R, R]
 
             def finish(total: torch.Tensor, grad: torch.Tensor | None) -> None:
                 adam.step(grad)
@@ -269,8 +271,8 @@ class ConstraintSolver:
             if isinstance(self._nan_resets, torch.Tensor):
                 state.append(self._nan_resets)
             mode = self._runner.mode if self._runner is not None and self.config.step_mode != "eager" else None
-            self._runner = StepRunner(mode or self.config.step_mode, device=self.device, forward=forward,
-                                      param=adam.param, finish=finish, state=state)
+            self._runner = StepRunner(mode or self.config.step_mode, device=self.device, render=render,
+                                      loss=objective, param=adam.param, finish=finish, state=state)
             self._runner_key = (id(objective), id(self.optimizer))
         return self._runner
 
@@ -294,11 +296,13 @@ class ConstraintSolver:
     def evaluate(self, *, fresh: bool = False) -> Ranking:
         """Rank the candidates by loss.
 
-        By default this reuses the last step's forward pass (latents one Adam step behind); with
-        ``fresh`` (or when nothing was stepped since the last change) it renders the current latents.
+        By default this reuses the last step's render of the current latents (made ahead by eager
+        steps); with ``fresh``, or when there is none, it renders them now.
         The terms are computed one by one here (``losses.py``), so each can be reported.
         """
-        if self._last_pass is not None and not fresh:
+        # The last render is current while nothing has changed the latents since (their version counter).
+        current = self._ahead is not None and self._ahead[2] == self.w._version
+        if self._last_pass is not None and current and not fresh:
             z, images = self._last_pass
         else:
             z = self._to_latent(self.w)  # [K, nz]

@@ -13,6 +13,7 @@ import time
 import torch
 
 STAGES = ("forward", "backward", "adam")
+SEGMENTS = (*STAGES, "forward")  # a step that renders ahead ends with the next step's forward
 MAX_PENDING = 4096  # steps of CUDA events kept before waiting for the oldest
 
 
@@ -23,7 +24,7 @@ class StageTimer:
         self._sums = dict.fromkeys(STAGES, 0.0)
         self._steps = 0
         self._marks: list = []
-        self._pending: list[list] = []  # CUDA: one list of 4 events per step
+        self._pending: list[list] = []  # CUDA: one list of 4 (5 when rendered ahead) events per step
 
     def _mark(self):
         if not self.cuda:
@@ -35,6 +36,11 @@ class StageTimer:
     def start(self) -> None:
         """The step begins (forward starts)."""
         self._marks = [self._mark()]
+        if self.nvtx:
+            torch.cuda.nvtx.range_push("solver.forward")
+
+    def ahead(self) -> None:
+        """After Adam's lap: the next step's forward runs now (rendered ahead); it counts as forward."""
         if self.nvtx:
             torch.cuda.nvtx.range_push("solver.forward")
 
@@ -51,7 +57,7 @@ class StageTimer:
         marks, self._marks = self._marks, []
         self._steps += 1
         if not self.cuda:
-            for stage, begin, end in zip(STAGES, marks, marks[1:]):
+            for stage, begin, end in zip(SEGMENTS, marks, marks[1:]):
                 self._sums[stage] += end - begin
             return
         self._pending.append(marks)
@@ -61,7 +67,7 @@ class StageTimer:
 
     def _fold(self, events: list) -> None:
         events[-1].synchronize()
-        for stage, begin, end in zip(STAGES, events, events[1:]):
+        for stage, begin, end in zip(SEGMENTS, events, events[1:]):
             self._sums[stage] += begin.elapsed_time(end) / 1e3
 
     def take(self) -> dict[str, float]:
