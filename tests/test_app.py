@@ -280,7 +280,7 @@ def test_gamepad_draws_picks_and_fixes_without_mouse_or_keyboard(app_model, tmp_
     assert len(stroke.points) >= 2
     assert stroke.points[-1][1] < stroke.points[0][1]  # it went up
     assert stroke.points[0][2] == pytest.approx(0.8, abs=0.01)  # trigger = pressure
-    assert app.brush.tool == "sketch"
+    assert app.ui.brush.tool == "sketch"
     assert commands == [("fix", None), ("pick", 1)]  # the thumbnail after the one shown (the best)
     result = app.controller.result
     assert app.controller.request.pick is not None
@@ -330,11 +330,11 @@ def test_a_bad_photo_and_a_missing_model_are_shown_not_fatal(tmp_path):
         pygame.event.post(pygame.event.Event(pygame.DROPFILE, file=str(bad)))
         run_until(app, lambda: app.controller.error is not None)
         app.frame()
-        assert app.running
+        assert app.ui.running
         assert "missing.safetensors" in app.controller.error
         top = app.capture()[:20].reshape(-1, 3).astype(np.float32).mean(axis=0)
         assert top[0] > 1.5 * top[1]  # the red error banner
-        assert "notes.png" in app.notice.text
+        assert "notes.png" in app.ui.notice.text
     finally:
         app.close()
 
@@ -373,8 +373,8 @@ def test_a_dead_worker_process_is_restarted_and_the_window_stays(app_model, tmp_
             app.on_event(event, at=time.perf_counter())
         stamp_before = app.controller.result.stamp
         run_until(app, lambda: app.controller.result.stamp > stamp_before and app.controller.idle, frames=100000, pause=0.005)
-        assert app.client.alive and app.running
-        assert app.worker_restarts == 1, (app.worker_restarts, app.notice)
+        assert app.client.alive and app.ui.running
+        assert app.watchdog.restarts == 1, (app.watchdog.restarts, app.ui.notice)
         assert app.controller.result.steps_done > 0
     finally:
         app.close()
@@ -405,7 +405,7 @@ def test_morph_slider_and_eyedropper_show_and_take_what_is_on_the_canvas(app_mod
         app.frame()
         image = app.controller.result.image
         size = image.shape[0]
-        assert app.brush.color == tuple(int(c) for c in image[int(0.25 * size), int(0.5 * size)])
+        assert app.ui.brush.color == tuple(int(c) for c in image[int(0.25 * size), int(0.5 * size)])
     finally:
         app.close()
 
@@ -417,7 +417,7 @@ def test_the_window_shows_the_models_start_preview_before_the_worker_has_loaded(
     app = make_app("landscape64", tmp_path, worker="process", seed=2, hud=False, candidates=8)
     try:
         app.frame()  # the worker is still importing torch
-        assert app.controller.result is None and app.preview_at is not None
+        assert app.controller.result is None and app.startup.preview_at is not None
         shown = canvas_pixels(app)
     finally:
         app.close()

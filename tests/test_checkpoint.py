@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from collections import OrderedDict
 
 import pytest
 import torch

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from demo.errors import UserError
-from demo.gl import RenderTarget, Texture, create_headless_context, load_program, preprocess, quad_vao
+from demo.gl import RenderTarget, Texture, load_program, preprocess, quad_vao
 from demo.gl.shaders import ShaderError
 from demo.transfer.pipeline import EditTransfer, GLTransfer
 from demo.transfer.synthetic import smooth_flow

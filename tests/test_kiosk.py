@@ -297,8 +297,8 @@ def test_kiosk_app_blocks_quitting_resets_saves_attracts_wakes_and_exits_on_the_
     try:
         for _ in range(200):
             frames(app, clock, 1)
-            if app.notice is not None:
-                notices.append(app.notice.text)
+            if app.ui.notice is not None:
+                notices.append(app.ui.notice.text)
             if app.controller.result is not None and notices:
                 break
         assert any("no GPU found: running on the CPU" in text for text in notices)  # --device auto on a CPU machine
@@ -310,7 +310,7 @@ def test_kiosk_app_blocks_quitting_resets_saves_attracts_wakes_and_exits_on_the_
                       key(pygame.KEYDOWN, pygame.K_F11), pygame.event.Event(pygame.DROPFILE, file=str(small_model_file))):
             pygame.event.post(event)
         frames(app, clock, 2)
-        assert app.running and app.photos.edit is None
+        assert app.ui.running and app.photos.edit is None
         # Unattended: saved, then cleared.
         frames(app, clock, 1, dt=10.5)
         saved = sorted((tmp_path / "saves").glob("igan-*.png"))
@@ -332,16 +332,16 @@ def test_kiosk_app_blocks_quitting_resets_saves_attracts_wakes_and_exits_on_the_
         frames(app, clock, 2)
         assert not app.kiosk.attracting and app.kiosk.wakes == 1
         assert [stroke.color for stroke in app.controller.state.strokes] == [Brush().color]
-        assert app.brush == Brush() and len(list((tmp_path / "saves").glob("igan-*.png"))) == 1  # attract strokes are not saved
+        assert app.ui.brush == Brush() and len(list((tmp_path / "saves").glob("igan-*.png"))) == 1  # attract strokes are not saved
         # The operator's chord, held 2 s, quits.
         for code, mods in ((pygame.K_LCTRL, pygame.KMOD_LCTRL), (pygame.K_LALT, pygame.KMOD_LCTRL | pygame.KMOD_LALT),
                            (pygame.K_q, pygame.KMOD_LCTRL | pygame.KMOD_LALT)):
             pygame.event.post(key(pygame.KEYDOWN, code, mods))
         frames(app, clock, 1)
         frames(app, clock, 1, dt=1.0)
-        assert app.running and 0 < app.kiosk.hint_state().exit_progress < 1
+        assert app.ui.running and 0 < app.kiosk.hint_state().exit_progress < 1
         frames(app, clock, 1, dt=1.1)
-        assert not app.running
+        assert not app.ui.running
     finally:
         app.close()
 
@@ -386,7 +386,7 @@ def test_gamepad_only_wakes_the_kiosk_and_an_unplugged_pad_ends_its_stroke(small
         assert app.router.stroke_owner is None
         os.kill(os.getpid(), signal.SIGTERM)  # systemctl stop: the kiosk quits cleanly (SDL's QUIT is blocked)
         frames(app, clock, 2)
-        assert not app.running
+        assert not app.ui.running
     finally:
         if pad is not None:
             pad.detach()
@@ -503,6 +503,6 @@ def test_an_explicit_cuda_device_without_one_fails_clearly_on_screen(small_model
             if app.controller.error:
                 break
         assert "--device cuda: no CUDA device is available" in app.controller.error
-        assert app.running and app.notice is None  # no CPU-fallback notice: the error is shown instead
+        assert app.ui.running and app.ui.notice is None  # no CPU-fallback notice: the error is shown instead
     finally:
         app.close()

@@ -282,3 +282,37 @@ def test_the_worker_ends_when_the_app_is_killed(small_model_file, tmp_path):
     finally:
         if app.poll() is None:
             app.kill()
+
+
+def test_startup_marks_the_preview_then_the_first_generated_image_once_each():
+    from types import SimpleNamespace
+
+    from demo.app.startup import StartupMarks
+
+    clock = FakeClock()
+    marks = StartupMarks(clock=clock, preview_pending=True)
+    heard: list[tuple[str, float]] = []
+    marks.listeners.append(lambda mark, t: heard.append((mark, t)))
+    image = np.zeros((1, 4, 4, 3), np.uint8)
+    projecting = SimpleNamespace(images=image, projecting=True)
+    generated = SimpleNamespace(images=image, projecting=False)
+    assert marks.frames_after_first_image(0) is None
+    marks.presented(0, None)  # the shipped preview, before the worker answered
+    clock.now += 1.0
+    marks.presented(1, projecting)  # a photo's projection in progress is not the first image
+    clock.now += 1.0
+    marks.presented(2, generated)
+    clock.now += 1.0
+    marks.presented(3, generated)
+    assert heard == [("preview", 100.0), ("first_image", 102.0)]
+    assert (marks.preview_at, marks.first_image_at, marks.first_image_frame) == (100.0, 102.0, 2)
+    assert marks.frames_after_first_image(4) == 3 and not marks.preview_pending
+
+
+def test_eyedropper_colour_is_the_pixel_under_image_coordinates():
+    from demo.app.effects import color_at
+
+    image = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3)
+    assert color_at(image, (0.0, 0.0)) == tuple(image[0, 0])
+    assert color_at(image, (0.6, 0.3)) == tuple(image[1, 2])
+    assert color_at(image, (1.0, 1.0)) == tuple(image[3, 3])  # the far edge stays inside

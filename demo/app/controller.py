@@ -44,6 +44,7 @@ class EditController:
         self._barrier = True
         self._photo_pending = False
         self._notices: list[str] = []
+        self._device_told = False  # --device auto without a GPU runs on the CPU, and says so once
 
     # Edits.
     def apply(self, event: Event, *, at: float | None = None) -> str | None:
@@ -137,6 +138,10 @@ class EditController:
             return result
         self.error = None
         self.result = result
+        if not self._device_told and result.device:
+            self._device_told = True
+            if self.request.device == "auto" and result.device == "cpu":
+                self._notices.append("no GPU found: running on the CPU (fewer candidates, slower)")
         self.latency.result(result.stamp, result.chunk_steps)
         if self.resolution is None:
             self.resolution = result.resolution

@@ -31,6 +31,11 @@ class LiveFeeder:
         if self.t0 is None:
             self.t0 = now - (self.events[0].t if self.events else 0.0)
 
+    def startup_mark(self, mark: str, t: float) -> None:
+        """A StartupMarks listener: the session's clock starts with the first generated image on screen."""
+        if mark == "first_image":
+            self.start(t)
+
     def feed(self, router, act) -> int:
         """Put every event that is due into the input path; how many went in. ``act`` takes UI actions."""
         if self.t0 is None:

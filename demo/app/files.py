@@ -70,3 +70,13 @@ def save_picture(folder: Path, *, result, events, meta: dict, photo_result: np.n
     except OSError as exc:
         return None, f"{folder}: cannot save ({exc.strerror or exc})"
     return path, f"saved {path}"
+
+
+def write_image(path: str | Path, rgb: np.ndarray) -> Path:
+    """Write ``rgb`` [H, W, 3] uint8 as an image file (format from the suffix); its folder is made if needed."""
+    import cv2
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return path

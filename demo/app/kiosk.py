@@ -180,7 +180,7 @@ class Kiosk:
         if status != self._status:
             self._status = status
             self.app.systemd.notify(f"STATUS={status}; {self.unattended_saves} pictures saved unattended, "
-                                    f"{self.app.worker_restarts} solver restarts")
+                                    f"{self.app.watchdog.restarts} solver restarts")
 
     def _wake(self) -> None:
         """The first touch, click or button in the attract loop: a fresh start for the visitor."""

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import collections
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from demo.app.kiosk_soak import SoakVisitor
 
 MEMORY_PERIOD = 5.0  # seconds between memory samples
 
@@ -151,7 +155,7 @@ class SoakMonitor:
                                            if self.flood_frames else None),
             "errors": sum(self.errors.values()),
             "error_messages": dict(self.errors.most_common(20)),
-            "worker_restarts": app.worker_restarts,
+            "worker_restarts": app.watchdog.restarts,
             "frames": self.frames,
             "frames_drawn": self.frames_drawn,
             "visitor": {"visits": visitor.visits, "strokes": visitor.strokes, "saves": visitor.saves,

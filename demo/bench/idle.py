@@ -30,7 +30,7 @@ def run(args) -> dict:
     me = psutil.Process()
     try:
         deadline = time.perf_counter() + 120
-        while not (app.first_image_frame is not None and app.controller.idle) and time.perf_counter() < deadline:
+        while not (app.startup.first_image_frame is not None and app.controller.idle) and time.perf_counter() < deadline:
             app.frame()
             app.pace()
         for _ in range(30):  # the HUD's last refreshes
@@ -38,14 +38,14 @@ def run(args) -> dict:
             app.pace()
         worker = psutil.Process(app.client.worker_pid) if args.worker == "process" else None
         ui_before, worker_before = me.cpu_times(), worker.cpu_times() if worker else None
-        frames_before, drawn = app.frame_index, 0
+        frames_before, drawn = app.loop.index, 0
         started = time.perf_counter()
         while time.perf_counter() - started < args.seconds:
             drawn += app.frame().drawn
             app.pace()
         elapsed = time.perf_counter() - started
         ui_after, worker_after = me.cpu_times(), worker.cpu_times() if worker else None
-        frames = app.frame_index - frames_before
+        frames = app.loop.index - frames_before
     finally:
         app.close()
     busy = lambda a, b: (b.user + b.system) - (a.user + a.system)

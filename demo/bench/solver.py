@@ -18,7 +18,6 @@ from __future__ import annotations
 import statistics
 import time
 
-import numpy as np
 import torch
 
 from demo.engine.checkpoint import load_model, random_stand_in

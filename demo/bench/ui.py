@@ -145,8 +145,8 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
         "solver_steps_per_s": round(steps / elapsed, 1),
         "pen_events": pen.posted,
         # On screen: the model's start preview, else the engine's first image; then the engine's own.
-        "first_image_after_window_s": round((app.preview_at or app.first_image_at) - app.window_opened_at, 3),
-        "first_result_after_window_s": round(app.first_image_at - app.window_opened_at, 3),
+        "first_image_after_window_s": round((app.startup.preview_at or app.startup.first_image_at) - app.window_opened_at, 3),
+        "first_result_after_window_s": round(app.startup.first_image_at - app.window_opened_at, 3),
         "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "model": last.model_name,
         "stand_in": last.stand_in,

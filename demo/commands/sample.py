@@ -30,7 +30,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
     import torch
     from tqdm import tqdm
 

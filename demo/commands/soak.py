@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 HELP = "soak test: the real app in kiosk mode, headless, driven by a simulated visitor; memory and frame drift"
@@ -110,7 +109,7 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
     app.loop.listeners.append(monitor.frame)
     try:
         with tqdm(total=round(args.minutes * 60), desc="soak", unit="s", disable=None) as bar:
-            while app.running:
+            while app.ui.running:
                 now = clock()
                 if now >= end:
                     break

@@ -6,7 +6,8 @@ rasterised here, once per ``strokes_version``, incrementally (``demo.tools.raste
 early when ``should_stop()`` says a newer request is waiting (checked between solver steps), so a
 new stroke waits for at most one step. Each result carries the chunk's stage timings and spans
 (``api.QUEUE_WAIT`` ... ``api.EVALUATE``) for the profiler. CUDA running out of memory halves K,
-keeps the best candidates and carries on, with a notice in the result.
+keeps the best candidates and carries on, with a notice in the result. A loaded photo is projected
+a chunk at a time first (``photo_projection.py``); its latent becomes the start.
 
 torch is imported on first use, so the window process can import this module without loading it.
 """
@@ -24,6 +25,7 @@ import numpy as np
 from demo.engine.api import (ADAM, BACKWARD, EVALUATE, FORWARD, LOAD, QUEUE_WAIT, RASTERISE, STEP, EditRequest,
                              EditResult)
 from demo.engine.follow_ups import FollowUps
+from demo.engine.photo_projection import PhotoProjection
 from demo.engine.stages import Stages, resident_mb
 from demo.tools.constraints import Constraints
 from demo.tools.raster import IncrementalRaster
@@ -51,15 +53,12 @@ class Engine:
         self._first_chunk = False  # the current request has not stepped yet
         self._step_seconds = 0.0
         self._last_order: np.ndarray | None = None
-        self._photo_version = 0
-        self._projecting = None  # iterator of a photo projection under way
-        self._projection_steps = 0
-        self._photo = None  # the finished Projection of the loaded photo
+        self._photo = PhotoProjection()
         self._follow_ups = FollowUps()  # display image and morph of a finished request
 
     @property
     def busy(self) -> bool:
-        return self.request is not None and (self.steps_left > 0 or self._projecting is not None
+        return self.request is not None and (self.steps_left > 0 or self._photo.running
                                              or self._follow_ups.pending)
 
     def submit(self, request: EditRequest, *, received_at: float | None = None) -> None:
@@ -103,12 +102,15 @@ class Engine:
         self._ensure_solver(request, device, stages)
         solver = self._solver
         # Project a newly loaded photo, a chunk at a time; its latent becomes the start.
-        if request.photo is not None and request.photo_version != self._photo_version:
-            self._begin_projection(request, solver)
-        if self._projecting is not None:
-            progress = self._continue_projection(request, solver)
+        if self._photo.wanted(request):
+            self._photo.begin(request, solver.model)
+        if self._photo.running:
+            progress = self._photo.advance(request, solver, steps_left=self.steps_left)
             if progress is not None:
                 return progress
+            solver.reset(seed=request.seed + request.start, start_z=self._photo.projection.z)
+            self._start_key, self._fix = (request.start, request.seed), request.fix
+            self._last_order = None
         start_key = (request.start, request.seed)
         if start_key != self._start_key:
             solver.reset(seed=_start_seed(request, solver.model.card), start_z=self._start_z(request))
@@ -147,7 +149,8 @@ class Engine:
         self._build_solver(model, candidates=candidates, device=device, config=config,
                            seed=_start_seed(request, model.card), start_z=self._start_z(request))
         self._model_key, self._start_key, self._fix = model_key, (request.start, request.seed), request.fix
-        self._photo_version, self._photo, self._projecting, self._last_order = 0, None, None, None
+        self._last_order = None
+        self._photo.forget()
         stages.add(LOAD, began, time.perf_counter())
 
     def _build_solver(self, model, **settings) -> None:
@@ -260,8 +263,8 @@ class Engine:
             spans=tuple(stages.spans),
             worker_pid=os.getpid(),
             worker_rss_mb=resident_mb(),
-            photo_z=None if self._photo is None else self._photo.z,
-            photo_image=None if self._photo is None else self._photo.image,
+            photo_z=None if self._photo.projection is None else self._photo.projection.z,
+            photo_image=None if self._photo.projection is None else self._photo.projection.image,
             **arrays,
         )
         if self.steps_left == 0 and (request.display or (request.morph_frames > 0 and solver.steps_done > 0)):
@@ -292,44 +295,7 @@ class Engine:
         """An explicit start latent, else the loaded photo's, else None (a random start)."""
         if request.start_z is not None:
             return request.start_z
-        return self._photo.z if (self._photo is not None and request.photo is not None) else None
-
-    def _begin_projection(self, request: EditRequest, solver) -> None:
-        from demo.engine.projection import iter_projection
-
-        self._photo_version = request.photo_version
-        self._photo = None
-        method = "hybrid" if solver.model.E is not None else "opt"
-        self._projection_steps = request.projection_steps
-        self._projecting = iter_projection(solver.model, request.photo, method=method,
-                                           steps=request.projection_steps, seed=request.seed)
-
-    def _continue_projection(self, request: EditRequest, solver) -> EditResult | None:
-        """Advance the projection by about ``chunk_seconds``; a progress result, or None once done."""
-        started = time.perf_counter()
-        preview = None
-        done = 0
-        try:
-            while time.perf_counter() - started < request.chunk_seconds:
-                done, image = next(self._projecting)
-                preview = image if image is not None else preview
-        except StopIteration as stop:
-            self._photo = stop.value
-            self._projecting = None
-            solver.reset(seed=request.seed + request.start, start_z=self._photo.z)
-            self._start_key, self._fix = (request.start, request.seed), request.fix
-            self._last_order = None
-            return None
-        card = solver.model.card
-        images = np.zeros((1, card.resolution, card.resolution, 3), np.uint8) if preview is None else preview[None]
-        return EditResult(
-            stamp=request.stamp, model_name=card.name, stand_in=card.stand_in, resolution=card.resolution,
-            device=str(solver.device), candidates=solver.candidates, steps_left=self.steps_left, images=images,
-            slots=np.zeros(1, np.int64), losses=np.zeros(1, np.float32), color_rmse=np.zeros(1, np.float32),
-            projecting=True, progress=done / max(1, self._projection_steps),
-            compute_seconds=time.perf_counter() - started, finished_at=time.perf_counter(),
-            worker_pid=os.getpid(), worker_rss_mb=resident_mb(),
-        )
+        return self._photo.start_z(request)
 
     def _current_slot(self, request: EditRequest) -> int:
         if request.pick is not None and 0 <= request.pick < self._solver.candidates:

@@ -84,6 +84,12 @@ class ProfileRecorder:
         self.written: dict[str, Path] = {}
         self.report_written: dict | None = None
 
+    @classmethod
+    def for_app(cls, config, *, clock) -> "ProfileRecorder":
+        """The recorder of an app run with ``--profile DIR`` (``config`` is its AppConfig)."""
+        return cls(config.profile, worker_mode=config.worker, clock=clock,
+                   settings={"model": config.model, "size": list(config.size), "seed": config.seed})
+
     # Fed by the app.
     def window_opened(self, t: float, *, gl_renderer: str = "") -> None:
         self.window_at = t
@@ -97,6 +103,10 @@ class ProfileRecorder:
     def first_image(self, t: float) -> None:
         if self.first_image_at is None:
             self.first_image_at = t
+
+    def startup_mark(self, mark: str, t: float) -> None:
+        """A StartupMarks listener: "preview" or "first_image" reached the screen at ``t``."""
+        (self.preview_shown if mark == "preview" else self.first_image)(t)
 
     def frame(self, record: FrameRecord) -> None:
         self.frames.append(record)

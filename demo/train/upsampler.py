@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from demo.engine.upsample import UpsampleNet, UpsamplerConfig, save_upsampler
+from demo.engine.upsample import UpsampleNet, UpsamplerConfig
 from demo.errors import UserError
 from demo.train.common import load_checkpoint, save_checkpoint
 

@@ -22,7 +22,6 @@ import torch
 from demo.data.grid import save_png
 from demo.engine.upsample import (DEFAULT_UPSAMPLER, UpsampleNet, Upsampler, read_upsampler, save_upsampler,
                                   upsample_or_resize)
-from demo.errors import UserError
 
 PROJECTED = 8  # held-out scenes per set that are projected with hybrid (the count)
 PROJECTION_STEPS = 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from demo.app.layout import Layout
 from demo.app.painter import Painter
-from demo.input.actions import Action, Brush
+from demo.input.actions import Brush
 from demo.tools.brushes import BRUSHES
 
 BUTTON = (0.2, 0.2, 0.23, 1.0)
