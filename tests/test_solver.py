@@ -242,3 +242,33 @@ def test_a_step_shows_the_latents_it_made_and_renders_each_once(small_model):
         np.testing.assert_array_equal(solver.evaluate().z, solver.evaluate(fresh=True).z)
     finally:
         hook.remove()
+
+
+def test_the_folded_generator_computes_g_and_its_gradient(small_model):
+    import torch
+
+    from demo.engine.inference_generator import InferenceGenerator, inference_generator
+
+    G = small_model.G
+    folded = inference_generator(G)
+    assert isinstance(folded, InferenceGenerator)
+    z = (torch.rand(5, G.config.nz, generator=torch.Generator().manual_seed(3)) * 2 - 1).requires_grad_(True)
+    ours = folded(z)
+    theirs = G(z)
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-4)
+    (grad_ours,) = torch.autograd.grad(ours.square().sum(), z)
+    (grad_theirs,) = torch.autograd.grad(theirs.square().sum(), z)
+    torch.testing.assert_close(grad_ours, grad_theirs, atol=1e-4, rtol=1e-4)
+    assert not any(p.requires_grad for p in folded.parameters())
+
+
+def test_a_generator_of_another_layout_is_used_as_it_is(small_model):
+    import copy
+
+    import torch
+
+    from demo.engine.inference_generator import inference_generator
+
+    G = copy.deepcopy(small_model.G)
+    G.main[2] = torch.nn.LeakyReLU(0.2)  # not the DCGAN layout the folding knows
+    assert inference_generator(G) is G

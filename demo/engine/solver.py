@@ -23,6 +23,7 @@ import torch
 from demo.engine.checkpoint import LoadedModel
 from demo.engine.compiled import STEP_MODES, Ahead, Rendered, StepRunner
 from demo.engine.hog import HOG
+from demo.engine.inference_generator import inference_generator
 from demo.engine.latent import sample_prior, to_latent, to_param
 from demo.engine.losses import (
     ConstraintTensors,
@@ -97,7 +98,7 @@ class ConstraintSolver:
         if config.realism_weight > 0 and model.D is None:
             raise ValueError("realism_weight > 0 needs a discriminator, and this model file has none")
         self.model = model
-        self.G = model.G
+        self.G = inference_generator(model.G)  # the same function, BatchNorm folded (cheaper per step)
         self.device = torch.device(device)
         self.config = config
         self.candidates = candidates
