@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from demo.engine.checkpoint import LoadedModel
+from demo.engine.inference_generator import inference_generator
 from demo.engine.latent import sample_prior, to_latent, to_param
 from demo.errors import UserError
 
@@ -115,9 +116,10 @@ def iter_projection(
     prior = model.card.prior
     z = initial_latents(model, target_t, method=method, candidates=candidates if method != "encoder" else 1, seed=seed)
     steps = 0 if method == "encoder" else steps
+    G = inference_generator(model.G)  # the same function, cheaper per step
 
     def losses(latent: torch.Tensor) -> torch.Tensor:
-        images = model.G(latent)  # [K, C, R, R]
+        images = G(latent)  # [K, C, R, R]
         pixel = ((images - target_t) ** 2).mean((1, 2, 3))  # [K]
         features = feature_distance(model, images, target_t)
         return pixel if features is None else pixel + feature_weight * features
@@ -131,13 +133,13 @@ def iter_projection(
         optimizer.step()
         with torch.no_grad():
             best = int(loss.argmin())
-        yield step + 1, None if (step + 1) % 10 else to_uint8(model.G(to_latent(w[best : best + 1], prior)).detach())[0]
+        yield step + 1, None if (step + 1) % 10 else to_uint8(G(to_latent(w[best : best + 1], prior)).detach())[0]
     with torch.no_grad():
         final = to_latent(w.detach(), prior)  # [K, nz]; for a normal prior this is w itself
         loss = losses(final)
         best = int(loss.argmin())
         z_best = final[best : best + 1]
-        image = model.G(z_best)  # [1, C, R, R]
+        image = G(z_best)  # [1, C, R, R]
         rgb = image.expand(-1, 3, -1, -1) if image.shape[1] == 1 else image
         pixel_rmse = float(torch.sqrt((((rgb + 1) * 127.5 - (to_tensor(target, device) + 1) * 127.5) ** 2).mean()))
         features = feature_distance(model, image, target_t)
