@@ -101,32 +101,45 @@ def test_merge_joins_overlaps_and_keeps_far_apart_boxes_apart_up_to_the_limit():
 
 # The real app: damage-tracked frames against full redraws.
 def full_redraw(app) -> np.ndarray:
-    painter, layer = app.scene.painter, app.scene.layer
+    """The recorded frame drawn whole, into the same kind of target as the app drew it: the window itself
+    (the test reads the tracked frame first; when they are equal this redraw changes nothing), or a fresh
+    layer. [H, W, 3] in framebuffer row order."""
+    painter = app.scene.painter
+    painter.invalidate()
+    if app.scene.target == "window":
+        painter.render(app.window, background=BACKGROUND)
+        pixels = app.window.read_pixels()[::-1]
+        app.window.back_buffer.mark(app.window.framebuffer)  # drawn after the swap: mark it as present does
+        return pixels
     target = RenderTarget(app.ctx)
     try:
-        target.ensure(layer.size)
-        painter.invalidate()
+        target.ensure(app.window.size)
         painter.render(target, background=BACKGROUND)
         return target.read(components=3)
     finally:
         target.release()
 
 
-@pytest.mark.parametrize("hud", [True, False])
-def test_every_frame_drawn_where_damaged_equals_the_frame_drawn_whole(small_model_file, tmp_path, hud):
+@pytest.mark.parametrize("hud, into_window", [(True, True), (False, True), (True, False)])
+def test_every_frame_drawn_where_damaged_equals_the_frame_drawn_whole(small_model_file, tmp_path, hud, into_window):
+    """Drawn straight into a window that keeps its back buffer (llvmpipe does), or into the layer and copied."""
     from demo.app.app import App
     from demo.app.config import AppConfig
 
     app = App(AppConfig(model=str(small_model_file), size=(640, 480), worker="sync", device="cpu", candidates=4,
                         steps=6, top_k=4, max_fps=0, save_dir=tmp_path / "saves", chunk_seconds=0.05, morph_frames=4, hud=hud))
+    app.window.back_buffer.enabled = into_window
     canvas = app.layout.viewport
     partial = []
 
     def frame_then_compare(what: str) -> None:
-        if app.frame().drawn:
+        record = app.frame(capture=True)  # the window's pixels, read before the swap
+        if record.changed:
             partial.append(sum(area(box) for box in app.scene.painter.last_damage) / (640 * 480))
-        tracked = app.scene.layer.read(components=3)
-        assert np.array_equal(tracked, full_redraw(app)), f"after {what}, the damage-tracked frame differs"
+        shown = app.captured[::-1]  # framebuffer row order, as the target reads
+        whole = full_redraw(app)
+        where = np.argwhere((shown != whole).any(-1))
+        assert not len(where), f"after {what}, the damage-tracked frame differs at {len(where)} pixels, e.g. {where[:3].tolist()} {shown[tuple(where[0])]} {whole[tuple(where[0])]}"
 
     steps = [
         ("start", lambda: None),
@@ -154,6 +167,8 @@ def test_every_frame_drawn_where_damaged_equals_the_frame_drawn_whole(small_mode
             for _ in range(3):  # results arrive between frames
                 frame_then_compare(what)
         assert app.ctx.error == "GL_NO_ERROR"
+        assert app.scene.target == ("window" if into_window else "layer")
+        assert app.window.back_buffer.enabled == into_window  # the window kept every frame, or was never asked
     finally:
         app.close()
     assert min(partial) < 0.05  # some frames (the cursor, a stroke growing) redrew a small part of the window
@@ -179,3 +194,29 @@ def test_thumbnails_follow_a_stream_of_results_at_their_refresh_rate_and_a_settl
     assert view.atlas.gl.read()[0] == 30
     assert not view.refresh(10.0)  # nothing pending
     view.atlas.release()
+
+
+def test_the_window_probe_trusts_a_kept_back_buffer_and_gives_up_on_a_lost_one():
+    from demo.app.window import Window
+
+    window = Window((96, 64))
+    try:
+        probe = window.back_buffer
+        assert probe.enabled  # Mesa's software drivers keep the back buffer across swaps
+        assert not window.holds_last_frame()  # nothing presented yet
+        window.use()
+        window.ctx.clear(0.5, 0.25, 0.125, 1.0)
+        window.present()
+        assert window.holds_last_frame()
+        corner = window.read_pixels()[-1, 0]
+        assert corner.tolist() == [128, 64, 32]  # the frame's own pixel is put back where the code was
+        for miss in range(3):  # a swap that loses the back buffer: here, someone paints over it
+            window.present()
+            window.use()
+            window.ctx.clear(0.0, 0.0, 0.0, 1.0)
+            assert not window.holds_last_frame()
+        assert not probe.enabled  # three misses in a row: the layer and the copy from now on
+        window.present()
+        assert not window.holds_last_frame()
+    finally:
+        window.close()

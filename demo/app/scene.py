@@ -1,9 +1,10 @@
 """Everything the window shows, drawn from the app's state (ModernGL through ``Painter``; no tensors).
 
-``Scene`` owns the painter and the views. ``draw`` records one frame from what it is handed, renders
-what changed since the last frame into a persistent layer (``Painter.render``), and copies the layer to
-the window, whose back buffer is undefined after a swap. The HUD's figures are refreshed at most
-``HUD_PERIOD`` apart, and count as a change only when they differ.
+``Scene`` owns the painter and the views. ``draw`` records one frame from what it is handed and
+renders what changed since the last frame (``Painter.render``): straight into the window while its
+back buffer is known to keep the last frame (``back_buffer.py``), else into a persistent layer that
+is then copied to the window. The HUD's figures are refreshed at most ``HUD_PERIOD`` apart, and
+count as a change only when they differ.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class Scene:
     def __init__(self, ctx):
         self.ctx = ctx
         self.painter = Painter(ctx)
-        self.layer = RenderTarget(ctx)  # the window's pixels as last drawn
+        self.layer = RenderTarget(ctx)  # the window's pixels as last drawn, where the window does not keep them
+        self.target = "layer"  # where the painter's last frame was drawn: "layer" or "window"
         self.overlay = StrokeOverlay(ctx)
         self.canvas_view = CanvasView(ctx)
         self.thumbnails = ThumbnailsView(ctx)
@@ -59,9 +61,9 @@ class Scene:
         changed, self.hud_lines = fresh != self.hud_lines, fresh
         return changed
 
-    def draw(self, *, screen, window_size: tuple[int, int], layout: Layout, ui: UiState, result, error: str | None, morph,
+    def draw(self, *, window, window_size: tuple[int, int], layout: Layout, ui: UiState, result, error: str | None, morph,
              photo, hud: bool, records, cursor, crosshair: bool, extra: Callable[[Painter], None] | None = None) -> None:
-        """One frame onto ``screen`` (a framebuffer of ``window_size``). ``photo``: (texture, uv) of the photo with
+        """One frame onto ``window`` (the app's Window, of ``window_size``). ``photo``: (texture, uv) of the photo with
         the edit, or None; ``extra`` draws last but the help."""
         painter = self.painter
         painter.begin(window_size)
@@ -92,10 +94,23 @@ class Scene:
             extra(painter)
         if ui.show_help:
             self.help.draw(painter, window_size)
-        if self.layer.ensure(tuple(window_size)):
+        self._render(window)
+
+    def _render(self, window) -> None:
+        """What changed, into the window when it kept the last frame, else into the layer and copied."""
+        painter = self.painter
+        kept = window.holds_last_frame()
+        if window.back_buffer.enabled:
+            if not kept or self.target != "window":
+                painter.invalidate()  # the window's pixels are not the painter's last frame: draw it whole
+            self.target = "window"
+            painter.render(window, background=BACKGROUND)
+            return
+        if self.layer.ensure(tuple(window.size)) or self.target != "layer":
             painter.invalidate()
+        self.target = "layer"
         painter.render(self.layer, background=BACKGROUND)
-        self.ctx.copy_framebuffer(screen, self.layer.fbo)
+        self.ctx.copy_framebuffer(window.framebuffer, self.layer.fbo)
 
     def release(self) -> None:
         self.overlay.release()

@@ -133,8 +133,8 @@ class AppStages:
         gamepad = app.router.gamepad is not None and bool(app.router.gamepad.pads)
         kiosk = app.kiosk  # kiosk hook: big hints for visitors
         app.scene.draw(
-            screen=app.window.framebuffer, window_size=app.window.size, layout=app.layout, ui=app.ui, result=app.controller.result,
-            error=app.controller.error, morph=app.morph,
+            window=app.window, window_size=app.window.size, layout=app.layout, ui=app.ui,
+            result=app.controller.result, error=app.controller.error, morph=app.morph,
             photo=app.photos.shown(app.ui.show_photo),
             hud=app.config.hud, records=app.stats.records, cursor=app.router.cursor, crosshair=gamepad,
             extra=None if kiosk is None else (lambda painter: kiosk.draw(painter, app.window.size, app.layout.canvas)))

@@ -9,6 +9,7 @@ import moderngl
 import numpy as np
 import pygame
 
+from demo.app.back_buffer import BackBufferProbe
 from demo.gl import RenderTarget, wrap_current_context
 
 
@@ -57,6 +58,7 @@ class Window:
         self.ctx: moderngl.Context = wrap_current_context()
         self.ctx.enable(moderngl.BLEND)
         self._capture: RenderTarget | None = None
+        self.back_buffer = BackBufferProbe(self.ctx)  # may frames draw only what changed straight into the window?
 
     def _open(self, size: tuple[int, int]) -> None:
         flags = pygame.OPENGL | pygame.DOUBLEBUF
@@ -84,10 +86,20 @@ class Window:
 
     @property
     def framebuffer(self) -> moderngl.Framebuffer:
-        """The window's framebuffer (its back buffer, whose contents are undefined after a swap)."""
+        """The window's framebuffer (its back buffer, whose contents OpenGL leaves undefined after a swap)."""
         return self.ctx.screen
 
+    def holds_last_frame(self) -> bool:
+        """Whether the back buffer still holds the frame presented last (``back_buffer.py``)."""
+        return self.back_buffer.holds_last_frame(self.ctx.screen)
+
+    def use(self) -> None:
+        """Bind the window's framebuffer for drawing, with the viewport over the whole window."""
+        self.ctx.screen.use()
+        self.ctx.screen.viewport = (0, 0, *self.size)
+
     def present(self) -> None:
+        self.back_buffer.mark(self.ctx.screen)
         pygame.display.flip()
 
     def read_pixels(self) -> np.ndarray:

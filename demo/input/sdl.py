@@ -14,6 +14,7 @@ import ctypes.util
 import glob
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 SDL_INIT_VIDEO = 0x20
@@ -91,7 +92,15 @@ def library() -> ctypes.CDLL:
     raise SDLUnavailable("cannot find the SDL2 library pygame uses (is pygame.display initialised?)")
 
 
+def gl_function(name: str, prototype: type) -> Callable | None:
+    """An OpenGL function of the current context (SDL_GL_GetProcAddress) as ``prototype`` (a CFUNCTYPE), or None."""
+    address = library().SDL_GL_GetProcAddress(name.encode())
+    return prototype(address) if address else None
+
+
 def _declare(lib: ctypes.CDLL) -> None:
+    lib.SDL_GL_GetProcAddress.restype = ctypes.c_void_p
+    lib.SDL_GL_GetProcAddress.argtypes = [ctypes.c_char_p]
     lib.SDL_GetError.restype = ctypes.c_char_p
     lib.SDL_GetTicks.restype = ctypes.c_uint32
     lib.SDL_AddEventWatch.argtypes = [EventFilter, ctypes.c_void_p]
