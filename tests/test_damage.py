@@ -220,3 +220,22 @@ def test_the_window_probe_trusts_a_kept_back_buffer_and_gives_up_on_a_lost_one()
         assert not window.holds_last_frame()
     finally:
         window.close()
+
+
+@pytest.mark.parametrize("old, new", [
+    ("abcdef", "abcdef"), ("abcdef", "abXdef"), ("abcdef", "abcXYdef"), ("abcdef", "abef"), ("abc", "abcde"),
+    ("cde", "abcde"), ("", "ab"), ("ab", ""), ("abcabc", "abcXabc"), ("aaaa", "aa"), ("abcd", "dcba"),
+])
+def test_the_trimmed_matching_pairs_every_op_once_in_order(old, new):
+    from demo.app.damage import _opcodes
+
+    codes = _opcodes(list(old), list(new))
+    matched = [(i, j) for tag, i1, i2, j1, j2 in codes if tag == "equal" for i, j in zip(range(i1, i2), range(j1, j2))]
+    assert all(old[i] == new[j] for i, j in matched)
+    assert [i for i, _ in matched] == sorted({i for i, _ in matched}) and [j for _, j in matched] == sorted({j for _, j in matched})
+    # Every op of either frame is covered once, by an equal or an unequal code, in order.
+    assert [i for _, i1, i2, _, _ in codes for i in range(i1, i2)] == list(range(len(old)))
+    assert [j for _, _, _, j1, j2 in codes for j in range(j1, j2)] == list(range(len(new)))
+    full = sum(i2 - i1 for tag, i1, i2, _, _ in codes if tag == "equal")
+    from difflib import SequenceMatcher
+    assert full >= sum(block.size for block in SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks())

@@ -87,8 +87,7 @@ def damage(old: Sequence[DrawOp] | None, new: Sequence[DrawOp], *, size: tuple[i
     if old is None:
         return [whole]
     boxes: list[Box] = []
-    matcher = SequenceMatcher(None, [op.key for op in old], [op.key for op in new], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes([op.key for op in old], [op.key for op in new]):
         if tag == "equal":
             for before, after in zip(old[i1:i2], new[j1:j2]):
                 if before.versions != after.versions:
@@ -98,6 +97,28 @@ def damage(old: Sequence[DrawOp] | None, new: Sequence[DrawOp], *, size: tuple[i
             boxes.extend(op.bounds for op in new[j1:j2])
     clipped = [intersect(box, whole) for box in boxes]
     return merge([box for box in clipped if area(box) > 0])
+
+
+def _opcodes(old: list, new: list) -> list[tuple[str, int, int, int, int]]:
+    """SequenceMatcher's opcodes for two key lists, with their common prefix and suffix matched first
+    (most frames change a few ops in the middle, or none: then no matcher runs at all)."""
+    shorter = min(len(old), len(new))
+    head = 0
+    while head < shorter and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < shorter - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    codes = [("equal", 0, head, 0, head)] if head else []
+    old_end, new_end = len(old) - tail, len(new) - tail
+    if head < old_end and head < new_end:
+        matcher = SequenceMatcher(None, old[head:old_end], new[head:new_end], autojunk=False)
+        codes += [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    elif head < old_end or head < new_end:
+        codes.append(("replace", head, old_end, head, new_end))
+    if tail:
+        codes.append(("equal", old_end, len(old), new_end, len(new)))
+    return codes
 
 
 def merge(boxes: list[Box], *, limit: int = MAX_BOXES) -> list[Box]:
