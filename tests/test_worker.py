@@ -114,6 +114,21 @@ def test_incremental_raster_equals_a_full_one_for_strokes_that_crossed_a_pipe():
             assert np.array_equal(getattr(got, name), getattr(want, name)), (event, name)
 
 
+def test_a_growing_stroke_rasterised_a_capsule_at_a_time_equals_a_full_raster():
+    """The coverage memo draws only a growing stroke's new capsules; every version equals a fresh raster."""
+    state, raster = EditState(), IncrementalRaster()
+    for tool, y in (("color", 0.3), ("sketch", 0.6), ("erase", 0.45), ("color", 0.8)):
+        state.apply(Event(t=0, type="down", tool=tool, x=0.05, y=y, color=(200, 90, 40), width=0.08, pressure=0.7))
+        for i in range(1, 25):
+            state.apply(Event(t=0, type="move", x=0.05 + 0.035 * i, y=y + 0.05 * np.sin(i / 3), pressure=0.4 + 0.02 * i))
+            strokes = pickle.loads(pickle.dumps(tuple(state.visible_strokes)))
+            got = raster.constraints(strokes, 32, version=state.version)
+            want = rasterise(state.visible_strokes, 32)
+            for name in ("color", "color_mask", "sketch", "sketch_mask", "warp_mask"):
+                assert np.array_equal(getattr(got, name), getattr(want, name)), (tool, i, name)
+        state.apply(Event(t=0, type="up"))
+
+
 def test_commands_change_the_request_the_same_way_for_app_and_replay():
     base = EditRequest(model="m", pick=3)
     assert apply_command(base, "fix", index=None, shown_slots=[]).fix == 1

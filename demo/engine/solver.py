@@ -310,10 +310,9 @@ class ConstraintSolver:
             images = self.G(z)  # [K, C, R, R]
         total, terms = self._losses(z, images)
         unit = to_unit(images)  # [K, 3, R, R]
-        ct = self._tensors
         color_rmse = np.zeros(self.candidates, np.float32)
-        if ct is not None and ct.has_color:
-            color_rmse = (torch.sqrt(color_term(unit, ct)) * 255).cpu().numpy()
+        if "color" in terms:  # the unweighted colour term is the mean squared error over the strokes
+            color_rmse = (torch.sqrt(terms["color"]) * 255).cpu().numpy()
         sketch_error = terms["sketch"].cpu().numpy() if "sketch" in terms else np.zeros(self.candidates, np.float32)
         loss = total.cpu().numpy()
         return Ranking(

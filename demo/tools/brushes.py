@@ -36,11 +36,36 @@ WARP_TARGET_RGBA = (0.2, 0.85, 1.0, 0.45)
 WARP_LINE_RGBA = (1.0, 1.0, 1.0, 0.9)
 
 
-class Canvas:
-    """The layers every brush paints into, at ``size`` x ``size``."""
+class CoverageMemo:
+    """The supersampled coverage drawn last, per (radius scale, extra pixels): when the next capsules
+    extend the last ones (a stroke that grew), only the new capsules are drawn on it. Drawing the same
+    capsules in the same order onto the same layer gives the same pixels, so this changes no result,
+    only the cost of a growing stroke (from all of its capsules to its new ones)."""
 
-    def __init__(self, size: int):
+    def __init__(self) -> None:
+        self._last: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def layer(self, key: tuple, pixels: np.ndarray, big: int) -> np.ndarray:
+        """The uint8 layer [big, big] with every capsule of ``pixels`` [n, 6] drawn (kept for the next call)."""
+        last = self._last.get(key)
+        done = 0
+        if last is not None and last[1].shape == (big, big) and len(pixels) >= len(last[0]) \
+                and np.array_equal(pixels[: len(last[0])], last[0]):
+            done, layer = len(last[0]), last[1]
+        else:
+            layer = np.zeros((big, big), np.uint8)
+        _draw_capsules(layer, pixels[done:])
+        self._last[key] = (pixels.copy(), layer)
+        return layer
+
+
+class Canvas:
+    """The layers every brush paints into, at ``size`` x ``size``. ``memo`` (shared by copies) makes a
+    growing stroke's coverage cost only its new capsules."""
+
+    def __init__(self, size: int, *, memo: CoverageMemo | None = None):
         self.size = size
+        self.memo = memo
         self.color = np.zeros((size, size, 3), np.float32)
         self.color_mask = np.zeros((size, size), np.float32)
         self.sketch = np.zeros((size, size), np.float32)
@@ -51,6 +76,7 @@ class Canvas:
     def copy(self) -> "Canvas":
         clone = Canvas.__new__(Canvas)
         clone.size = self.size
+        clone.memo = self.memo
         for name in LAYERS:
             setattr(clone, name, getattr(self, name).copy())
         return clone
@@ -58,15 +84,23 @@ class Canvas:
     def coverage(self, capsules: np.ndarray, *, radius_scale: float = 1.0, extra_px: float = 0.0) -> np.ndarray:
         """Soft coverage [size, size] of normalised capsules [n, 6], supersampled."""
         big = self.size * SUPERSAMPLE
-        layer = np.zeros((big, big), np.uint8)
         pixels = geometry.to_pixels(capsules, self.size, radius_scale=radius_scale, extra_px=extra_px) * SUPERSAMPLE
-        for ax, ay, _, bx, by, radius in pixels:
-            # A round cap at the end, then a thick segment from the start.
-            end = (_fixed(bx), _fixed(by))
-            cv2.circle(layer, end, _fixed(radius), 255, -1, cv2.LINE_AA, SHIFT)
-            if (ax, ay) != (bx, by):
-                cv2.line(layer, (_fixed(ax), _fixed(ay)), end, 255, max(1, int(round(2 * radius))), cv2.LINE_AA, SHIFT)
+        if self.memo is not None:
+            layer = self.memo.layer((radius_scale, extra_px), pixels, big)
+        else:
+            layer = np.zeros((big, big), np.uint8)
+            _draw_capsules(layer, pixels)
         return cv2.resize(layer, (self.size, self.size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def _draw_capsules(layer: np.ndarray, pixels: np.ndarray) -> None:
+    """Capsules [n, 6] in layer pixels onto ``layer`` (uint8), in order."""
+    for ax, ay, _, bx, by, radius in pixels:
+        # A round cap at the end, then a thick segment from the start.
+        end = (_fixed(bx), _fixed(by))
+        cv2.circle(layer, end, _fixed(radius), 255, -1, cv2.LINE_AA, SHIFT)
+        if (ax, ay) != (bx, by):
+            cv2.line(layer, (_fixed(ax), _fixed(ay)), end, 255, max(1, int(round(2 * radius))), cv2.LINE_AA, SHIFT)
 
 
 def _fixed(value: float) -> int:
