@@ -4,11 +4,13 @@ OpenGL leaves the back buffer undefined after a swap, so the app draws into a pe
 copies it to the window: a full-window copy per frame (about 3 ms at 1024x768 on llvmpipe, a third
 of a drawn frame). Mesa's software drivers (llvmpipe under X11 and SDL's offscreen driver) copy at
 the swap and keep the back buffer; a GPU that flips buffers may not. Nothing tells which (no
-EGL_EXT_buffer_age here), so the window checks: before each swap, ``mark`` keeps the bottom-left
-pixel and writes a code for the frame there (a dark colour whose low bits count frames); after the
-swap, ``holds_last_frame`` reads that one pixel back. Only when the code is there (and then the kept
-pixel is put back) may the next frame draw just what changed straight into the window. A miss means one frame drawn whole;
-three misses in a row and the probe stops (``enabled`` False): the layer and the copy, for good.
+EGL_EXT_buffer_age here), so the window checks: before each swap, ``mark`` writes a code for the
+frame into the bottom-left pixel (a dark colour whose low bits count frames); before the next frame,
+``holds_last_frame`` reads that one pixel back. Only when the code is there may the next frame draw
+just what changed straight into the window, with that pixel among what it redraws (``CODE_BOX``).
+The read waits only for the previous frame, which llvmpipe has long finished by then: nothing in the
+frame being drawn waits for its own rendering. A miss means one frame drawn whole; three misses in a
+row and the probe stops (``enabled`` False): the layer and the copy, for good.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ CODE_BASE = (20, 20, 22)  # a dark colour; a frame's code changes the lowest bit
 PIXEL = (0, 0, 1, 1)  # the window's bottom-left pixel (GL rows count from the bottom)
 
 
+def code_box(window_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The code's pixel as a damage box (x0, y0, x1, y1) in window pixels from the top-left."""
+    return (0, window_size[1] - 1, 1, window_size[1])
+
+
 class BackBufferProbe:
     def __init__(self, ctx: moderngl.Context):
         self.ctx = ctx
@@ -29,7 +36,6 @@ class BackBufferProbe:
         self.enabled = self._read_pixels is not None
         self.frames = 0  # frames marked (presented)
         self._marked: tuple[int, int, int] | None = None
-        self._under: tuple[int, int, int] = (0, 0, 0)  # the frame's own pixel where the code went
         self._misses = 0
 
     def _pixel(self, screen: moderngl.Framebuffer) -> tuple[int, int, int]:
@@ -49,18 +55,17 @@ class BackBufferProbe:
             return
         self.frames += 1
         code = self.code(self.frames)
-        self._under = self._pixel(screen)
         screen.clear(*(value / 255 for value in code), 1.0, viewport=PIXEL)
         self._marked = code
 
     def holds_last_frame(self, screen: moderngl.Framebuffer) -> bool:
-        """After a swap: whether the back buffer still holds the frame presented last."""
+        """After a swap: whether the back buffer still holds the frame presented last (but for the code's
+        pixel, which the next frame must redraw: ``code_box``)."""
         if not self.enabled or self._marked is None:
             return False
         marked, self._marked = self._marked, None
         if self._pixel(screen) == marked:
             self._misses = 0
-            screen.clear(*(value / 255 for value in self._under), 1.0, viewport=PIXEL)  # the frame as drawn
             return True
         self._misses += 1
         self.enabled = self._misses < MISSES_TO_GIVE_UP

@@ -11,7 +11,7 @@ import moderngl
 import numpy as np
 import pygame
 
-from demo.app.damage import Box, DrawOp, damage, meets
+from demo.app.damage import Box, DrawOp, damage, meets, merge
 from demo.gl import RenderTarget, Texture, load_program, quad_vao
 
 Color = tuple[float, float, float, float]
@@ -48,12 +48,15 @@ class Painter:
         """Redraw everything next time (the target's pixels can no longer be trusted)."""
         self._shown = None
 
-    def render(self, target: RenderTarget, *, background: Color) -> list[Box]:
-        """Draw the recorded frame into ``target`` (of the window's size) where it differs; the boxes drawn."""
+    def render(self, target: RenderTarget, *, background: Color, also: tuple[Box, ...] = ()) -> list[Box]:
+        """Draw the recorded frame into ``target`` (of the window's size) where it differs, and over the boxes
+        ``also`` (pixels someone else drew over); the boxes drawn."""
         if target.size != self.window_size:
             raise ValueError(f"the target is {target.size}, the frame {self.window_size}")
         previous = self._shown if self._shown_size == self.window_size else None
         boxes = damage(previous, self.ops, size=self.window_size)
+        if previous is not None and also:
+            boxes = merge(boxes + list(also))
         target.use()
         self.ctx.enable(moderngl.BLEND)
         height = self.window_size[1]

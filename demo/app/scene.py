@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from demo.app.back_buffer import code_box
 from demo.app.layout import Layout
 from demo.app.overlay import StrokeOverlay
 from demo.app.painter import Painter
@@ -104,7 +105,7 @@ class Scene:
             if not kept or self.target != "window":
                 painter.invalidate()  # the window's pixels are not the painter's last frame: draw it whole
             self.target = "window"
-            painter.render(window, background=BACKGROUND)
+            painter.render(window, background=BACKGROUND, also=(code_box(window.size),))
             return
         if self.layer.ensure(tuple(window.size)) or self.target != "layer":
             painter.invalidate()
