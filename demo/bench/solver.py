@@ -23,6 +23,7 @@ import torch
 from demo.engine.checkpoint import load_model, random_stand_in
 from demo.engine.compiled import STEP_MODES
 from demo.engine.device import pick_device
+from demo.engine.inference_generator import inference_generator
 from demo.engine.solver import ConstraintSolver, SolverConfig
 from demo.errors import UserError
 from demo.tools.edit_state import EditState
@@ -143,7 +144,8 @@ def run(args) -> dict:
         generator = torch.Generator().manual_seed(args.seed)
         z0 = (torch.rand(k, card.nz, generator=generator) * 2 - 1).to(device)
         target = torch.zeros(k, card.generator.get("channels", 3), card.resolution, card.resolution, device=device)
-        flops = generator_flops(model.G, z0, target)
+        network = inference_generator(model.G)  # what the solver steps through (G, BatchNorm folded)
+        flops = generator_flops(network, z0, target)
         solvers, first_step_s = {}, {}
         for name, constraints, mode in [("color", color_only, "eager")] + [(f"all_{m}", all_terms, m) for m in modes]:
             solver = ConstraintSolver(model, candidates=k, device=device, seed=args.seed,
@@ -157,7 +159,7 @@ def run(args) -> dict:
             solver.step(2)
             solver.take_timings()
             solvers[name] = solver
-        _bare_loop(model.G, z0, target, 2)
+        _bare_loop(network, z0, target, 2)
         times: dict[str, list[float]] = {"bare": [], **{name: [] for name in solvers}}
         # Interleave them so noise hits each alike.
         for _ in range(args.rounds):
@@ -165,7 +167,7 @@ def run(args) -> dict:
                 _sync(device)
                 t0 = clock()
                 if name == "bare":
-                    _bare_loop(model.G, z0, target, args.steps)
+                    _bare_loop(network, z0, target, args.steps)
                 else:
                     solvers[name].step(args.steps)
                 _sync(device)
