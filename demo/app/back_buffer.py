@@ -7,7 +7,7 @@ the swap and keep the back buffer; a GPU that flips buffers may not. Nothing tel
 EGL_EXT_buffer_age here), so the window checks: before each swap, ``mark`` writes a code for the
 frame into the bottom-left pixel (a dark colour whose low bits count frames); before the next frame,
 ``holds_last_frame`` reads that one pixel back. Only when the code is there may the next frame draw
-just what changed straight into the window, with that pixel among what it redraws (``CODE_BOX``).
+just what changed straight into the window, with that pixel among what it redraws (``code_box``).
 The read waits only for the previous frame, which llvmpipe has long finished by then: nothing in the
 frame being drawn waits for its own rendering. A miss means one frame drawn whole; three misses in a
 row and the probe stops (``enabled`` False): the layer and the copy, for good.
@@ -30,8 +30,7 @@ def code_box(window_size: tuple[int, int]) -> tuple[int, int, int, int]:
 
 
 class BackBufferProbe:
-    def __init__(self, ctx: moderngl.Context):
-        self.ctx = ctx
+    def __init__(self) -> None:
         self._read_pixels = _gl_read_pixels()
         self.enabled = self._read_pixels is not None
         self.frames = 0  # frames marked (presented)

@@ -100,9 +100,8 @@ class Scene:
     def _render(self, window) -> None:
         """What changed, into the window when it kept the last frame, else into the layer and copied."""
         painter = self.painter
-        kept = window.holds_last_frame()
         if window.back_buffer.enabled:
-            if not kept or self.target != "window":
+            if not window.holds_last_frame() or self.target != "window":
                 painter.invalidate()  # the window's pixels are not the painter's last frame: draw it whole
             self.target = "window"
             painter.render(window, background=BACKGROUND, also=(code_box(window.size),))

@@ -97,7 +97,7 @@ class SoakMonitor:
         for minute in sorted(first):
             (t0, busy0, app0, worker0), (t1, busy1, app1, worker1) = first[minute], last[minute]
             capacity = max(t1 - t0, 1e-9) * cores
-            worker = max(0.0, worker1 - worker0) if worker1 >= worker0 else worker1
+            worker = worker1 - worker0 if worker1 >= worker0 else worker1  # a new worker counts from its start
             app_share, worker_share = (app1 - app0) / capacity, worker / capacity
             shares["app"].append(round(app_share, 3))
             shares["worker"].append(round(worker_share, 3))

@@ -58,7 +58,7 @@ class Window:
         self.ctx: moderngl.Context = wrap_current_context()
         self.ctx.enable(moderngl.BLEND)
         self._capture: RenderTarget | None = None
-        self.back_buffer = BackBufferProbe(self.ctx)  # may frames draw only what changed straight into the window?
+        self.back_buffer = BackBufferProbe()  # may frames draw only what changed straight into the window?
 
     def _open(self, size: tuple[int, int]) -> None:
         flags = pygame.OPENGL | pygame.DOUBLEBUF

@@ -12,10 +12,10 @@ A mode that fails (no compiler, no CUDA, a capture error) warns once and runs ea
 the runner says what actually runs.
 
 Eager steps render ahead: after Adam, the step renders the updated latents (keeping the autograd
-graph), and the next step starts from that render instead of rendering again. So each step returns
-the images of the latents it produced, at no extra cost: the result that answers a stroke shows a
-step taken under that stroke. The compiled and graphed steps return their own forward's render (the
-latents before the update; ``renders_ahead`` is False), and the solver renders afresh for a result.
+graph) and returns that render; the next step starts from it instead of rendering again, and the
+solver ranks on it. So a result shows the latents its step produced, at no extra cost: the result
+that answers a stroke shows a step taken under that stroke. The compiled and graphed steps return
+nothing, and the solver renders afresh for a result.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class StepRunner:
-    """Runs one solver step per ``__call__``, timed in stages; returns what to show and the render ahead."""
+    """Runs one solver step per ``__call__``, timed in stages; an eager step returns its render ahead."""
 
     def __init__(self, mode: str, *, device: torch.device, render: Render, loss: Loss, param: torch.Tensor,
                  finish: Callable[[torch.Tensor, torch.Tensor | None], None], state: list[torch.Tensor]):
@@ -60,22 +60,17 @@ class StepRunner:
         if mode in ("compile", "reduce-overhead"):
             self._forward = torch.compile(forward, mode=None if mode == "compile" else "reduce-overhead")
         self._graph: torch.cuda.CUDAGraph | None = None
-        self._graph_outputs: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    @property
-    def renders_ahead(self) -> bool:
-        """Whether a step returns the images of its updated latents (else those it started from)."""
-        return self.mode == "eager"
-
-    def __call__(self, timer, ahead: Ahead | None = None) -> tuple[Rendered, Ahead | None]:
-        """One step: (z, images) to show, detached, and the render the next step may start from (or None).
+    def __call__(self, timer, ahead: Ahead | None = None) -> Ahead | None:
+        """One step; eager: the render of the updated latents, with its graph (else None).
 
         ``ahead`` is the previous step's render ahead; it is used only if the optimised tensor has not
         changed since (its in-place version counter is the same), else the step renders again.
         """
         if self.mode == "graphs":
             try:
-                return self._graphed(timer), None
+                self._graphed(timer)
+                return None
             except Exception as exc:  # A capture that fails runs eager from here on.
                 self.mode = _fallback("graphs", f"{type(exc).__name__}: {exc}")
                 self._graph = None
@@ -91,15 +86,15 @@ class StepRunner:
         timer.lap()
         self._finish(total.detach(), None)
         timer.lap()
-        if not self.renders_ahead:
+        if self.mode != "eager":
             timer.finish()
-            return (z.detach(), images.detach()), None
+            return None
         # Render the updated latents now: the result shows them, and the next step starts from this graph.
         timer.ahead()
         z, images = self._render()
         timer.lap()
         timer.finish()
-        return (z.detach(), images.detach()), (z, images, self.param._version)
+        return z, images, self.param._version
 
     def _compiled_forward(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         try:
@@ -111,13 +106,12 @@ class StepRunner:
             self._forward = self._eager_forward
             return self._forward()
 
-    def _graph_step(self) -> tuple[torch.Tensor, torch.Tensor]:
-        z, images, total = self._eager_forward()
+    def _graph_step(self) -> None:
+        _, _, total = self._eager_forward()
         (grad,) = torch.autograd.grad(total.sum(), self.param)
         self._finish(total.detach(), grad)
-        return z.detach(), images.detach()
 
-    def _graphed(self, timer) -> tuple[torch.Tensor, torch.Tensor]:
+    def _graphed(self, timer) -> None:
         if self._graph is None:
             self._capture()
         # The whole step is one replay: its time is all reported as forward.
@@ -127,7 +121,6 @@ class StepRunner:
         timer.lap()
         timer.lap()
         timer.finish()
-        return self._graph_outputs
 
     def _capture(self) -> None:
         """Warm up on a side stream (state restored afterwards, so warm-up steps do not count), then capture."""
@@ -143,7 +136,7 @@ class StepRunner:
                 tensor.copy_(value)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            self._graph_outputs = self._graph_step()
+            self._graph_step()
         self._graph = graph
 
 

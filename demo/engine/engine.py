@@ -108,14 +108,9 @@ class Engine:
             progress = self._photo.advance(request, solver, steps_left=self.steps_left)
             if progress is not None:
                 return progress
-            solver.reset(seed=request.seed + request.start, start_z=self._photo.projection.z)
-            self._start_key, self._fix = (request.start, request.seed), request.fix
-            self._last_order = None
-        start_key = (request.start, request.seed)
-        if start_key != self._start_key:
-            solver.reset(seed=_start_seed(request, solver.model.card), start_z=self._start_z(request))
-            self._start_key, self._fix = start_key, request.fix
-            self._last_order = None
+            self._restart(request, seed=request.seed + request.start, start_z=self._photo.projection.z)
+        if (request.start, request.seed) != self._start_key:
+            self._restart(request, seed=_start_seed(request, solver.model.card), start_z=self._start_z(request))
         if request.fix != self._fix:
             solver.fix(self._current_slot(request))
             self._fix = request.fix
@@ -132,6 +127,12 @@ class Engine:
                     raise
             # Out here the failed step's traceback, and the tensors it holds, are already released.
             notices.append(self._shrink(request, device))
+
+    def _restart(self, request: EditRequest, *, seed: int, start_z: np.ndarray | None) -> None:
+        """The solver starts over for this request's start (and fix count); the old ranking is gone."""
+        self._solver.reset(seed=seed, start_z=start_z)
+        self._start_key, self._fix = (request.start, request.seed), request.fix
+        self._last_order = None
 
     def _ensure_solver(self, request: EditRequest, device, stages: Stages) -> None:
         """Load the model and build the solver when the model, device, K or solver settings change."""

@@ -110,8 +110,7 @@ class ConstraintSolver:
         self._constraints = Constraints.empty(self.resolution)
         self._warp_key = b""
         self._warp_wanted: torch.Tensor | None = None
-        self._last_pass: Rendered | None = None  # (z, images) of the current latents, detached
-        self._ahead: Ahead | None = None  # the same with its autograd graph: the next step's forward
+        self._ahead: Ahead | None = None  # the last step's render of its latents, with its graph: the next step's forward
         self._objective: Objective | None = None
         self._runner: StepRunner | None = None
         self._runner_key: tuple = ()
@@ -159,7 +158,6 @@ class ConstraintSolver:
         jitter = torch.randn(z.shape, generator=self._generator) * self.config.start_jitter
         fresh = self.z0 + jitter.to(self.device)
         self._fresh_w = self._to_param(fresh.clamp(-1, 1) if self.uniform else fresh)  # [K, nz]
-        self._last_pass = None
         self._ahead = None
         self._objective = None
 
@@ -248,8 +246,7 @@ class ConstraintSolver:
         done = 0
         while done < n and not (done and should_stop is not None and should_stop()):
             # Keep the render of the updated latents, so ranking after a chunk costs no extra render.
-            shown, self._ahead = runner(self._timer, self._ahead)
-            self._last_pass = shown if runner.renders_ahead else None
+            self._ahead = runner(self._timer, self._ahead)
             done += 1
         self.steps_done += done
         return done
@@ -303,8 +300,8 @@ class ConstraintSolver:
         """
         # The last render is current while nothing has changed the latents since (their version counter).
         current = self._ahead is not None and self._ahead[2] == self.w._version
-        if self._last_pass is not None and current and not fresh:
-            z, images = self._last_pass
+        if current and not fresh:
+            z, images = self._ahead[0].detach(), self._ahead[1].detach()
         else:
             z = self._to_latent(self.w)  # [K, nz]
             images = self.G(z)  # [K, C, R, R]
