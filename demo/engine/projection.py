@@ -70,6 +70,13 @@ def feature_distance(model: LoadedModel, images: torch.Tensor, target: torch.Ten
     return total / len(ours)
 
 
+def projection_loss(model: LoadedModel, images: torch.Tensor, targets: torch.Tensor, *, feature_weight: float = 0.5) -> torch.Tensor:
+    """Per-image loss of G's images [K, C, R, R] against targets [K or 1, C, R, R]: pixel MSE plus D's features. [K]"""
+    pixel = ((images - targets) ** 2).mean((1, 2, 3))  # [K]
+    features = feature_distance(model, images, targets)
+    return pixel if features is None else pixel + feature_weight * features
+
+
 def _check(model: LoadedModel, target: np.ndarray) -> None:
     r = model.card.resolution
     if target.shape != (r, r, 3) or target.dtype != np.uint8:
@@ -119,10 +126,7 @@ def iter_projection(
     G = inference_generator(model.G)  # the same function, cheaper per step
 
     def losses(latent: torch.Tensor) -> torch.Tensor:
-        images = G(latent)  # [K, C, R, R]
-        pixel = ((images - target_t) ** 2).mean((1, 2, 3))  # [K]
-        features = feature_distance(model, images, target_t)
-        return pixel if features is None else pixel + feature_weight * features
+        return projection_loss(model, G(latent), target_t, feature_weight=feature_weight)
 
     w = to_param(z, prior).detach().clone().requires_grad_(True)  # [K, nz]
     optimizer = torch.optim.Adam([w], lr=lr)
