@@ -24,7 +24,7 @@ from demo.train.model_file import load_raw_generator_state
 
 TINY = GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=8, translate=0.125)
 TINY_FLAGS = ["--base", "8", "--d-base", "8", "--batch", "8", "--nz", "16", "--no-progress", "--threads", "1",
-              "--measure-count", "64"]
+              "--measure-count", "64", "--calibration-steps", "20"]
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +261,41 @@ def test_a_data_folder_of_either_kind_loads_and_an_empty_one_names_both_files(tm
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="landscapes.npy or avatars.npy"):
         load_images(tmp_path / "empty", resolution=16)
+
+
+def test_colour_calibration_matches_the_data_mean_and_leaves_convolutions_alone():
+    from demo.engine.networks import Generator
+    from demo.train.calibrate import ColourCalibration, calibrate_colour_mean
+
+    torch.manual_seed(0)
+    G = Generator(TINY.generator_config()).eval().requires_grad_(False)  # as models load
+    convolutions = {k: v.clone() for k, v in G.state_dict().items() if "weight" in k and v.dim() == 4}
+    # Warm, bright data, far from an untrained G's mean.
+    rng = np.random.default_rng(0)
+    data = np.clip(rng.normal((190, 150, 100), 20, (64, 16, 16, 3)), 0, 255).astype(np.uint8)
+    record = calibrate_colour_mean(G, torch.from_numpy(data).permute(0, 3, 1, 2), prior="uniform",
+                                   generator=torch.Generator().manual_seed(0),
+                                   config=ColourCalibration(steps=200, batch=64, lr=0.02, measure_count=256), progress=False)
+    assert record["mean_gap_after"] < 0.35 * record["mean_gap_before"], record
+    assert record["parameters"] == 2 * sum(TINY.generator_config().widths)
+    assert all(torch.equal(G.state_dict()[k], v) for k, v in convolutions.items())
+    assert not any(p.requires_grad for p in G.parameters())
+
+
+def test_calibrate_command_rewrites_the_model_with_its_record_and_figures(data_dir, tmp_path, capsys):
+    model = tmp_path / "tiny16"
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(tmp_path / "run"), "--steps", "1",
+                 "--export", str(model), *TINY_FLAGS, "--calibration-steps", "0"]) == 0
+    file = model.with_suffix(".safetensors")
+    before = load_model(file)
+    assert "colour_calibration" not in before.card.training
+    raw_before = load_raw_generator_state(file)
+    assert main(["train", "calibrate", "--model", str(file), "--data", str(data_dir), *TINY_FLAGS]) == 0
+    after = load_model(file)
+    record = after.card.training["colour_calibration"]
+    assert record["steps"] == 20 and record["mean_gap_after"] < record["mean_gap_before"]
+    assert after.card.metrics["fd8_samples_vs_heldout"] != before.card.metrics["fd8_samples_vs_heldout"]
+    raw_after = load_raw_generator_state(file)
+    assert all(torch.equal(raw_before[k], raw_after[k]) for k in raw_before)  # what resuming needs is kept
+    d_before, d_after = before.D.state_dict(), after.D.state_dict()
+    assert d_before.keys() == d_after.keys() and all(torch.equal(d_before[k], d_after[k]) for k in d_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 HELP = "train a GAN or its encoder (resumable), export a model"
@@ -19,6 +20,9 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
            raw G in one .safetensors, a .json card with measured metrics, and NAME_samples.png.
   encoder  train E(x) -> z for --model on samples x = G(z) (loss on z and on pixels), resumably in
            --out (default runs/<model>_encoder); then store E in the model file and its figures in the card.
+  calibrate  fit --model's colour mean to the training images in --data (its G's BatchNorm scales and
+           shifts only; export does this too), measure every figure again and rewrite the model file,
+           its card, sample sheet and start previews. For a model trained before export calibrated.
   measure  print --model's held-out FD8: 1000 samples vs 1000 procedural scenes from held-out seeds
            (10,000,000+), and the same figure between two held-out sets (its floor).
 
@@ -33,14 +37,15 @@ examples:
   torchrun --nproc-per-node 2 -m demo train gan --out runs/landscape64 --device cpu --threads 1
   python -m demo train export --data data/landscapes64 --out runs/landscape64 --export models/landscape64
   python -m demo train encoder --model landscape64 --steps 3000
+  python -m demo train calibrate --model landscape64 --data data/landscapes64
   python -m demo train measure --model landscape64
 """
 
-WHAT = ("gan", "export", "encoder", "measure")
+WHAT = ("gan", "export", "encoder", "calibrate", "measure")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("what", choices=WHAT, help="gan | export | encoder | measure (see above)")
+    parser.add_argument("what", choices=WHAT, help="gan | export | encoder | calibrate | measure (see above)")
     parser.add_argument("--data", default="data/landscapes64", help="data set folder or .npy (default: data/landscapes64)")
     parser.add_argument("--out", default=None, help="run folder for checkpoints and samples (gan default: runs/landscape64)")
     parser.add_argument("--steps", type=int, default=None, help="train until this many steps in total (gan: 12000, encoder: 3000)")
@@ -67,7 +72,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--keep-encoder", action="store_true",
                         help="export: keep the encoder of the model file being replaced (made for an earlier G; "
                              "its figures are measured again) instead of shipping none")
-    parser.add_argument("--model", default="landscape64", help="encoder: the model to train an encoder for (default: landscape64)")
+    parser.add_argument("--calibration-steps", type=int, default=300,
+                        help="export / calibrate: steps of the colour calibration of G (default: 300; 0: export skips it)")
+    parser.add_argument("--model", default="landscape64", help="encoder / calibrate / measure: the model (default: landscape64)")
     parser.add_argument("--real-weight", type=float, default=0.0,
                         help="encoder: weight of the pixel loss on real data images, on top of G's samples (default: 0)")
     parser.add_argument("--init", default=None, metavar="MODEL",
@@ -87,6 +94,8 @@ def run(args) -> int:
     _stop_on_sigterm()
     if args.what == "measure":
         return _measure(args)
+    if args.what == "calibrate":
+        return _calibrate(args)
     workers, device = start_workers(_device(args))
     try:
         if args.what == "encoder":
@@ -139,7 +148,7 @@ def _run_gan(args, *, device, workers) -> int:
     target = args.export or "models/landscape64"
     E, encoder_training = _encoder_to_keep(target) if args.keep_encoder else (None, None)
     saved = export_gan(trainer, target, data_meta=read_data_meta(args.data), measure_count=args.measure_count,
-                       E=E, encoder_training=encoder_training)
+                       E=E, encoder_training=encoder_training, calibration=_calibration(args))
     print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
     return 0
 
@@ -176,6 +185,56 @@ def _measure(args) -> int:
     figures = heldout_fd8(loaded.G, prior=loaded.card.prior, count=args.measure_count)
     print(json.dumps({"model": str(loaded.path), **figures}, indent=2))
     return 0
+
+
+def _calibrate(args) -> int:
+    """Colour-calibrate a model file's G against its training images and rewrite the file with new figures."""
+    import dataclasses
+
+    import torch
+
+    from demo.engine.checkpoint import load_model
+    from demo.engine.networks import Generator
+    from demo.errors import UserError
+    from demo.train.calibrate import calibrate_colour_mean
+    from demo.train.common import load_images
+    from demo.train.export import measure_model, write_sample_sheet
+    from demo.train.model_file import load_raw_generator_state, save_trained_model
+
+    loaded = load_model(args.model)
+    if loaded.path is None or loaded.path.suffix != ".safetensors" or loaded.card.stand_in:
+        raise UserError(f"{args.model}: calibrate rewrites a trained model's .safetensors file; this is not one")
+    images = _images(args, load_images)
+    if images.shape[-1] != loaded.card.resolution:
+        raise UserError(f"{args.data}: images are {images.shape[-1]}x{images.shape[-1]}, the model draws "
+                        f"{loaded.card.resolution}x{loaded.card.resolution}")
+    card = loaded.card
+    if _calibration(args) is None:
+        raise UserError("calibrate: --calibration-steps must be at least 1")
+    record = calibrate_colour_mean(loaded.G, images, prior=card.prior, generator=torch.Generator().manual_seed(args.seed),
+                                   config=_calibration(args), progress=not args.no_progress)
+    record["data"] = str(args.data)
+    print(f"mean colour gap {record['mean_gap_before']} -> {record['mean_gap_after']}; measuring the card's figures")
+    metrics = measure_model(loaded.G, images, prior=card.prior, count=args.measure_count, E=loaded.E)
+    raw_state = load_raw_generator_state(loaded.path)
+    raw_G = None
+    if raw_state is not None:
+        raw_G = Generator(card.generator_config())
+        raw_G.load_state_dict(raw_state)
+    card = dataclasses.replace(card, training={**card.training, "colour_calibration": record},
+                               metrics={**card.metrics, **metrics})
+    saved = save_trained_model(loaded.path, card, G=loaded.G, D=loaded.D, E=loaded.E, raw_G=raw_G)
+    sheet = write_sample_sheet(saved, loaded.G, prior=card.prior)
+    print(json.dumps({"model": str(saved), "fd8_samples_vs_heldout_over_seeds":
+                      metrics.get("fd8_samples_vs_heldout_over_seeds")}, indent=2))
+    print(f"wrote {saved}, {saved.with_suffix('.json').name}, {sheet.name} and the start previews")
+    return 0
+
+
+def _calibration(args):
+    from demo.train.calibrate import ColourCalibration
+
+    return ColourCalibration(steps=args.calibration_steps) if args.calibration_steps > 0 else None
 
 
 def _stop_on_sigterm() -> None:

@@ -14,6 +14,7 @@ import torch
 from demo.data.landscapes import LandscapeConfig, render_batch
 from demo.engine.checkpoint import card_for
 from demo.engine.networks import Discriminator, Encoder, Generator
+from demo.train.calibrate import ColourCalibration, calibrate_colour_mean
 from demo.train.common import sample_prior, save_sheet
 from demo.train.gan import GanTrainer
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
@@ -23,7 +24,8 @@ LICENCE = ("CC0-1.0 weights and data: the training images are procedural landsca
            "project's own code (demo/data/landscapes.py, MIT); no third-party images were used.")
 RECIPE = ("hinge loss; spectral norm in D; Adam lr 2e-4 betas (0.5, 0.999), 1 D step per G step; "
           "DCGAN init of G; random left-right flips of real images; EMA of G (BatchNorm stats re-estimated "
-          "from 2048 samples at export)")
+          "from 2048 samples at export, then its BatchNorm affine colour-calibrated to the training images' "
+          "mean: see training.colour_calibration)")
 HELDOUT_SPLIT_SEED = 1  # data made with --seed 0 never uses these seeds
 
 
@@ -96,6 +98,17 @@ def gan_metrics(G: Generator, images: torch.Tensor, *, prior: str, count: int = 
     }
 
 
+def measure_model(G: Generator, images: torch.Tensor, *, prior: str, count: int = 1000,
+                  E: Encoder | None = None) -> dict[str, Any]:
+    """Every figure a GAN card holds: against the training ``images``, held-out FD8, and the encoder's."""
+    metrics = {**gan_metrics(G, images, prior=prior, count=count), **heldout_fd8(G, prior=prior, count=count)}
+    if E is not None:
+        from demo.train.encoder import encoder_metrics
+
+        metrics.update(encoder_metrics(G, E.cpu().eval(), prior=prior))
+    return metrics
+
+
 def export_gan(
     trainer: GanTrainer,
     path: str | Path,
@@ -106,25 +119,22 @@ def export_gan(
     measure_count: int = 1000,
     E: Encoder | None = None,
     encoder_training: dict[str, Any] | None = None,
+    calibration: ColourCalibration | None = ColourCalibration(),
 ) -> Path:
     """Save G (EMA), D and the raw G as ``path``.safetensors + card, and ``path``_samples.png (8x8, fixed seed).
 
     ``E`` (with ``encoder_training``, its card entry) is an encoder made for an earlier G that is kept
-    rather than refit; its figures are measured again against this G."""
+    rather than refit; its figures are measured again against this G. ``calibration`` (None: skip) fits
+    G's colour mean to the training images' (demo/train/calibrate.py)."""
     path = Path(path).with_suffix("")
     cfg = trainer.config
     G = copy.deepcopy(trainer.ready_ema()).cpu()
+    calibrated = {} if calibration is None else {"colour_calibration": calibrate_colour_mean(
+        G, trainer.images, prior=cfg.prior, generator=torch.Generator().manual_seed(cfg.seed), config=calibration)}
     D = Discriminator(cfg.critic_config())
     D.load_state_dict({k: v.cpu() for k, v in trainer.D.state_dict().items()})
     D.eval()
-    metrics = {}
-    if measure:
-        metrics = {**gan_metrics(G, trainer.images, prior=cfg.prior, count=measure_count),
-                   **heldout_fd8(G, prior=cfg.prior, count=measure_count)}
-        if E is not None:
-            from demo.train.encoder import encoder_metrics
-
-            metrics.update(encoder_metrics(G, E.cpu().eval(), prior=cfg.prior))
+    metrics = measure_model(G, trainer.images, prior=cfg.prior, count=measure_count, E=E) if measure else {}
     kept_encoder = {} if E is None else {"encoder": {
         **(encoder_training or {}),
         "kept": f"trained for an earlier G and kept at this export (step {trainer.step}) without refitting; refit with "
@@ -156,6 +166,7 @@ def export_gan(
             "recipe": RECIPE,
             "config": dataclasses.asdict(cfg),
             **kept_encoder,
+            **calibrated,
             **(training_notes or {}),
         },
         metrics=metrics,
@@ -167,10 +178,17 @@ def export_gan(
     raw_G = Generator(cfg.generator_config())
     raw_G.load_state_dict(trainer.G.state_dict())
     saved = save_trained_model(path, card, G=G, D=D, E=None if E is None else E.cpu().eval(), raw_G=raw_G.eval())
-    z = sample_prior(64, cfg.nz, prior=cfg.prior, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        save_sheet(path.parent / f"{path.name}_samples.png", G(z))
+    write_sample_sheet(saved, G, prior=cfg.prior)
     return saved
+
+
+@torch.no_grad()
+def write_sample_sheet(model_path: Path, G: Generator, *, prior: str) -> Path:
+    """``NAME_samples.png`` beside the model file: 8x8 samples from fixed latents (seed 0)."""
+    z = sample_prior(64, G.config.nz, prior=prior, generator=torch.Generator().manual_seed(0))
+    path = model_path.parent / f"{model_path.stem}_samples.png"
+    save_sheet(path, G(z))
+    return path
 
 
 def dataset_description(meta: dict[str, Any]) -> str:
