@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from demo.data.grid import image_grid, save_png
+from demo.engine import latent
 from demo.errors import UserError
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -17,10 +18,9 @@ DATA_FILES = ("landscapes.npy", "avatars.npy")  # what `python -m demo data KIND
 
 
 def sample_prior(count: int, nz: int, *, prior: str, generator: torch.Generator) -> torch.Tensor:
-    """Latents [count, nz] from the model's prior (uniform[-1, 1] or standard normal)."""
-    if prior == "uniform":
-        return torch.rand(count, nz, generator=generator) * 2 - 1
-    return torch.randn(count, nz, generator=generator)
+    """Latents [count, nz] from the model's prior (uniform[-1, 1] or standard normal): the engine's draw, so
+    training, export and the app sample the same latents for a seed."""
+    return latent.sample_prior(prior, count, nz, generator)
 
 
 def find_data_file(path: str | Path) -> Path:

@@ -96,10 +96,12 @@ class EncoderTrainer:
         self.prior = prior
         self.images = images  # uint8 [N, 3, R, R] on the CPU, or None
         self.rank = rank
-        torch.manual_seed(config.seed)
         critic = CriticConfig.from_base(resolution=G.config.resolution, base=config.base, channels=G.config.channels,
                                         spectral_norm=False)
-        self.E = Encoder(critic, nz=G.config.nz, prior=prior).to(self.device)
+        with torch.random.fork_rng(devices=[]):  # Seeded initial weights, the caller's global RNG left alone.
+            torch.manual_seed(config.seed)
+            self.E = Encoder(critic, nz=G.config.nz, prior=prior)
+        self.E.to(self.device)
         self.E_step = self.E  # what the steps call: a DistributedDataParallel wrapper under torchrun
         self.opt = torch.optim.Adam(self.E.parameters(), lr=config.lr, betas=(0.9, 0.999))
         self.generator = torch.Generator().manual_seed(config.seed + 1_000_003 * rank)

@@ -89,10 +89,11 @@ class GanTrainer:
         self.images = images  # uint8 [N, 3, R, R], on the CPU
         self.device = torch.device(device)
         self.rank = rank
-        torch.manual_seed(config.seed)
-        self.G = Generator(config.generator_config())
-        dcgan_init(self.G)
-        self.D = Discriminator(config.critic_config())
+        with torch.random.fork_rng(devices=[]):  # Seeded initial weights, the caller's global RNG left alone.
+            torch.manual_seed(config.seed)
+            self.G = Generator(config.generator_config())
+            dcgan_init(self.G)
+            self.D = Discriminator(config.critic_config())
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
         for net in (self.G, self.D, self.G_ema):
             net.to(self.device)
