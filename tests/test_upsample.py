@@ -155,6 +155,24 @@ def test_training_runs_and_resumes(tmp_path):
     assert main(["train", *common[:-4], "--width", "5", "--depth", "1", "--steps", "4"]) == 2  # another shape
 
 
+def test_training_can_take_g_own_projections_as_inputs(tmp_path):
+    from demo.train.upsampler import main
+
+    truths = np.stack([landscape_pair(seed)[0] for seed in (1, 2, 3)])
+    data = tmp_path / "land256"
+    data.mkdir()
+    np.save(data / "landscapes.npy", truths)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--out", str(run), "--batch", "2", "--width", "4", "--depth", "1",
+                 "--steps", "2", "--limit", "2", "--projection-probability", "1"]) == 0
+    cached = np.load(run / "cache" / "land256_2.npz")
+    assert cached["proj"].shape == cached["low"].shape == (2, 64, 64, 3)
+    # G's projection is its own image of the scene: near it, but not the scene itself.
+    error = np.sqrt(((cached["proj"].astype(float) - cached["low"]) ** 2).mean())
+    assert 1 < error < 60
+    assert json.loads((run / "log.jsonl").read_text().splitlines()[-1])["degradation"]["projection_probability"] == 1
+
+
 def test_sample_command_writes_both_resolutions(tmp_path, small_model_file):
     from PIL import Image
 

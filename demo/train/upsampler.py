@@ -1,10 +1,11 @@
 """Train, evaluate and export the x4 display upsampler (models/upsample4x), on this project's own data.
 
 Data: 256^2 renders of the procedural landscapes and the DiceBear avatars (``python -m demo data ...
---size 256``). Each is area-downsampled to 64^2 and then degraded the way G's images are: blended
-towards its round trip through the matching GAN (G(E(x)) of landscape64 or avatars64, which carries
-G's softness, colour drift and checkerboard grid), blurred, given a faint period-2 grid and noise,
-and rounded to uint8. The network learns to map that to the true 256^2 scene; its fidelity step keeps
+--size 256``). Each is area-downsampled to 64^2. With ``--projection-probability p``, a share p of the
+inputs are G's own projection of that scene (landscape64 or avatars64), the image the canvas shows for
+it; the rest (all, by default) are the downsample degraded the way G's images are: blended towards its round trip through the matching GAN (G(E(x)), which
+carries G's softness, colour drift and checkerboard grid), blurred, given a faint period-2 grid and
+noise, and rounded to uint8. The network learns to map that to the true 256^2 scene; its fidelity step keeps
 the result's 64^2 downsample equal to the input.
 
     python -m demo.train.upsampler train --data data/land256 data/avatars256 --out runs/upsample4x
@@ -53,6 +54,7 @@ class TrainConfig:
 class Degradation:
     """How far a training input is pushed from the clean downsample towards what G outputs."""
 
+    projection_probability: float = 0.0  # the input is G's own projection of the scene, as it is (see docs/upsampler.md)
     gan_probability: float = 0.7
     gan_blend: tuple[float, float] = (0.15, 0.6)
     blur_probability: float = 0.5
@@ -97,23 +99,57 @@ def gan_round_trip(low: np.ndarray, *, model_name: str, batch: int = 64) -> np.n
     return np.concatenate(out)
 
 
-def prepare(paths: list[Path], cache: Path) -> dict[str, torch.Tensor]:
-    """Targets, clean downsamples and GAN round trips as uint8 [N, 3, H, W] tensors, cached per data file."""
-    high, low, trip = [], [], []
+def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch: int = 64, lr: float = 0.05) -> np.ndarray:
+    """G's projection of each uint8 [N, 64, 64, 3] image: the encoder's guess, then ``steps`` Adam steps on
+    the projection loss, one start per scene, scenes batched. This is what the canvas shows for a scene
+    (hybrid projection, less its extra starts), so it is the input the upsampler must sharpen."""
+    from demo.engine.checkpoint import load_model
+    from demo.engine.inference_generator import inference_generator
+    from demo.engine.latent import to_latent, to_param
+    from demo.engine.projection import projection_loss, to_uint8
+
+    model = load_model(model_name)
+    if model.E is None:
+        raise UserError(f"model {model_name!r} has no encoder; projection needs one")
+    G, prior = inference_generator(model.G), model.card.prior
+    out = []
+    for start in tqdm(range(0, len(low), batch), desc=f"projecting onto {model_name}", unit="batch"):
+        targets = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
+        with torch.no_grad():
+            guess = model.E(targets)  # [B, nz]
+        w = to_param(guess, prior).detach().clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([w], lr=lr)
+        for _ in range(steps):
+            optimizer.zero_grad(set_to_none=True)
+            projection_loss(model, G(to_latent(w, prior)), targets).sum().backward()
+            optimizer.step()
+        with torch.no_grad():
+            out.append(to_uint8(G(to_latent(w, prior))))
+    return np.concatenate(out)
+
+
+def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, projections: bool = False) -> dict[str, torch.Tensor]:
+    """Targets, clean downsamples, GAN round trips and (with ``projections``) G's projections as uint8 [N, 3, H, W]
+    tensors, cached per data file; ``limit``: the first images of each file only (projecting costs about a
+    second per image on a CPU). Without projections, "proj" holds the clean downsamples (never drawn)."""
+    stores: dict[str, list[torch.Tensor]] = {"high": [], "low": [], "trip": [], "proj": []}
     for path in paths:
         kind, images = read_dataset(path)
+        images = images[:limit]
         stem = cache / f"{path.resolve().name}_{len(images)}.npz"
-        if stem.exists():
-            saved = np.load(stem)
-            small, round_trip = saved["low"], saved["trip"]
-        else:
-            small = area_down(images)
-            round_trip = gan_round_trip(small, model_name=GAN_FOR_KIND[kind])
-            cache.mkdir(parents=True, exist_ok=True)
-            np.savez(stem, low=small, trip=round_trip)
-        for store, array in ((high, images), (low, small), (trip, round_trip)):
-            store.append(torch.from_numpy(array).permute(0, 3, 1, 2))
-    return {"high": torch.cat(high), "low": torch.cat(low), "trip": torch.cat(trip)}
+        saved = dict(np.load(stem)) if stem.exists() else {}
+        if "low" not in saved:
+            saved["low"] = area_down(images)
+        if "trip" not in saved:
+            saved["trip"] = gan_round_trip(saved["low"], model_name=GAN_FOR_KIND[kind])
+        if projections and "proj" not in saved:
+            saved["proj"] = gan_projection(saved["low"], model_name=GAN_FOR_KIND[kind])
+        cache.mkdir(parents=True, exist_ok=True)
+        np.savez(stem, **saved)
+        proj = saved["proj"] if projections else saved["low"]
+        for name, array in (("high", images), ("low", saved["low"]), ("trip", saved["trip"]), ("proj", proj)):
+            stores[name].append(torch.from_numpy(array).permute(0, 3, 1, 2))
+    return {name: torch.cat(parts) for name, parts in stores.items()}
 
 
 def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -128,8 +164,10 @@ def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return flat.view(b, c, h, w)
 
 
-def degrade(low: torch.Tensor, trip: torch.Tensor, *, spec: Degradation, generator: torch.Generator) -> torch.Tensor:
-    """G-like inputs from clean downsamples low [B, 3, h, w] and their GAN round trips trip, both in [-1, 1]."""
+def degrade(low: torch.Tensor, trip: torch.Tensor, proj: torch.Tensor, *, spec: Degradation,
+            generator: torch.Generator) -> torch.Tensor:
+    """G-like inputs from clean downsamples low [B, 3, h, w], their GAN round trips trip and G's projections
+    proj, all in [-1, 1]: a projection as it is, or a degraded downsample."""
     b = low.shape[0]
 
     def chance(p: float) -> torch.Tensor:
@@ -149,25 +187,25 @@ def degrade(low: torch.Tensor, trip: torch.Tensor, *, spec: Degradation, generat
     x = x + chance(spec.grid_probability) * uniform(0, spec.grid_amplitude) * checker
     x = x + chance(spec.noise_probability) * uniform(0, spec.noise_sigma) * torch.randn(x.shape, generator=generator)
     # Round to the 8-bit image G's result is shown as.
-    return (((x.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1)
+    x = ((x.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
+    return torch.where(chance(spec.projection_probability) > 0, proj, x)
 
 
 def sample_batch(data: dict[str, torch.Tensor], *, config: TrainConfig, generator: torch.Generator):
-    """Aligned random crops (with flips): low [B, 3, c, c], trip [B, 3, c, c], high [B, 3, 4c, 4c], in [-1, 1]."""
+    """Aligned random crops (with flips), in [-1, 1]: low, trip, proj [B, 3, c, c] and high [B, 3, 4c, 4c]."""
     n, c = data["low"].shape[0], config.crop
     index = torch.randint(n, (config.batch,), generator=generator)
     ys = torch.randint(LOW - c + 1, (config.batch,), generator=generator)
     xs = torch.randint(LOW - c + 1, (config.batch,), generator=generator)
     flips = torch.rand(config.batch, generator=generator) < 0.5
-    low, trip, high = [], [], []
+    names = ("low", "trip", "proj", "high")
+    crops: dict[str, list[torch.Tensor]] = {name: [] for name in names}
     for i, y, x, flip in zip(index.tolist(), ys.tolist(), xs.tolist(), flips.tolist()):
-        crops = (data["low"][i, :, y : y + c, x : x + c], data["trip"][i, :, y : y + c, x : x + c],
-                 data["high"][i, :, SCALE * y : SCALE * (y + c), SCALE * x : SCALE * (x + c)])
-        if flip:
-            crops = tuple(t.flip(-1) for t in crops)
-        for store, crop in zip((low, trip, high), crops):
-            store.append(crop)
-    return tuple(torch.stack(s).float() / 127.5 - 1 for s in (low, trip, high))
+        for name in names:
+            s, size = (SCALE, SCALE * c) if name == "high" else (1, c)
+            crop = data[name][i, :, s * y : s * y + size, s * x : s * x + size]
+            crops[name].append(crop.flip(-1) if flip else crop)
+    return tuple(torch.stack(crops[name]).float() / 127.5 - 1 for name in names)
 
 
 def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -197,9 +235,10 @@ def train(args) -> int:
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
                          detail_weight=args.detail_weight)
     net_config = UpsamplerConfig(width=args.width, depth=args.depth)
-    spec = Degradation()
+    spec = Degradation(projection_probability=args.projection_probability)
     run_dir = Path(args.out)
-    data = prepare([Path(p) for p in args.data], run_dir / "cache")
+    data = prepare([Path(p) for p in args.data], run_dir / "cache", limit=args.limit,
+                   projections=spec.projection_probability > 0)
     net = UpsampleNet(net_config)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(args.seed)
@@ -217,8 +256,8 @@ def train(args) -> int:
         while step < config.steps:
             for group in optimizer.param_groups:  # Step the rate down for the last 30%.
                 group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
-            low, trip, high = sample_batch(data, config=config, generator=generator)
-            inputs = degrade(low, trip, spec=spec, generator=generator)
+            low, trip, proj, high = sample_batch(data, config=config, generator=generator)
+            inputs = degrade(low, trip, proj, spec=spec, generator=generator)
             loss = loss_of(net(inputs), high, gradient_weight=config.gradient_weight, detail_weight=config.detail_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -231,7 +270,8 @@ def train(args) -> int:
                                           "rng": generator.get_state(), "net_config": asdict(net_config)})
                 row = {"step": step, "loss": float(np.mean(recent)), "seconds": round(time.perf_counter() - started, 1),
                        "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data],
-                       "net_config": asdict(net_config), "train_config": asdict(config)}
+                       "net_config": asdict(net_config), "train_config": asdict(config),
+                       "degradation": asdict(spec)}
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
@@ -257,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("--data", nargs="+", required=True, help="256^2 data folders or .npy files")
     train_parser.add_argument("--out", required=True, help="run folder, e.g. runs/upsample4x")
     train_parser.add_argument("--steps", type=int, default=TrainConfig.steps)
+    train_parser.add_argument("--projection-probability", type=float, default=Degradation.projection_probability,
+                              help="chance that an input is G's own projection of the scene (default: 0; each "
+                                   "image is then projected once, about a second of CPU each)")
+    train_parser.add_argument("--limit", type=int, default=None, metavar="N",
+                              help="use the first N images of each data file (default: all)")
     train_parser.add_argument("--batch", type=int, default=TrainConfig.batch)
     train_parser.add_argument("--lr", type=float, default=TrainConfig.lr)
     train_parser.add_argument("--gradient-weight", type=float, default=TrainConfig.gradient_weight,
