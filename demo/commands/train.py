@@ -16,8 +16,9 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
            a new machine needs no runs/ folder. --init FILE picks another model file, --init none
            starts from random weights. Writes --out/samples/step_*.png (fixed latents), --out/latest.png
            and --out/log.csv. With --export NAME the result is written as a model.
-  export   write the run in --out as a model (--export, default models/landscape64): G (EMA), D and the
-           raw G in one .safetensors, a .json card with measured metrics, and NAME_samples.png.
+  export   write the run in --out as a model (--export, default models/landscape64): G (EMA, then
+           colour-calibrated as below), D and the raw G in one .safetensors, a .json card with measured
+           metrics, and NAME_samples.png.
   encoder  train E(x) -> z for --model on samples x = G(z) (loss on z and on pixels), resumably in
            --out (default runs/<model>_encoder); then store E in the model file and its figures in the card.
   calibrate  fit --model's colour mean to the training images in --data (its G's BatchNorm scales and
