@@ -168,7 +168,7 @@ class _Scene:
     # Sky ----------------------------------------------------------------------------------------
 
     def _sky(self) -> None:
-        rng, n = self.rng, self.n
+        rng = self.rng
         top, bottom = (_jitter(rng, c, 0.04) for c in SKY_COLORS[self.sky_kind])
         t = np.clip(self.ys / max(self.horizon, 1e-3), 0, 1) ** rng.uniform(0.8, 2.2)  # [n]
         sky = top[None] * (1 - t[:, None]) + bottom[None] * t[:, None]  # [n, 3]
@@ -180,7 +180,7 @@ class _Scene:
         self.sky_horizon = bottom
 
     def _sun_or_moon(self) -> None:
-        rng, n, kind = self.rng, self.n, self.sky_kind
+        rng, kind = self.rng, self.sky_kind
         if kind == "overcast":
             return
         yy, xx = self.ys[:, None], self.xs[None, :]
