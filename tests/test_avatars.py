@@ -144,3 +144,21 @@ def test_card_step_credits_every_style_and_measures_on_unseen_avatars(renderer, 
     assert metrics["fd8_unseen_real_vs_data"] >= 0 and metrics["nn_to_train_samples_rms"] >= 0
     assert metrics["nn_to_train_unseen_real_rms"] >= 0 and "held-out seeds" in metrics["metric_notes"]
     assert 0 < metrics["encoder_rmse_unseen_real"] < 255
+
+
+@needs_node
+def test_export_and_calibrate_on_avatars_write_an_avatars_card(renderer, tmp_path):
+    data, model = tmp_path / "avatars", tmp_path / "tiny_avatars"
+    assert main(["data", "avatars", "--count", "8", "--size", "16", "--out", str(data)]) == 0
+    flags = ["--base", "8", "--d-base", "8", "--batch", "4", "--nz", "16", "--no-progress", "--threads", "1",
+             "--measure-count", "16", "--calibration-steps", "5"]
+    assert main(["train", "gan", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1",
+                 "--export", str(model), *flags]) == 0
+    for step in ("export", "calibrate"):
+        if step == "calibrate":
+            assert main(["train", "calibrate", "--model", str(model.with_suffix(".safetensors")), "--data", str(data),
+                         *flags]) == 0
+        card = json.loads(model.with_suffix(".json").read_text())
+        assert "DiceBear" in card["dataset"] and "CC-BY-4.0" in card["licence"], step
+        assert not any(key.startswith("fd8_samples_vs_heldout") for key in card["metrics"]), step  # landscapes' figure
+        assert "held-out seeds" in card["metrics"]["metric_notes"], step
