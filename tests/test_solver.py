@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from demo.engine.solver import ConstraintSolver, SolverConfig
+from demo.engine.solver import ConstraintSolver
+from demo.engine.solver_config import SolverConfig
 from demo.tools.edit_state import EditState
 from demo.tools.session import Event
 

@@ -24,7 +24,8 @@ from demo.engine.checkpoint import load_model, random_stand_in
 from demo.engine.compiled import STEP_MODES
 from demo.engine.device import pick_device
 from demo.engine.inference_generator import inference_generator
-from demo.engine.solver import ConstraintSolver, SolverConfig
+from demo.engine.solver import ConstraintSolver
+from demo.engine.solver_config import SolverConfig
 from demo.errors import UserError
 from demo.tools.edit_state import EditState
 from demo.tools.session import Event

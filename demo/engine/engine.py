@@ -137,7 +137,7 @@ class Engine:
     def _ensure_solver(self, request: EditRequest, device, stages: Stages) -> None:
         """Load the model and build the solver when the model, device, K or solver settings change."""
         from demo.engine.checkpoint import load_model
-        from demo.engine.solver import SolverConfig, default_candidates
+        from demo.engine.solver_config import SolverConfig, default_candidates
 
         candidates = request.candidates or default_candidates(device)
         config = SolverConfig(**request.solver)

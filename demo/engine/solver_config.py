@@ -1,0 +1,50 @@
+"""What the constrained solver is asked and what it answers: its settings (``SolverConfig``), the default
+number of candidates per device, and a ranking of the candidates (``Ranking``, numpy only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from demo.engine.compiled import STEP_MODES
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolverConfig:
+    lr: float = 0.1  # iGAN's Adam rate on the tanh-parameterised latent
+    betas: tuple[float, float] = (0.9, 0.999)
+    color_weight: float = 1.0
+    sketch_weight: float = 0.2  # iGAN's weight on HOG features
+    warp_weight: float = 1.0
+    prior_weight: float = 5.0  # lambda_S once anchored (after fix or photo projection)
+    free_prior_weight: float = 0.0  # lambda_S from a random start, before any fix
+    realism_weight: float = 0.0  # lambda_D; needs a discriminator in the model file
+    hog_orientations: int = 8
+    hog_cell: int = 4
+    start_jitter: float = 0.05  # spread of candidates around an anchored start
+    step_mode: str = "eager"  # eager | compile | reduce-overhead | graphs (CUDA), see engine/compiled.py
+
+    def __post_init__(self) -> None:
+        if self.step_mode not in STEP_MODES:
+            raise ValueError(f"step_mode must be one of {', '.join(STEP_MODES)}, got {self.step_mode!r}")
+
+
+def default_candidates(device: torch.device | str) -> int:
+    """iGAN used 64 candidates on a GPU; 8 keep a 2-core CPU interactive."""
+    return 64 if torch.device(device).type == "cuda" else 8
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates rendered at their current latents and sorted by loss (best first). numpy only."""
+
+    order: np.ndarray  # [K] slot ids, best first
+    loss: np.ndarray  # [K] total loss per slot
+    terms: dict[str, np.ndarray]  # term -> [K] per slot (unweighted)
+    images: np.ndarray  # [K, R, R, 3] uint8 per slot
+    z: np.ndarray  # [K, nz] per slot
+    z0: np.ndarray  # [K, nz] per slot
+    color_rmse: np.ndarray  # [K] RMS color error over color-stroke pixels, 0..255 units
+    sketch_error: np.ndarray  # [K] HOG sketch error (unweighted)
