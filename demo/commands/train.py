@@ -208,12 +208,11 @@ def _calibrate(args) -> int:
     import torch
 
     from demo.engine.checkpoint import load_model
-    from demo.engine.networks import Generator
     from demo.errors import UserError
     from demo.train.calibrate import calibrate_colour_mean
     from demo.train.common import load_images
     from demo.train.export import measure_model, write_sample_sheet
-    from demo.train.model_file import load_raw_generator_state, save_trained_model
+    from demo.train.model_file import load_raw_generator, save_trained_model
 
     loaded = load_model(args.model)
     if loaded.path is None or loaded.path.suffix != ".safetensors" or loaded.card.stand_in:
@@ -222,19 +221,15 @@ def _calibrate(args) -> int:
     if images.shape[-1] != loaded.card.resolution:
         raise UserError(f"{args.data}: images are {images.shape[-1]}x{images.shape[-1]}, the model draws "
                         f"{loaded.card.resolution}x{loaded.card.resolution}")
-    card = loaded.card
-    if _calibration(args) is None:
+    card, calibration = loaded.card, _calibration(args)
+    if calibration is None:
         raise UserError("calibrate: --calibration-steps must be at least 1")
     record = calibrate_colour_mean(loaded.G, images, prior=card.prior, generator=torch.Generator().manual_seed(args.seed),
-                                   config=_calibration(args), progress=not args.no_progress)
+                                   config=calibration, progress=not args.no_progress)
     record["data"] = str(args.data)
     print(f"mean colour gap {record['mean_gap_before']} -> {record['mean_gap_after']}; measuring the card's figures")
     metrics = measure_model(loaded.G, images, prior=card.prior, count=args.measure_count, E=loaded.E)
-    raw_state = load_raw_generator_state(loaded.path)
-    raw_G = None
-    if raw_state is not None:
-        raw_G = Generator(card.generator_config())
-        raw_G.load_state_dict(raw_state)
+    raw_G = load_raw_generator(loaded.path, card.generator_config())
     card = dataclasses.replace(card, training={**card.training, "colour_calibration": record},
                                metrics={**card.metrics, **metrics})
     saved = save_trained_model(loaded.path, card, G=loaded.G, D=loaded.D, E=loaded.E, raw_G=raw_G)

@@ -25,12 +25,11 @@ import torch
 
 from demo.data.avatars import AvatarConfig, ensure_renderer, render_avatars
 from demo.engine.checkpoint import LoadedModel, card_for, load_model
-from demo.engine.networks import Generator
 from demo.errors import UserError
 from demo.train.common import load_images, sample_prior, to_model_range
 from demo.train.export import HELDOUT_SPLIT_SEED, read_data_meta
 from demo.train.metrics import frechet_distance_lowres, nearest_neighbour_rms
-from demo.train.model_file import load_raw_generator_state, save_trained_model
+from demo.train.model_file import load_raw_generator, save_trained_model
 
 HELDOUT_COUNT = 1000  # as many as export's gan_metrics draws samples
 LANDSCAPE_HELDOUT_FIGURES = ("fd8_samples_vs_heldout", "fd8_heldout")  # export's, measured on landscapes
@@ -109,11 +108,7 @@ def finish_card(model: str | Path, *, data: str | Path) -> Path:
     kept = {k: v for k, v in card.metrics.items() if not k.startswith(LANDSCAPE_HELDOUT_FIGURES)}
     new_card = card_for(name=card.name, G=loaded.G, D=loaded.D, E=loaded.E, prior=card.prior, dataset=dataset,
                         licence=licence, training=card.training, metrics={**kept, **metrics}, notes=notes)
-    raw_state = load_raw_generator_state(loaded.path)
-    raw_G = None
-    if raw_state is not None:  # keep what a later GAN run resumes from
-        raw_G = Generator(loaded.G.config)
-        raw_G.load_state_dict(raw_state)
+    raw_G = load_raw_generator(loaded.path, loaded.G.config)
     return save_trained_model(loaded.path, new_card, G=loaded.G, D=loaded.D, E=loaded.E, raw_G=raw_G)
 
 

@@ -224,10 +224,9 @@ def warm_start(trainer: EncoderTrainer, model: str | Path) -> None:
 def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
     """``python -m demo train encoder``: train, measure, and store E in the model file (rank 0)."""
     from demo.engine.checkpoint import card_for, load_model
-    from demo.engine.networks import Generator
     from demo.errors import UserError
     from demo.train.common import load_images
-    from demo.train.model_file import load_raw_generator_state, save_trained_model
+    from demo.train.model_file import load_raw_generator, save_trained_model
 
     loaded = load_model(args.model, device=device)
     if loaded.card.stand_in:
@@ -265,11 +264,7 @@ def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
         name=card.name, G=G, D=loaded.D, E=trainer.E, prior=card.prior, dataset=card.dataset, licence=card.licence,
         training=training, metrics={**card.metrics, **metrics}, notes=card.notes,
     )
-    raw_state = load_raw_generator_state(loaded.path)
-    raw_G = None
-    if raw_state is not None:  # keep what a later GAN run resumes from
-        raw_G = Generator(G.config)
-        raw_G.load_state_dict(raw_state)
+    raw_G = load_raw_generator(loaded.path, G.config)
     cpu = lambda net: None if net is None else net.cpu().eval()
     saved = save_trained_model(loaded.path, new_card, G=cpu(G), D=cpu(loaded.D), E=cpu(trainer.E), raw_G=raw_G)
     print(f"encoder: RMSE {metrics['encoder_rmse_samples']} on G's samples, {metrics['encoder_rmse_unseen_real']} on "

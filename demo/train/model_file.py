@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from demo.engine.checkpoint import ModelCard, save_model
-from demo.engine.networks import Discriminator, Encoder, Generator
+from demo.engine.networks import Discriminator, Encoder, Generator, GeneratorConfig
 from demo.errors import UserError
 
 RAW_G_PREFIX = "G_raw"
@@ -60,6 +60,17 @@ def load_raw_generator_state(path: str | Path) -> dict[str, torch.Tensor] | None
     prefix = RAW_G_PREFIX + "."
     state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
     return state or None
+
+
+def load_raw_generator(path: str | Path, config: GeneratorConfig) -> Generator | None:
+    """The raw G of a model file as a network (eval mode), or None: what a rewrite of the file must keep,
+    because a later GAN run resumes from it."""
+    state = load_raw_generator_state(path)
+    if state is None:
+        return None
+    raw_G = Generator(config)
+    raw_G.load_state_dict(state)
+    return raw_G.eval()
 
 
 def _fields_owned_by_others(card_path: Path) -> dict:

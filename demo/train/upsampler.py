@@ -3,9 +3,9 @@
 Data: 256^2 renders of the procedural landscapes and the DiceBear avatars (``python -m demo data ...
 --size 256``). Each is area-downsampled to 64^2. With ``--projection-probability p``, a share p of the
 inputs are G's own projection of that scene (landscape64 or avatars64), the image the canvas shows for
-it; the rest (all, by default) are the downsample degraded the way G's images are: blended towards its round trip through the matching GAN (G(E(x)), which
-carries G's softness, colour drift and checkerboard grid), blurred, given a faint period-2 grid and
-noise, and rounded to uint8. The network learns to map that to the true 256^2 scene; its fidelity step keeps
+it; the rest (all, by default) are the downsample degraded the way G's images are: blended towards its
+round trip through the matching GAN (G(E(x)), which carries G's softness, colour drift and checkerboard
+grid), blurred, given a faint period-2 grid and noise, and rounded to uint8. The network learns to map that to the true 256^2 scene; its fidelity step keeps
 the result's 64^2 downsample equal to the input.
 
     python -m demo.train.upsampler train --data data/land256 data/avatars256 --out runs/upsample4x
@@ -138,14 +138,16 @@ def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, project
         images = images[:limit]
         stem = cache / f"{path.resolve().name}_{len(images)}.npz"
         saved = dict(np.load(stem)) if stem.exists() else {}
+        cached = set(saved)
         if "low" not in saved:
             saved["low"] = area_down(images)
         if "trip" not in saved:
             saved["trip"] = gan_round_trip(saved["low"], model_name=GAN_FOR_KIND[kind])
         if projections and "proj" not in saved:
             saved["proj"] = gan_projection(saved["low"], model_name=GAN_FOR_KIND[kind])
-        cache.mkdir(parents=True, exist_ok=True)
-        np.savez(stem, **saved)
+        if set(saved) != cached:
+            cache.mkdir(parents=True, exist_ok=True)
+            np.savez(stem, **saved)
         proj = saved["proj"] if projections else saved["low"]
         for name, array in (("high", images), ("low", saved["low"]), ("trip", saved["trip"]), ("proj", proj)):
             stores[name].append(torch.from_numpy(array).permute(0, 3, 1, 2))
