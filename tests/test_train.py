@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ import torch
 from demo.cli import main
 from demo.data.landscapes import LandscapeConfig, render_batch
 from demo.engine.checkpoint import load_model
+from demo.engine.networks import Discriminator, tone_curve
 from demo.errors import UserError
 from demo.train.common import load_images
 from demo.train.encoder import EncoderConfig, EncoderTrainer
@@ -299,3 +301,40 @@ def test_calibrate_command_rewrites_the_model_with_its_record_and_figures(data_d
     assert all(torch.equal(raw_before[k], raw_after[k]) for k in raw_before)  # what resuming needs is kept
     d_before, d_after = before.D.state_dict(), after.D.state_dict()
     assert d_before.keys() == d_after.keys() and all(torch.equal(d_before[k], d_after[k]) for k in d_before)
+
+
+def test_sqrt_tone_gives_dark_detail_more_contrast_and_keeps_the_range():
+    x = torch.linspace(-1, 1, 201).reshape(1, 1, 1, 201)
+    toned = tone_curve(x, "sqrt")
+    assert torch.equal(tone_curve(x, "linear"), x)
+    assert toned[..., 0].item() == pytest.approx(-1) and toned[..., -1].item() == pytest.approx(1)
+    assert bool((toned.diff(dim=-1) > 0).all())  # monotone: no two levels merge
+    slope = toned.diff(dim=-1) / x.diff(dim=-1)
+    assert slope[..., 5].item() > 2 and slope[..., -5].item() < 0.6  # near black vs near white
+
+
+def test_a_sqrt_tone_critic_trains_exports_and_resumes_only_with_its_tone(data_dir, images, tmp_path):
+    run, model = tmp_path / "run", tmp_path / "models" / "tiny16"
+    flags = ["train", "gan", "--data", str(data_dir), "--out", str(run), *TINY_FLAGS, "--d-tone", "sqrt"]
+    assert main([*flags, "--steps", "2", "--export", str(model)]) == 0
+    loaded = load_model(model.with_suffix(".safetensors"))
+    assert loaded.D.config.input_tone == "sqrt"
+    assert json.loads(model.with_suffix(".json").read_text())["discriminator"]["input_tone"] == "sqrt"
+    dark = torch.full((1, 3, 16, 16), -0.9)
+    linear = Discriminator(dataclasses.replace(loaded.D.config, input_tone="linear"))
+    linear.load_state_dict(loaded.D.state_dict())
+    linear.eval()
+    with torch.no_grad():  # The same weights judge a dark image differently through the tone curve.
+        assert not torch.allclose(loaded.D(dark), linear(dark))
+    with pytest.raises(UserError, match="d_tone"):
+        open_run(run, GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=8, translate=0.125), images)
+
+
+def test_a_run_saved_before_the_tone_setting_resumes_as_linear(images, tmp_path):
+    train_gan(open_run(tmp_path, TINY, images), tmp_path, steps=1, progress=False)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    del state["config"]["d_tone"]
+    torch.save(state, tmp_path / "checkpoint.pt")
+    assert open_run(tmp_path, TINY, images).step == 1
+    with pytest.raises(UserError, match="d_tone"):
+        open_run(tmp_path, dataclasses.replace(TINY, d_tone="sqrt"), images)

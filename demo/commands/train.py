@@ -56,6 +56,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", type=int, default=64, help="batch size per process (default: 64)")
     parser.add_argument("--base", type=int, default=32, help="G width (ngf): 64x64 widths are 8b,4b,2b,b (default: 32)")
     parser.add_argument("--d-base", type=int, default=32, help="D / E width (default: 32)")
+    parser.add_argument("--d-tone", default="linear", choices=("linear", "sqrt"),
+                        help="how D sees images: linear, or sqrt, which gives dark detail (night skies) several "
+                             "times the contrast so that G learns it (default: linear; a run keeps its choice)")
     parser.add_argument("--nz", type=int, default=100, help="latent size (default: 100)")
     parser.add_argument("--prior", default="uniform", choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
     parser.add_argument("--resolution", type=int, default=None, help="image size (default: the data set's)")
@@ -121,7 +124,7 @@ def _run_gan(args, *, device, workers) -> int:
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
     try:
         config = GanConfig(
-            resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
+            resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base, d_tone=args.d_tone,
             batch=args.batch, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema, translate=args.translate,
             warmup=args.warmup, seed=args.seed,
         )

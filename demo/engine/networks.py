@@ -14,6 +14,22 @@ import torch
 from torch import nn
 
 PRIORS = ("uniform", "normal")
+INPUT_TONES = ("linear", "sqrt")  # how a conv trunk sees its image (see tone_curve)
+
+
+def tone_curve(x: torch.Tensor, tone: str) -> torch.Tensor:
+    """An image in [-1, 1] as a conv trunk sees it, still in [-1, 1].
+
+    "linear" leaves it alone. "sqrt" takes the square root of the intensity (0..1, with a small offset so the
+    slope stays finite at black): dark detail gets about 2-5x the contrast and bright detail about 0.55x, so
+    a critic feels the structure of night scenes that are otherwise only a few levels apart.
+    """
+    if tone == "linear":
+        return x
+    offset = 0.01
+    root = ((x + 1) / 2 + offset).clamp_min(offset).sqrt()  # [B, C, R, R], sqrt(offset)..sqrt(1 + offset)
+    low, high = offset**0.5, (1 + offset) ** 0.5
+    return (root - low) / (high - low) * 2 - 1
 
 
 def _check_resolution(resolution: int) -> int:
@@ -61,6 +77,7 @@ class CriticConfig:
     widths: tuple[int, ...] = field(default=(32, 64, 128, 256))
     channels: int = 3
     spectral_norm: bool = True
+    input_tone: str = "linear"  # one of INPUT_TONES
 
     def __post_init__(self) -> None:
         depth = _check_resolution(self.resolution)
@@ -68,11 +85,15 @@ class CriticConfig:
             raise ValueError(
                 f"resolution {self.resolution} needs {depth} widths, got {len(self.widths)}"
             )
+        if self.input_tone not in INPUT_TONES:
+            raise ValueError(f"input_tone must be one of {INPUT_TONES}, got {self.input_tone!r}")
 
     @classmethod
-    def from_base(cls, *, resolution: int, base: int, channels: int = 3, spectral_norm: bool = True) -> "CriticConfig":
+    def from_base(cls, *, resolution: int, base: int, channels: int = 3, spectral_norm: bool = True,
+                  input_tone: str = "linear") -> "CriticConfig":
         widths = tuple(reversed(default_widths(resolution, base)))
-        return cls(resolution=resolution, widths=widths, channels=channels, spectral_norm=spectral_norm)
+        return cls(resolution=resolution, widths=widths, channels=channels, spectral_norm=spectral_norm,
+                   input_tone=input_tone)
 
 
 class Generator(nn.Module):
@@ -116,6 +137,7 @@ class ConvTrunk(nn.Module):
         self.stages = nn.ModuleList(stages)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = tone_curve(x, self.config.input_tone)  # [B, C, R, R]
         features = []
         for stage in self.stages:
             x = stage(x)

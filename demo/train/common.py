@@ -87,8 +87,12 @@ def load_checkpoint(run_dir: Path) -> dict[str, Any] | None:
         raise UserError(f"{path}: not a readable checkpoint ({str(exc).strip()[:200]}); delete it to start over") from None
 
 
-def check_same_config(run_dir: Path, saved: dict[str, Any], wanted: dict[str, Any], *, ignore: tuple[str, ...]) -> None:
-    """Refuse to resume a run with different hyperparameters (only the ``ignore`` keys may change)."""
+def check_same_config(run_dir: Path, saved: dict[str, Any], wanted: dict[str, Any], *, ignore: tuple[str, ...],
+                      defaults: dict[str, Any] | None = None) -> None:
+    """Refuse to resume a run with different hyperparameters (only the ``ignore`` keys may change).
+
+    ``defaults`` stand in for settings a run saved before they existed (it trained with their default)."""
+    saved = {**(defaults or {}), **saved}
     diff = {k: (saved.get(k), wanted.get(k)) for k in set(saved) | set(wanted) if k not in ignore and saved.get(k) != wanted.get(k)}
     if diff:
         shown = ", ".join(f"{k}: saved {a!r} vs now {b!r}" for k, (a, b) in sorted(diff.items()))

@@ -52,6 +52,7 @@ class GanConfig:
     prior: str = "uniform"
     base: int = 32  # G width: 64x64 -> widths (8b, 4b, 2b, b)
     d_base: int = 32  # D width: (b, 2b, 4b, 8b)
+    d_tone: str = "linear"  # how D sees images: "linear", or "sqrt" to feel dark detail (networks.tone_curve)
     batch: int = 64
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -73,7 +74,8 @@ class GanConfig:
         return GeneratorConfig.from_base(resolution=self.resolution, nz=self.nz, base=self.base)
 
     def critic_config(self) -> CriticConfig:
-        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=True)
+        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=True,
+                                      input_tone=self.d_tone)
 
 
 class GanTrainer:
@@ -275,7 +277,8 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
     trainer = GanTrainer(config, images, device=device, rank=workers.rank)
     state = share_from_main(load_checkpoint(run_dir) if workers.is_main else None, workers)
     if state is not None:
-        check_same_config(run_dir, state["config"], dataclasses.asdict(config), ignore=())
+        check_same_config(run_dir, state["config"], dataclasses.asdict(config), ignore=(),
+                          defaults={"d_tone": "linear"})
         trainer.load_state_dict(state)
     elif init is not None:
         from demo.engine.checkpoint import load_model

@@ -50,6 +50,7 @@ class ModelCard:
             widths=tuple(part["widths"]),
             channels=self.generator.get("channels", 3),
             spectral_norm=part.get("spectral_norm", True),
+            input_tone=part.get("input_tone", "linear"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,7 +138,8 @@ def card_for(
 ) -> ModelCard:
     """Describe networks as a card (provenance: dataset, licence, training, metrics, notes, stand_in, start_seeds)."""
     gc = G.config
-    part = lambda net: None if net is None else {"widths": list(net.config.widths), "spectral_norm": net.config.spectral_norm}
+    part = lambda net: None if net is None else {"widths": list(net.config.widths), "spectral_norm": net.config.spectral_norm,
+                                                   "input_tone": net.config.input_tone}
     return ModelCard(
         name=name,
         resolution=gc.resolution,
