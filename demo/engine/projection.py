@@ -77,6 +77,19 @@ def projection_loss(model: LoadedModel, images: torch.Tensor, targets: torch.Ten
     return pixel if features is None else pixel + feature_weight * features
 
 
+def descend(w: torch.Tensor, losses: Callable[[torch.Tensor], torch.Tensor], *, steps: int,
+            lr: float) -> Iterator[torch.Tensor]:
+    """Adam on the leaf parameters ``w`` [K, nz] for ``steps`` steps, minimising ``losses(w).sum()``;
+    yields each step's per-start losses [K] (taken before that step's update)."""
+    optimizer = torch.optim.Adam([w], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad(set_to_none=True)
+        loss = losses(w)  # [K]
+        loss.sum().backward()
+        optimizer.step()
+        yield loss.detach()
+
+
 def _check(model: LoadedModel, target: np.ndarray) -> None:
     r = model.card.resolution
     if target.shape != (r, r, 3) or target.dtype != np.uint8:
@@ -129,15 +142,10 @@ def iter_projection(
         return projection_loss(model, G(latent), target_t, feature_weight=feature_weight)
 
     w = to_param(z, prior).detach().clone().requires_grad_(True)  # [K, nz]
-    optimizer = torch.optim.Adam([w], lr=lr)
-    for step in range(steps):
-        optimizer.zero_grad(set_to_none=True)
-        loss = losses(to_latent(w, prior))
-        loss.sum().backward()
-        optimizer.step()
+    for step, loss in enumerate(descend(w, lambda w: losses(to_latent(w, prior)), steps=steps, lr=lr)):
+        best = int(loss.argmin())
         with torch.no_grad():
-            best = int(loss.argmin())
-        yield step + 1, None if (step + 1) % 10 else to_uint8(G(to_latent(w[best : best + 1], prior)).detach())[0]
+            yield step + 1, None if (step + 1) % 10 else to_uint8(G(to_latent(w[best : best + 1], prior)))[0]
     with torch.no_grad():
         final = to_latent(w.detach(), prior)  # [K, nz]; for a normal prior this is w itself
         loss = losses(final)

@@ -106,7 +106,7 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
     from demo.engine.checkpoint import load_model
     from demo.engine.inference_generator import inference_generator
     from demo.engine.latent import to_latent, to_param
-    from demo.engine.projection import projection_loss, to_uint8
+    from demo.engine.projection import descend, projection_loss, to_uint8
 
     model = load_model(model_name)
     if model.E is None:
@@ -117,12 +117,9 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
         targets = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
         with torch.no_grad():
             guess = model.E(targets)  # [B, nz]
-        w = to_param(guess, prior).detach().clone().requires_grad_(True)
-        optimizer = torch.optim.Adam([w], lr=lr)
-        for _ in range(steps):
-            optimizer.zero_grad(set_to_none=True)
-            projection_loss(model, G(to_latent(w, prior)), targets).sum().backward()
-            optimizer.step()
+        w = to_param(guess, prior).detach().clone().requires_grad_(True)  # [B, nz]
+        for _ in descend(w, lambda w: projection_loss(model, G(to_latent(w, prior)), targets), steps=steps, lr=lr):
+            pass
         with torch.no_grad():
             out.append(to_uint8(G(to_latent(w, prior))))
     return np.concatenate(out)
