@@ -17,7 +17,8 @@ import torch
 from demo.engine.api import EVALUATE, QUEUE_WAIT, RASTERISE, STEP, EditRequest, IgnoredCommand, apply_command
 from demo.engine.engine import Engine
 from demo.engine.solver import ConstraintSolver
-from demo.engine.worker import AsyncClient, SyncClient, serve
+from demo.engine.worker import AsyncClient, SyncClient
+from demo.engine.worker_main import serve
 from demo.tools.brushes import rasterise
 from demo.tools.edit_state import EditState
 from demo.tools.raster import IncrementalRaster
