@@ -147,17 +147,22 @@ def test_card_step_credits_every_style_and_measures_on_unseen_avatars(renderer, 
 
 
 @needs_node
-def test_export_and_calibrate_on_avatars_write_an_avatars_card(renderer, tmp_path):
+def test_export_calibrate_and_encoder_on_avatars_write_an_avatars_card(renderer, tmp_path):
     data, model = tmp_path / "avatars", tmp_path / "tiny_avatars"
     assert main(["data", "avatars", "--count", "8", "--size", "16", "--out", str(data)]) == 0
     flags = ["--base", "8", "--d-base", "8", "--batch", "4", "--nz", "16", "--no-progress", "--threads", "1",
              "--measure-count", "16", "--calibration-steps", "5"]
     assert main(["train", "gan", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1",
                  "--export", str(model), *flags]) == 0
-    for step in ("export", "calibrate"):
+    for step in ("export", "calibrate", "encoder"):
         if step == "calibrate":
             assert main(["train", "calibrate", "--model", str(model.with_suffix(".safetensors")), "--data", str(data),
                          *flags]) == 0
+        if step == "encoder":
+            assert main(["train", "encoder", "--model", str(model.with_suffix(".safetensors")), "--data", str(data),
+                         "--out", str(tmp_path / "encoder"), "--steps", "1", *flags]) == 0
+            notes = json.loads(model.with_suffix(".json").read_text())["metrics"]["encoder_metric_notes"]
+            assert "DiceBear avatars from held-out seeds" in notes  # not procedural landscapes
         card = json.loads(model.with_suffix(".json").read_text())
         assert "DiceBear" in card["dataset"] and "CC-BY-4.0" in card["licence"], step
         assert not any(key.startswith("fd8_samples_vs_heldout") for key in card["metrics"]), step  # landscapes' figure

@@ -105,7 +105,10 @@ def run(args) -> int:
         if args.what == "encoder":
             from demo.train.encoder import run_encoder_command
 
-            return run_encoder_command(args, device=device, workers=workers)
+            saved = run_encoder_command(args, device=device, workers=workers)
+            if saved is not None:  # rank 0
+                _card_for_data_domain(saved, args.data)
+            return 0
         return _run_gan(args, device=device, workers=workers)
     finally:
         stop_workers()
@@ -160,7 +163,7 @@ def _run_gan(args, *, device, workers) -> int:
 
 def _card_for_data_domain(saved: Path, data: str) -> None:
     """A model trained on avatars gets its card's domain parts (dataset, licence, attribution, figures on
-    unseen avatars) from demo.train.avatars; export and calibrate measure unseen figures on landscapes."""
+    unseen avatars) from demo.train.avatars; export, calibrate and encoder measure unseen figures on landscapes."""
     from demo.train.export import read_data_meta
 
     if read_data_meta(data).get("kind") == "avatars":

@@ -8,9 +8,9 @@ procedural landscapes. This step replaces those parts for a model trained on ``p
 - the figures against unseen real images (``fd8_*``, ``nn_to_train_*``, ``encoder_rmse_unseen_real``) are
   measured again, with 1000 avatars from held-out seeds (split seed 1) as the unseen real images.
 
-Steps, img/s, wall time and the sample-based metrics are kept as they are. This is a stopgap until
-export and the encoder read the domain from the data set's meta.json. Run it after each export and
-after the encoder:
+Steps, img/s, wall time and the sample-based metrics are kept as they are. ``train export``,
+``train calibrate`` and ``train encoder`` call it themselves when ``--data`` is an avatars data set; on
+its own it finishes the card of a file made otherwise:
 
     python -m demo.train.avatars --model avatars64 --data data/avatars64
 """

@@ -221,8 +221,9 @@ def warm_start(trainer: EncoderTrainer, model: str | Path) -> None:
     print(f"encoder starts from the one in {source.path}")
 
 
-def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
-    """``python -m demo train encoder``: train, measure, and store E in the model file (rank 0)."""
+def run_encoder_command(args, *, device, workers: Workers = Workers()) -> Path | None:
+    """``python -m demo train encoder``: train, measure, and store E in the model file (rank 0, which
+    returns the file's path; other ranks return None)."""
     from demo.engine.checkpoint import card_for, load_model
     from demo.errors import UserError
     from demo.train.common import load_images
@@ -246,7 +247,7 @@ def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
     trainer.distribute(workers)
     train_encoder(trainer, run_dir, steps=steps, progress=not args.no_progress, workers=workers, minutes=args.minutes)
     if not workers.is_main:
-        return 0
+        return None
 
     metrics = encoder_metrics(G, trainer.E.eval(), prior=loaded.card.prior)
     card = loaded.card
@@ -269,4 +270,4 @@ def run_encoder_command(args, *, device, workers: Workers = Workers()) -> int:
     saved = save_trained_model(loaded.path, new_card, G=cpu(G), D=cpu(loaded.D), E=cpu(trainer.E), raw_G=raw_G)
     print(f"encoder: RMSE {metrics['encoder_rmse_samples']} on G's samples, {metrics['encoder_rmse_unseen_real']} on "
           f"unseen procedural images (0..255); stored E in {saved}")
-    return 0
+    return saved
