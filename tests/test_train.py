@@ -338,3 +338,30 @@ def test_a_run_saved_before_the_tone_setting_resumes_as_linear(images, tmp_path)
     assert open_run(tmp_path, TINY, images).step == 1
     with pytest.raises(UserError, match="d_tone"):
         open_run(tmp_path, dataclasses.replace(TINY, d_tone="sqrt"), images)
+
+
+def test_a_reconstruction_term_trains_an_encoder_beside_g_that_resumes_and_ships(data_dir, images, tmp_path):
+    config = dataclasses.replace(TINY, recon_weight=1.0)
+    straight = train_gan(open_run(tmp_path / "a", config, images), tmp_path / "a", steps=4, progress=False)
+    first = open_run(tmp_path / "b", config, images)
+    E_before = {k: v.clone() for k, v in first.E.state_dict().items()}
+    train_gan(first, tmp_path / "b", steps=2, progress=False)
+    assert any(not torch.equal(E_before[k], v) for k, v in first.E.state_dict().items())  # E learns
+    resumed = train_gan(open_run(tmp_path / "b", config, images), tmp_path / "b", steps=4, progress=False)
+    _same_state(straight.state_dict(), resumed.state_dict())
+    assert all(torch.equal(v, resumed.E.state_dict()[k]) for k, v in straight.E.state_dict().items())
+    header, *rows = (tmp_path / "b" / "log.csv").read_text().splitlines()
+    assert header.split(",")[5] == "loss_recon" and float(rows[-1].split(",")[5]) > 0
+
+    # The export ships that E; a new run continues from the file with it.
+    model = tmp_path / "models" / "tiny16"
+    flags = ["train", "export", "--data", str(data_dir), "--out", str(tmp_path / "b"), "--recon-weight", "1", "--translate", "0.125",
+             "--export", str(model), *TINY_FLAGS]
+    assert main(flags) == 0
+    loaded = load_model(model.with_suffix(".safetensors"))
+    assert all(torch.equal(v, resumed.E.state_dict()[k]) for k, v in loaded.E.state_dict().items())
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert "L1(G(E(x)), x)" in card["training"]["encoder"]["trained"] and card["metrics"]["encoder_rmse_samples"] > 0
+    assert main([*flags, "--keep-encoder"]) == 2  # a run with its own E keeps no other
+    again = open_run(tmp_path / "c", config, images, init=model.with_suffix(".safetensors"))
+    assert all(torch.equal(v, loaded.E.state_dict()[k]) for k, v in again.E.state_dict().items())

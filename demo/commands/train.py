@@ -59,6 +59,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--d-tone", default="linear", choices=("linear", "sqrt"),
                         help="how D sees images: linear, or sqrt, which gives dark detail (night skies) several "
                              "times the contrast so that G learns it (default: linear; a run keeps its choice)")
+    parser.add_argument("--recon-weight", type=float, default=0.0,
+                        help="gan: train an encoder E beside G and add this weight x L1(G(E(x)), x) on real images to "
+                             "G's loss, so that every training scene has a latent that draws it (photos project "
+                             "cleanly); the export ships that E (default: 0 = off; try 1)")
     parser.add_argument("--nz", type=int, default=100, help="latent size (default: 100)")
     parser.add_argument("--prior", default="uniform", choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
     parser.add_argument("--resolution", type=int, default=None, help="image size (default: the data set's)")
@@ -127,8 +131,8 @@ def _run_gan(args, *, device, workers) -> int:
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
     try:
         config = GanConfig(
-            resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base, d_tone=args.d_tone,
-            batch=args.batch, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema, translate=args.translate,
+            resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
+            d_tone=args.d_tone, recon_weight=args.recon_weight, batch=args.batch, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema, translate=args.translate,
             warmup=args.warmup, seed=args.seed,
         )
         config.generator_config()
@@ -153,6 +157,8 @@ def _run_gan(args, *, device, workers) -> int:
     if not workers.is_main:
         return 0
     target = args.export or "models/landscape64"
+    if args.keep_encoder and config.recon_weight > 0:
+        raise UserError("train export: a run with --recon-weight trains its own encoder and ships it; drop --keep-encoder")
     E, encoder_training = _encoder_to_keep(target) if args.keep_encoder else (None, None)
     saved = export_gan(trainer, target, data_meta=read_data_meta(args.data), measure_count=args.measure_count,
                        E=E, encoder_training=encoder_training, calibration=_calibration(args))

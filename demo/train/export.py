@@ -124,7 +124,8 @@ def export_gan(
     """Save G (EMA), D and the raw G as ``path``.safetensors + card, and ``path``_samples.png (8x8, fixed seed).
 
     ``E`` (with ``encoder_training``, its card entry) is an encoder made for an earlier G that is kept
-    rather than refit; its figures are measured again against this G. ``calibration`` (None: skip) fits
+    rather than refit; its figures are measured again against this G. A run with a reconstruction term
+    ships the encoder it trained instead (``E`` must then be None). ``calibration`` (None: skip) fits
     G's colour mean to the training images' (demo/train/calibrate.py)."""
     path = Path(path).with_suffix("")
     cfg = trainer.config
@@ -134,11 +135,22 @@ def export_gan(
     D = Discriminator(cfg.critic_config())
     D.load_state_dict({k: v.cpu() for k, v in trainer.D.state_dict().items()})
     D.eval()
+    if E is not None and trainer.E is not None:
+        raise ValueError("a run with a reconstruction term ships the encoder it trained; keep no other")
+    if E is not None:
+        encoder_entry = {"encoder": {
+            **(encoder_training or {}),
+            "kept": f"trained for an earlier G and kept at this export (step {trainer.step}) without refitting; refit "
+                    "with `train encoder --init <a copy of this file> --real-weight 1`"}}
+    elif trainer.E is not None:
+        E = copy.deepcopy(trainer.E).cpu().eval()
+        encoder_entry = {"encoder": {
+            "trained": f"beside G from step {trainer.adam_start}: G's loss adds {cfg.recon_weight} x L1(G(E(x)), x) "
+                       f"on each real batch, and E (Adam, lr {cfg.lr_e}) follows the same loss",
+            "steps": trainer.step - trainer.adam_start}}
+    else:
+        encoder_entry = {}
     metrics = measure_model(G, trainer.images, prior=cfg.prior, count=measure_count, E=E) if measure else {}
-    kept_encoder = {} if E is None else {"encoder": {
-        **(encoder_training or {}),
-        "kept": f"trained for an earlier G and kept at this export (step {trainer.step}) without refitting; refit with "
-                "`train encoder --init <a copy of this file> --real-weight 1`"}}
     seen = trainer.images_seen
     dataset = dataset_description(data_meta)
     epochs = {"epochs": round(seen / trainer.images.shape[0], 2)}
@@ -165,7 +177,7 @@ def export_gan(
             "continued_from": trainer.origin,
             "recipe": RECIPE,
             "config": dataclasses.asdict(cfg),
-            **kept_encoder,
+            **encoder_entry,
             **calibrated,
             **(training_notes or {}),
         },

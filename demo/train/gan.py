@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from demo.engine.checkpoint import MODELS_DIR
-from demo.engine.networks import PRIORS, CriticConfig, Discriminator, Generator, GeneratorConfig
+from demo.engine.networks import PRIORS, CriticConfig, Discriminator, Encoder, Generator, GeneratorConfig
 from demo.errors import UserError
 from demo.train.common import (
     check_same_config,
@@ -53,6 +53,8 @@ class GanConfig:
     base: int = 32  # G width: 64x64 -> widths (8b, 4b, 2b, b)
     d_base: int = 32  # D width: (b, 2b, 4b, 8b)
     d_tone: str = "linear"  # how D sees images: "linear", or "sqrt" to feel dark detail (networks.tone_curve)
+    recon_weight: float = 0.0  # > 0: an encoder E trains beside G, and G's loss adds this * L1(G(E(x)), x) on real x
+    lr_e: float = 5e-4
     batch: int = 64
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -77,6 +79,9 @@ class GanConfig:
         return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=True,
                                       input_tone=self.d_tone)
 
+    def encoder_config(self) -> CriticConfig:
+        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=False)
+
 
 class GanTrainer:
     """Owns G, D, the EMA generator, both optimizers and the RNG of one run (of one process of it)."""
@@ -96,13 +101,20 @@ class GanTrainer:
             self.G = Generator(config.generator_config())
             dcgan_init(self.G)
             self.D = Discriminator(config.critic_config())
+            # The encoder of the reconstruction term: every real image must have a latent that G draws it from.
+            self.E = Encoder(config.encoder_config(), nz=config.nz, prior=config.prior) if config.recon_weight > 0 else None
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
-        for net in (self.G, self.D, self.G_ema):
-            net.to(self.device)
-        self.G_step, self.D_step = self.G, self.D  # what the steps call: DistributedDataParallel wrappers under torchrun
+        for net in (self.G, self.D, self.G_ema, self.E):
+            if net is not None:
+                net.to(self.device)
+        # What the steps call: DistributedDataParallel wrappers under torchrun.
+        self.G_step, self.D_step, self.E_step = self.G, self.D, self.E
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas)
+        self.opt_e = None if self.E is None else torch.optim.Adam(self.E.parameters(), lr=config.lr_e, betas=(0.9, 0.999))
+        if self.E is not None:
+            self.log_columns = (*GanTrainer.log_columns, "loss_recon")
         self.generator = torch.Generator().manual_seed(rank_seed(config.seed, rank))
         self.step = 0
         self.images_seen = 0  # real images D saw, summed over ranks and sessions
@@ -132,8 +144,8 @@ class GanTrainer:
     def warm_up_learning_rates(self) -> None:
         cfg = self.config
         scale = min(1.0, (self.step - self.adam_start + 1) / cfg.warmup) if cfg.warmup > 0 else 1.0
-        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
-            for group in opt.param_groups:
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d), (self.opt_e, cfg.lr_e)):
+            for group in [] if opt is None else opt.param_groups:
                 group["lr"] = lr * scale
 
     def train_step(self) -> dict[str, float]:
@@ -143,7 +155,11 @@ class GanTrainer:
         self.warm_up_learning_rates()
         real = self.real_batch()  # [B, 3, R, R]
         z = sample_prior(cfg.batch, cfg.nz, prior=cfg.prior, generator=self.generator).to(self.device)  # [B, nz]
-        fake = self.G_step(z)  # [B, 3, R, R]
+        if self.E_step is None:
+            fake = self.G_step(z)  # [B, 3, R, R]
+        else:  # One G forward draws the fakes and the reconstructions of the real batch (one BatchNorm batch).
+            drawn = self.G_step(torch.cat([z, self.E_step(real)]))  # [2B, 3, R, R]
+            fake, reconstructed = drawn[: cfg.batch], drawn[cfg.batch :]
 
         # Critic step: hinge loss on real vs (detached) fake, in one forward pass.
         d_both = self.D_step(self.augment(torch.cat([real, fake.detach()])))  # [2B]
@@ -156,9 +172,14 @@ class GanTrainer:
         # Generator step on the same fakes, through the updated critic (whose weights need no gradient here).
         self.D.requires_grad_(False)
         loss_g = -self.D(self.augment(fake)).mean()
+        loss_recon = torch.zeros(()) if self.E_step is None else (reconstructed - real).abs().mean()
         self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
+        if self.opt_e is not None:
+            self.opt_e.zero_grad(set_to_none=True)
+        (loss_g + cfg.recon_weight * loss_recon).backward()
         self.opt_g.step()
+        if self.opt_e is not None:
+            self.opt_e.step()
         self.D.requires_grad_(True)
         self.update_ema()
 
@@ -167,7 +188,7 @@ class GanTrainer:
         self.seconds += time.perf_counter() - start
         row = [float(self.step), loss_d.item(), loss_g.item(), d_real.mean().item(), d_fake.mean().item()]
         self.history.append(row)
-        return dict(zip(("step", "loss_d", "loss_g", "d_real", "d_fake"), row))
+        return {**dict(zip(("step", "loss_d", "loss_g", "d_real", "d_fake"), row)), "loss_recon": loss_recon.item()}
 
     @torch.no_grad()
     def update_ema(self) -> None:
@@ -179,15 +200,18 @@ class GanTrainer:
     def distribute(self, workers: Workers) -> None:
         """Average G's and D's gradients across the ranks of a distributed run (DistributedDataParallel)."""
         self.G_step, self.D_step = wrap_for_training(self.G, workers), wrap_for_training(self.D, workers)
+        self.E_step = None if self.E is None else wrap_for_training(self.E, workers)
         self.world_size = workers.world_size
 
     def postfix(self, row: dict[str, float]) -> dict[str, str]:
         img_s = self.config.batch * self.step / max(self.seconds, 1e-9)  # per process
-        return {"d": f"{row['loss_d']:.3f}", "g": f"{row['loss_g']:.3f}", "img_s": f"{img_s:.0f}"}
+        recon = {} if self.E is None else {"recon": f"{row['loss_recon']:.3f}"}
+        return {"d": f"{row['loss_d']:.3f}", "g": f"{row['loss_g']:.3f}", **recon, "img_s": f"{img_s:.0f}"}
 
     def trained_weights(self) -> list[torch.Tensor]:
         """What every rank must hold identically: the parameters of G, D and the EMA G."""
-        return [*self.G.parameters(), *self.D.parameters(), *self.G_ema.parameters()]
+        return [*self.G.parameters(), *self.D.parameters(), *self.G_ema.parameters(),
+                *([] if self.E is None else self.E.parameters())]
 
     def sample_sheet(self) -> torch.Tensor:
         return self.fixed_samples()
@@ -216,6 +240,7 @@ class GanTrainer:
             "G_ema": self.G_ema.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
+            **({} if self.E is None else {"E": self.E.state_dict(), "opt_e": self.opt_e.state_dict()}),
             "rng": rng_state(self.generator),
             "adam_start": self.adam_start,
             "images_seen": self.images_seen,
@@ -230,6 +255,9 @@ class GanTrainer:
         self.G_ema.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        if self.E is not None:
+            self.E.load_state_dict(state["E"])
+            self.opt_e.load_state_dict(state["opt_e"])
         set_rng_state(self.generator, state["rng"])
         mine = rank_rng_state(state, self.rank)
         if mine is not None:
@@ -245,14 +273,17 @@ class GanTrainer:
         self.history = state["history"].tolist()
 
     def start_from_model(self, path: Path, *, G_ema: dict, D: dict | None, G_raw: dict | None, card_training: dict,
-                         card_dataset: str = "") -> None:
-        """Continue a run from a shipped model file: its raw G (or its EMA G), its D, a fresh Adam."""
+                         card_dataset: str = "", E: dict | None = None) -> None:
+        """Continue a run from a shipped model file: its raw G (or its EMA G), its D (and E, when this run
+        trains one and the file has one), a fresh Adam."""
         try:
             self.G_ema.load_state_dict(G_ema)
             self.G.load_state_dict(G_raw if G_raw is not None else G_ema)
             if D is None:
                 raise UserError(f"{path}: holds no discriminator, so training cannot continue from it (use --init none)")
             self.D.load_state_dict(D)
+            if self.E is not None and E is not None:
+                self.E.load_state_dict(E)
         except RuntimeError:
             raise UserError(f"{path}: its networks do not match this run's settings (--base, --d-base, --nz, "
                             "resolution); use the model's settings or --init none") from None
@@ -261,7 +292,9 @@ class GanTrainer:
         self.seconds = float(card_training.get("wall_seconds", 0.0))
         self.earlier_dataset = card_dataset
         shown = path.relative_to(MODELS_DIR.parent) if path.is_relative_to(MODELS_DIR.parent) else path
-        self.origin = f"{shown} at step {self.step} ({'raw' if G_raw is not None else 'EMA'} G as the raw G; fresh Adam)"
+        encoder = "" if self.E is None else ("; its E" if E is not None else "; a new E")
+        self.origin = (f"{shown} at step {self.step} ({'raw' if G_raw is not None else 'EMA'} G as the raw G{encoder}; "
+                       "fresh Adam)")
 
 
 def rank_seed(seed: int, rank: int) -> int:
@@ -278,7 +311,7 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
     state = share_from_main(load_checkpoint(run_dir) if workers.is_main else None, workers)
     if state is not None:
         check_same_config(run_dir, state["config"], dataclasses.asdict(config), ignore=(),
-                          defaults={"d_tone": "linear"})
+                          defaults={"d_tone": "linear", "recon_weight": 0.0, "lr_e": 5e-4})
         trainer.load_state_dict(state)
     elif init is not None:
         from demo.engine.checkpoint import load_model
@@ -288,7 +321,7 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
         trainer.start_from_model(
             loaded.path, G_ema=loaded.G.state_dict(), D=None if loaded.D is None else loaded.D.state_dict(),
             G_raw=load_raw_generator_state(loaded.path), card_training=loaded.card.training,
-            card_dataset=loaded.card.dataset,
+            card_dataset=loaded.card.dataset, E=None if loaded.E is None else loaded.E.state_dict(),
         )
     trainer.distribute(workers)
     return trainer
