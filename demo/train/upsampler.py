@@ -39,6 +39,16 @@ SCALE = 4
 GAN_FOR_KIND = {"landscapes": "landscape64", "avatars": "avatars64"}
 
 
+def gan_tag(kind: str) -> str:
+    """A short hash of the GAN file that makes a kind's round trips and projections, for cache names: a
+    retrained G gets new inputs, not the previous G's."""
+    import hashlib
+
+    from demo.engine.checkpoint import resolve_model_path
+
+    return hashlib.sha1(resolve_model_path(GAN_FOR_KIND[kind]).read_bytes()).hexdigest()[:10]
+
+
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     steps: int = 20000
@@ -127,13 +137,13 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
 
 def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, projections: bool = False) -> dict[str, torch.Tensor]:
     """Targets, clean downsamples, GAN round trips and (with ``projections``) G's projections as uint8 [N, 3, H, W]
-    tensors, cached per data file; ``limit``: the first images of each file only (projecting costs about a
+    tensors, cached per data file and GAN file; ``limit``: the first images of each file only (projecting costs about a
     second per image on a CPU). Without projections, "proj" holds the clean downsamples (never drawn)."""
     stores: dict[str, list[torch.Tensor]] = {"high": [], "low": [], "trip": [], "proj": []}
     for path in paths:
         kind, images = read_dataset(path)
         images = images[:limit]
-        stem = cache / f"{path.resolve().name}_{len(images)}.npz"
+        stem = cache / f"{path.resolve().name}_{len(images)}_{gan_tag(kind)}.npz"
         saved = dict(np.load(stem)) if stem.exists() else {}
         cached = set(saved)
         if "low" not in saved:

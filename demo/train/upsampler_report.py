@@ -69,22 +69,23 @@ def fidelity_rmse(display: np.ndarray, reference: np.ndarray) -> float:
 
 
 def heldout_inputs(path: Path, cache: Path, *, projections: bool = True) -> tuple[str, np.ndarray, dict[str, np.ndarray]]:
-    """(kind, truth [N, 256, 256, 3], {input kind: uint8 [n, 64, 64, 3]}); projections cached in ``cache``."""
+    """(kind, truth [N, 256, 256, 3], {input kind: uint8 [n, 64, 64, 3]}); projections cached in ``cache``
+    (per GAN file)."""
     from demo.engine.checkpoint import load_model
     from demo.engine.projection import project
-    from demo.train.upsampler import GAN_FOR_KIND, area_down, gan_projection, gan_round_trip, read_dataset
+    from demo.train.upsampler import GAN_FOR_KIND, area_down, gan_projection, gan_round_trip, gan_tag, read_dataset
 
     kind, truth = read_dataset(path)
     low = area_down(truth)
     inputs = {"clean": low, "gan_round_trip": gan_round_trip(low, model_name=GAN_FOR_KIND[kind])}
     if not projections:
         return kind, truth, inputs
-    stored = cache / f"heldout_projection_{path.resolve().name}_{len(low)}.npy"
+    stored = cache / f"heldout_projection_{path.resolve().name}_{len(low)}_{gan_tag(kind)}.npy"
     if not stored.exists():
         cache.mkdir(parents=True, exist_ok=True)
         np.save(stored, gan_projection(low, model_name=GAN_FOR_KIND[kind]))
     inputs["gan_projection"] = np.load(stored)
-    stored = cache / f"heldout_hybrid_{path.resolve().name}_{PROJECTED}.npy"
+    stored = cache / f"heldout_hybrid_{path.resolve().name}_{PROJECTED}_{gan_tag(kind)}.npy"
     if not stored.exists():
         model = load_model(GAN_FOR_KIND[kind])
         projected = [project(model, image, method="hybrid", steps=PROJECTION_STEPS, seed=0).image for image in low[:PROJECTED]]
