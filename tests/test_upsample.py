@@ -156,7 +156,7 @@ def test_training_runs_and_resumes(tmp_path):
 
 
 def test_training_can_take_g_own_projections_as_inputs(tmp_path):
-    from demo.train.upsampler import main
+    from demo.train.upsampler import gan_tag, main
 
     truths = np.stack([landscape_pair(seed)[0] for seed in (1, 2, 3)])
     data = tmp_path / "land256"
@@ -165,7 +165,7 @@ def test_training_can_take_g_own_projections_as_inputs(tmp_path):
     run = tmp_path / "run"
     assert main(["train", "--data", str(data), "--out", str(run), "--batch", "2", "--width", "4", "--depth", "1",
                  "--steps", "2", "--limit", "2", "--projection-probability", "1"]) == 0
-    cached = np.load(run / "cache" / "land256_2.npz")
+    cached = np.load(run / "cache" / f"land256_2_{gan_tag('landscapes')}.npz")  # named after the G that made it
     assert cached["proj"].shape == cached["low"].shape == (2, 64, 64, 3)
     # G's projection is its own image of the scene: near it, but not the scene itself.
     error = np.sqrt(((cached["proj"].astype(float) - cached["low"]) ** 2).mean())
