@@ -328,6 +328,9 @@ def test_a_sqrt_tone_critic_trains_exports_and_resumes_only_with_its_tone(data_d
         assert not torch.allclose(loaded.D(dark), linear(dark))
     with pytest.raises(UserError, match="d_tone"):
         open_run(run, GanConfig(resolution=16, nz=16, base=8, d_base=8, batch=8, translate=0.125), images)
+    # A new run from the file must look through the same curve its D learned with.
+    with pytest.raises(UserError, match="--d-tone sqrt"):
+        open_run(tmp_path / "new", TINY, images, init=model.with_suffix(".safetensors"))
 
 
 def test_a_run_saved_before_the_tone_setting_resumes_as_linear(images, tmp_path):

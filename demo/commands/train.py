@@ -14,8 +14,10 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
            several sessions. Ctrl-C or `kill` saves a checkpoint. When --out has no checkpoint, the run
            continues from models/<name of --out> if it exists (its raw G, EMA G, D and step; fresh Adam):
            a new machine needs no runs/ folder. --init FILE picks another model file, --init none
-           starts from random weights. Writes --out/samples/step_*.png (fixed latents), --out/latest.png
-           and --out/log.csv. With --export NAME the result is written as a model.
+           starts from random weights; a run from a file keeps the --d-tone its D was trained with
+           (landscape64: --d-tone sqrt --recon-weight 1, its card's training.config). Writes
+           --out/samples/step_*.png (fixed latents), --out/latest.png and --out/log.csv. With --export
+           NAME the result is written as a model.
   export   write the run in --out as a model (--export, default models/landscape64): G (EMA, then
            colour-calibrated as below), D and the raw G in one .safetensors, a .json card with measured
            metrics, and NAME_samples.png.
@@ -33,10 +35,12 @@ only rank 0 writes files. Without torchrun the same command runs as one process.
 
 examples:
   python -m demo data landscapes --count 60000 --out data/landscapes64
-  python -m demo train gan --data data/landscapes64 --out runs/landscape64 --steps 12000 --threads 1
-  python -m demo train gan --out runs/landscape64 --minutes 30 --device cuda
-  torchrun --nproc-per-node 2 -m demo train gan --out runs/landscape64 --device cpu --threads 1
-  python -m demo train export --data data/landscapes64 --out runs/landscape64 --export models/landscape64
+  python -m demo train gan --data data/landscapes64 --out runs/landscape64 --d-tone sqrt --recon-weight 1 --threads 1
+  python -m demo train gan --out runs/landscape64 --d-tone sqrt --recon-weight 1 --minutes 30 --device cuda
+  torchrun --nproc-per-node 2 -m demo train gan --out runs/landscape64 --d-tone sqrt --recon-weight 1 --device cpu
+  python -m demo train gan --data data/landscapes64 --out runs/scratch --init none --steps 12000
+  python -m demo train export --data data/landscapes64 --out runs/landscape64 --d-tone sqrt --recon-weight 1 \
+      --export models/landscape64
   python -m demo train encoder --model landscape64 --steps 3000
   python -m demo train calibrate --model landscape64 --data data/landscapes64
   python -m demo train measure --model landscape64

@@ -318,6 +318,9 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
         from demo.train.model_file import load_raw_generator_state
 
         loaded = load_model(init)
+        if loaded.D is not None and loaded.D.config.input_tone != config.d_tone:
+            raise UserError(f"{loaded.path}: its D was trained with --d-tone {loaded.D.config.input_tone}; continue it "
+                            f"with the same (its card's training.config has every setting it was trained with)")
         trainer.start_from_model(
             loaded.path, G_ema=loaded.G.state_dict(), D=None if loaded.D is None else loaded.D.state_dict(),
             G_raw=load_raw_generator_state(loaded.path), card_training=loaded.card.training,

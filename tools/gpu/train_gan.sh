@@ -9,8 +9,9 @@
 # (its raw G, EMA G, D and step count; Adam restarts with a short warm-up), the landscape data set is
 # generated here with every core, and training uses DistributedDataParallel over all GPUs (torchrun,
 # nccl) when there is more than one. Writes $OUT/MODEL.safetensors (G, D, raw G: under 16 MiB), $OUT/MODEL.json
-# (the card, with the measured figures), $OUT/MODEL_samples.png and $OUT/train_log.csv. The encoder is not
-# retrained here: after copying the files into models/, refit it with
+# (the card, with the measured figures), $OUT/MODEL_samples.png and $OUT/train_log.csv. A model trained with
+# --recon-weight (landscape64) ships the encoder trained beside G; for one without, refit the encoder after
+# copying the files into models/:
 #   python -m demo train encoder --model MODEL --init <a copy of the old model file> --real-weight 1 --steps 400
 # Needs python3 with torch (CUDA build), numpy, opencv-python, safetensors and tqdm; set PYTHON to choose one.
 set -euo pipefail
@@ -38,18 +39,23 @@ if [ ! -e "$DATA" ] || { [ -d "$DATA" ] && [ ! -f "$DATA/landscapes.npy" ]; }; t
     "$PY" -m demo data landscapes --count 60000 --size 64 --out "$DATA" --workers "$(nproc)"
 fi
 
-# 2. Train for MINUTES (checkpoints every 1000 steps; re-running this script resumes from $RUN).
+# 2. Train for MINUTES (checkpoints every 1000 steps; re-running this script resumes from $RUN), with the
+#    recipe settings the model was trained with (its card's training.config: --d-tone, --recon-weight).
+read -r -a RECIPE < <("$PY" -c "import json, sys; c = json.load(open(sys.argv[1]))['training'].get('config', {}); \
+print('--d-tone', c.get('d_tone', 'linear'), '--recon-weight', c.get('recon_weight', 0.0))" "models/$MODEL.json")
 if [ "$GPUS" -gt 1 ]; then
     LAUNCH=("$PY" -m torch.distributed.run --standalone --nproc-per-node "$GPUS" -m demo)
 else
     LAUNCH=("$PY" -m demo)
 fi
 "${LAUNCH[@]}" train gan --data "$DATA" --out "$RUN" --init "models/$MODEL.safetensors" --device "$DEVICE" \
-    --minutes "$MINUTES" --steps 100000000 --threads 4 --checkpoint-every 1000 --sample-every 2000 --no-progress "$@"
+    --minutes "$MINUTES" --steps 100000000 --threads 4 --checkpoint-every 1000 --sample-every 2000 --no-progress \
+    "${RECIPE[@]}" "$@"
 
 # 3. Export into $OUT, keeping the card's fields that training does not write (e.g. start_seeds).
 cp "models/$MODEL.json" "$OUT/$MODEL.json"
-"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4 "$@"
+"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4 \
+    "${RECIPE[@]}" "$@"
 cp "$RUN/log.csv" "$OUT/train_log.csv"
 ls -l "$OUT"
 # avatars64: afterwards, on a machine with the renderer, `python -m demo.train.avatars --model ... --data ...`
