@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from demo.engine.checkpoint import MODELS_DIR
-from demo.engine.networks import PRIORS, CriticConfig, Discriminator, Encoder, Generator, GeneratorConfig
+from demo.engine.networks import Discriminator, Encoder, Generator
 from demo.errors import UserError
 from demo.train.common import (
     check_same_config,
@@ -39,48 +38,9 @@ from demo.train.common import (
     set_rng_state,
     to_model_range,
 )
+from demo.train.gan_config import GanConfig
 from demo.train.gan_parts import dcgan_init, recalibrate_batchnorm, translate
 from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
-
-
-@dataclass(frozen=True, kw_only=True)
-class GanConfig:
-    """Everything that defines a GAN run (all of it must match to resume)."""
-
-    resolution: int = 64
-    nz: int = 100
-    prior: str = "uniform"
-    base: int = 32  # G width: 64x64 -> widths (8b, 4b, 2b, b)
-    d_base: int = 32  # D width: (b, 2b, 4b, 8b)
-    d_tone: str = "linear"  # how D sees images: "linear", or "sqrt" to feel dark detail (networks.tone_curve)
-    recon_weight: float = 0.0  # > 0: an encoder E trains beside G, and G's loss adds this * L1(G(E(x)), x) on real x
-    lr_e: float = 5e-4
-    batch: int = 64
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    ema_decay: float = 0.999
-    translate: float = 0.0  # DiffAugment translation, as a fraction of the size (0 = off)
-    flip: bool = True
-    warmup: int = 100  # steps of linear learning-rate warm-up whenever Adam starts fresh
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.prior not in PRIORS:
-            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
-        if self.batch < 2:
-            raise ValueError(f"batch must be >= 2, got {self.batch}")
-
-    def generator_config(self) -> GeneratorConfig:
-        return GeneratorConfig.from_base(resolution=self.resolution, nz=self.nz, base=self.base)
-
-    def critic_config(self) -> CriticConfig:
-        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=True,
-                                      input_tone=self.d_tone)
-
-    def encoder_config(self) -> CriticConfig:
-        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=False)
 
 
 class GanTrainer:
@@ -198,7 +158,7 @@ class GanTrainer:
             p_ema.lerp_(p, 1 - decay)
 
     def distribute(self, workers: Workers) -> None:
-        """Average G's and D's gradients across the ranks of a distributed run (DistributedDataParallel)."""
+        """Average G's, D's (and E's) gradients across the ranks of a distributed run (DistributedDataParallel)."""
         self.G_step, self.D_step = wrap_for_training(self.G, workers), wrap_for_training(self.D, workers)
         self.E_step = None if self.E is None else wrap_for_training(self.E, workers)
         self.world_size = workers.world_size
@@ -209,7 +169,7 @@ class GanTrainer:
         return {"d": f"{row['loss_d']:.3f}", "g": f"{row['loss_g']:.3f}", **recon, "img_s": f"{img_s:.0f}"}
 
     def trained_weights(self) -> list[torch.Tensor]:
-        """What every rank must hold identically: the parameters of G, D and the EMA G."""
+        """What every rank must hold identically: the parameters of G, D, the EMA G (and E)."""
         return [*self.G.parameters(), *self.D.parameters(), *self.G_ema.parameters(),
                 *([] if self.E is None else self.E.parameters())]
 
@@ -320,7 +280,7 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
         loaded = load_model(init)
         if loaded.D is not None and loaded.D.config.input_tone != config.d_tone:
             raise UserError(f"{loaded.path}: its D was trained with --d-tone {loaded.D.config.input_tone}; continue it "
-                            f"with the same (its card's training.config has every setting it was trained with)")
+                            "with the same (its card's training.config has every setting it was trained with)")
         trainer.start_from_model(
             loaded.path, G_ema=loaded.G.state_dict(), D=None if loaded.D is None else loaded.D.state_dict(),
             G_raw=load_raw_generator_state(loaded.path), card_training=loaded.card.training,

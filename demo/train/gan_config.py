@@ -1,0 +1,49 @@
+"""The settings that define a GAN run (all of them must match to resume it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from demo.engine.networks import PRIORS, CriticConfig, GeneratorConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class GanConfig:
+    """Everything that defines a GAN run (all of it must match to resume)."""
+
+    resolution: int = 64
+    nz: int = 100
+    prior: str = "uniform"
+    base: int = 32  # G width: 64x64 -> widths (8b, 4b, 2b, b)
+    d_base: int = 32  # D width: (b, 2b, 4b, 8b)
+    d_tone: str = "linear"  # how D sees images: "linear", or "sqrt" to feel dark detail (networks.tone_curve)
+    recon_weight: float = 0.0  # > 0: an encoder E trains beside G, and G's loss adds this * L1(G(E(x)), x) on real x
+    lr_e: float = 5e-4
+    batch: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    ema_decay: float = 0.999
+    translate: float = 0.0  # DiffAugment translation, as a fraction of the size (0 = off)
+    flip: bool = True
+    warmup: int = 100  # steps of linear learning-rate warm-up whenever Adam starts fresh
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if self.batch < 2:
+            raise ValueError(f"batch must be >= 2, got {self.batch}")
+        if self.recon_weight < 0:
+            raise ValueError(f"recon_weight must be >= 0, got {self.recon_weight}")
+
+    def generator_config(self) -> GeneratorConfig:
+        return GeneratorConfig.from_base(resolution=self.resolution, nz=self.nz, base=self.base)
+
+    def critic_config(self) -> CriticConfig:
+        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=True,
+                                      input_tone=self.d_tone)
+
+    def encoder_config(self) -> CriticConfig:
+        return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=False)
