@@ -136,8 +136,8 @@ def _run_gan(args, *, device, workers) -> int:
     try:
         config = GanConfig(
             resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
-            d_tone=args.d_tone, recon_weight=args.recon_weight, batch=args.batch, lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema, translate=args.translate,
-            warmup=args.warmup, seed=args.seed,
+            d_tone=args.d_tone, recon_weight=args.recon_weight, batch=args.batch, lr_g=args.lr, lr_d=args.lr,
+            ema_decay=args.ema, translate=args.translate, warmup=args.warmup, seed=args.seed,
         )
         config.generator_config()
     except ValueError as exc:

@@ -270,8 +270,9 @@ def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: st
     trainer = GanTrainer(config, images, device=device, rank=workers.rank)
     state = share_from_main(load_checkpoint(run_dir) if workers.is_main else None, workers)
     if state is not None:
+        # A setting a run saved before it existed was trained at its default.
         check_same_config(run_dir, state["config"], dataclasses.asdict(config), ignore=(),
-                          defaults={"d_tone": "linear", "recon_weight": 0.0, "lr_e": 5e-4})
+                          defaults=dataclasses.asdict(GanConfig()))
         trainer.load_state_dict(state)
     elif init is not None:
         from demo.engine.checkpoint import load_model

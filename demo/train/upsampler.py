@@ -5,8 +5,8 @@ Data: 256^2 renders of the procedural landscapes and the DiceBear avatars (``pyt
 inputs are G's own projection of that scene (landscape64 or avatars64), the image the canvas shows for
 it; the rest (all, by default) are the downsample degraded the way G's images are: blended towards its
 round trip through the matching GAN (G(E(x)), which carries G's softness, colour drift and checkerboard
-grid), blurred, given a faint period-2 grid and noise, and rounded to uint8. The network learns to map that to the true 256^2 scene; its fidelity step keeps
-the result's 64^2 downsample equal to the input.
+grid), blurred, given a faint period-2 grid and noise, and rounded to uint8. The network learns to map
+that to the true 256^2 scene; its fidelity step keeps the result's 64^2 downsample equal to the input.
 
     python -m demo.train.upsampler train --data data/land256 data/avatars256 --out runs/upsample4x
     python -m demo.train.upsampler export --out runs/upsample4x --heldout data/land256_heldout
@@ -137,8 +137,8 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
 
 def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, projections: bool = False) -> dict[str, torch.Tensor]:
     """Targets, clean downsamples, GAN round trips and (with ``projections``) G's projections as uint8 [N, 3, H, W]
-    tensors, cached per data file and GAN file; ``limit``: the first images of each file only (projecting costs about a
-    second per image on a CPU). Without projections, "proj" holds the clean downsamples (never drawn)."""
+    tensors, cached per data file and GAN file; ``limit``: the first images of each file only (projecting costs
+    about a second per image on a CPU). Without projections, "proj" holds the clean downsamples (never drawn)."""
     stores: dict[str, list[torch.Tensor]] = {"high": [], "low": [], "trip": [], "proj": []}
     for path in paths:
         kind, images = read_dataset(path)

@@ -80,12 +80,13 @@ def heldout_inputs(path: Path, cache: Path, *, projections: bool = True) -> tupl
     inputs = {"clean": low, "gan_round_trip": gan_round_trip(low, model_name=GAN_FOR_KIND[kind])}
     if not projections:
         return kind, truth, inputs
-    stored = cache / f"heldout_projection_{path.resolve().name}_{len(low)}_{gan_tag(kind)}.npy"
+    tag = gan_tag(kind)
+    stored = cache / f"heldout_projection_{path.resolve().name}_{len(low)}_{tag}.npy"
     if not stored.exists():
         cache.mkdir(parents=True, exist_ok=True)
         np.save(stored, gan_projection(low, model_name=GAN_FOR_KIND[kind]))
     inputs["gan_projection"] = np.load(stored)
-    stored = cache / f"heldout_hybrid_{path.resolve().name}_{PROJECTED}_{gan_tag(kind)}.npy"
+    stored = cache / f"heldout_hybrid_{path.resolve().name}_{PROJECTED}_{tag}.npy"
     if not stored.exists():
         model = load_model(GAN_FOR_KIND[kind])
         projected = [project(model, image, method="hybrid", steps=PROJECTION_STEPS, seed=0).image for image in low[:PROJECTED]]
