@@ -21,6 +21,7 @@ from demo.errors import UserError
 from demo.train.common import load_images
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, open_run, train_gan, translate
+from demo.train.gan_parts import reconstruction_loss
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
 from demo.train.model_file import load_raw_generator_state
 
@@ -368,3 +369,24 @@ def test_a_reconstruction_term_trains_an_encoder_beside_g_that_resumes_and_ships
     assert main([*flags, "--keep-encoder"]) == 2  # a run with its own E keeps no other
     again = open_run(tmp_path / "c", config, images, init=model.with_suffix(".safetensors"))
     assert all(torch.equal(v, loaded.E.state_dict()[k]) for k, v in again.E.state_dict().items())
+
+
+def test_the_reconstruction_term_can_weigh_dark_detail_through_the_sqrt_tone_curve(images, tmp_path):
+    # The same error of 0.04 (about 5/255) at black and at white: equal in linear L1, about 7x apart through sqrt.
+    black, white = torch.full((1, 3, 4, 4), -1.0), torch.full((1, 3, 4, 4), 0.96)
+    for tone, ratio in (("linear", 1.0), ("sqrt", 7.0)):
+        at_black = reconstruction_loss(black + 0.04, black, tone=tone).item()
+        at_white = reconstruction_loss(white + 0.04, white, tone=tone).item()
+        assert at_black / at_white == pytest.approx(ratio, rel=0.15), tone
+    # The trainer takes it through the configured curve: same weights and batch, another loss.
+    linear = dataclasses.replace(TINY, recon_weight=1.0)
+    through_sqrt = dataclasses.replace(linear, recon_tone="sqrt")
+    first_linear = open_run(tmp_path / "linear", linear, images).train_step()["loss_recon"]
+    first_sqrt = open_run(tmp_path / "sqrt", through_sqrt, images).train_step()["loss_recon"]
+    assert first_sqrt != pytest.approx(first_linear, rel=0.02)
+    with pytest.raises(ValueError, match="recon_tone"):
+        dataclasses.replace(linear, recon_tone="gamma")
+    # A run keeps its tone curve.
+    train_gan(open_run(tmp_path / "sqrt", through_sqrt, images), tmp_path / "sqrt", steps=1, progress=False)
+    with pytest.raises(UserError, match="recon_tone"):
+        open_run(tmp_path / "sqrt", linear, images)

@@ -67,6 +67,10 @@ def add_arguments(parser) -> None:
                         help="gan: train an encoder E beside G and add this weight x L1(G(E(x)), x) on real images to "
                              "G's loss, so that every training scene has a latent that draws it (photos project "
                              "cleanly); the export ships that E (default: 0 = off; try 1)")
+    parser.add_argument("--recon-tone", default="linear", choices=("linear", "sqrt"),
+                        help="the tone curve the reconstruction L1 is taken through: sqrt weighs errors in dark "
+                             "scenes (night skies) several times more, as a --d-tone sqrt critic sees them "
+                             "(default: linear; a run keeps its choice)")
     parser.add_argument("--nz", type=int, default=100, help="latent size (default: 100)")
     parser.add_argument("--prior", default="uniform", choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
     parser.add_argument("--resolution", type=int, default=None, help="image size (default: the data set's)")
@@ -136,7 +140,8 @@ def _run_gan(args, *, device, workers) -> int:
     try:
         config = GanConfig(
             resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
-            d_tone=args.d_tone, recon_weight=args.recon_weight, batch=args.batch, lr_g=args.lr, lr_d=args.lr,
+            d_tone=args.d_tone, recon_weight=args.recon_weight, recon_tone=args.recon_tone,
+            batch=args.batch, lr_g=args.lr, lr_d=args.lr,
             ema_decay=args.ema, translate=args.translate, warmup=args.warmup, seed=args.seed,
         )
         config.generator_config()

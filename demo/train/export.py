@@ -146,6 +146,7 @@ def export_gan(
         E = copy.deepcopy(trainer.E).cpu().eval()
         encoder_entry = {"encoder": {
             "trained": f"beside G from step {trainer.adam_start}: G's loss adds {cfg.recon_weight} x L1(G(E(x)), x) "
+                       f"(through the {cfg.recon_tone} tone curve) "
                        f"on each real batch, and E (Adam, lr {cfg.lr_e}) follows the same loss",
             "steps": trainer.step - trainer.adam_start}}
     else:

@@ -39,7 +39,7 @@ from demo.train.common import (
     to_model_range,
 )
 from demo.train.gan_config import GanConfig
-from demo.train.gan_parts import dcgan_init, recalibrate_batchnorm, translate
+from demo.train.gan_parts import dcgan_init, recalibrate_batchnorm, reconstruction_loss, translate
 from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
 
 
@@ -132,7 +132,9 @@ class GanTrainer:
         # Generator step on the same fakes, through the updated critic (whose weights need no gradient here).
         self.D.requires_grad_(False)
         loss_g = -self.D(self.augment(fake)).mean()
-        loss_recon = torch.zeros(()) if self.E_step is None else (reconstructed - real).abs().mean()
+        loss_recon = torch.zeros(())
+        if self.E_step is not None:
+            loss_recon = reconstruction_loss(reconstructed, real, tone=cfg.recon_tone)
         self.opt_g.zero_grad(set_to_none=True)
         if self.opt_e is not None:
             self.opt_e.zero_grad(set_to_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from demo.engine.networks import PRIORS, CriticConfig, GeneratorConfig
+from demo.engine.networks import INPUT_TONES, PRIORS, CriticConfig, GeneratorConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,6 +18,7 @@ class GanConfig:
     d_base: int = 32  # D width: (b, 2b, 4b, 8b)
     d_tone: str = "linear"  # how D sees images: "linear", or "sqrt" to feel dark detail (networks.tone_curve)
     recon_weight: float = 0.0  # > 0: an encoder E trains beside G, and G's loss adds this * L1(G(E(x)), x) on real x
+    recon_tone: str = "linear"  # the tone curve that L1 is taken through: "sqrt" weighs dark detail as a sqrt-D sees it
     lr_e: float = 5e-4
     batch: int = 64
     lr_g: float = 2e-4
@@ -35,6 +36,8 @@ class GanConfig:
             raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
         if self.batch < 2:
             raise ValueError(f"batch must be >= 2, got {self.batch}")
+        if self.recon_tone not in INPUT_TONES:
+            raise ValueError(f"recon_tone must be one of {INPUT_TONES}, got {self.recon_tone!r}")
         if self.recon_weight < 0:
             raise ValueError(f"recon_weight must be >= 0, got {self.recon_weight}")
 

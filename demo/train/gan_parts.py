@@ -1,4 +1,4 @@
-"""Building blocks of the GAN recipe: DCGAN init, DiffAugment translation, BatchNorm re-estimation."""
+"""Building blocks of the GAN recipe: DCGAN init, DiffAugment translation, BatchNorm re-estimation, the reconstruction loss."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from demo.engine.networks import Generator
+from demo.engine.networks import Generator, tone_curve
 from demo.train.common import sample_prior
 
 
@@ -48,3 +48,9 @@ def recalibrate_batchnorm(G: Generator, *, prior: str, seed: int, batches: int =
     for m in norms:
         m.momentum = 0.1
     return G.eval()
+
+
+def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor, *, tone: str) -> torch.Tensor:
+    """Mean L1 between [B, 3, R, R] images in [-1, 1], taken through ``tone`` (networks.tone_curve): "sqrt"
+    weighs an error in a dark pixel several times more than the same error in a bright one."""
+    return (tone_curve(reconstructed, tone) - tone_curve(real, tone)).abs().mean()

@@ -40,9 +40,10 @@ if [ ! -e "$DATA" ] || { [ -d "$DATA" ] && [ ! -f "$DATA/landscapes.npy" ]; }; t
 fi
 
 # 2. Train for MINUTES (checkpoints every 1000 steps; re-running this script resumes from $RUN), with the
-#    recipe settings the model was trained with (its card's training.config: --d-tone, --recon-weight).
+#    recipe settings the model was trained with (its card's training.config: --d-tone, --recon-weight, --recon-tone).
 read -r -a RECIPE < <("$PY" -c "import json, sys; c = json.load(open(sys.argv[1]))['training'].get('config', {}); \
-print('--d-tone', c.get('d_tone', 'linear'), '--recon-weight', c.get('recon_weight', 0.0))" "models/$MODEL.json")
+print('--d-tone', c.get('d_tone', 'linear'), '--recon-weight', c.get('recon_weight', 0.0), \
+      '--recon-tone', c.get('recon_tone', 'linear'))" "models/$MODEL.json")
 if [ "$GPUS" -gt 1 ]; then
     LAUNCH=("$PY" -m torch.distributed.run --standalone --nproc-per-node "$GPUS" -m demo)
 else
