@@ -21,6 +21,7 @@ from demo.errors import UserError
 from demo.train.common import load_images
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, open_run, train_gan, translate
+from demo.train.gan_config import settle_config
 from demo.train.gan_parts import reconstruction_loss
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
 from demo.train.model_file import load_raw_generator_state
@@ -390,3 +391,34 @@ def test_the_reconstruction_term_can_weigh_dark_detail_through_the_sqrt_tone_cur
     train_gan(open_run(tmp_path / "sqrt", through_sqrt, images), tmp_path / "sqrt", steps=1, progress=False)
     with pytest.raises(UserError, match="recon_tone"):
         open_run(tmp_path / "sqrt", linear, images)
+
+
+def test_recipe_settings_come_from_the_flag_else_the_run_else_the_model_file_else_the_default():
+    run = {"recon_weight": 1.0, "d_tone": "sqrt", "lr_g": 1e-4, "lr_d": 1e-4}
+    model = {"recon_weight": 2.0, "translate": 0.125, "base": 32}
+    flags = {"recon_weight": None, "translate": None, "d_tone": None, "lr": None, "batch": 16}
+    config, sources = settle_config(flags, resolution=16, seed=3, run=run, model=model)
+    assert (config.recon_weight, config.d_tone, config.lr_g, config.lr_d) == (1.0, "sqrt", 1e-4, 1e-4)  # the run's
+    assert config.translate == 0.125 and config.batch == 16 and config.seed == 3 and config.nz == GanConfig().nz
+    assert sources == {"recon_weight": "run", "d_tone": "run", "lr_g": "run", "lr_d": "run", "translate": "model",
+                       "batch": "flag"}  # base 32 is the default: not listed
+
+
+def test_export_and_a_continued_run_need_no_recipe_flags_repeated(data_dir, tmp_path, capsys):
+    run, model = tmp_path / "run", tmp_path / "models" / "tiny16"
+    quiet = ["--no-progress", "--threads", "1", "--measure-count", "64", "--calibration-steps", "0"]
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(run), "--steps", "2", "--recon-weight", "1",
+                 "--recon-tone", "sqrt", *TINY_FLAGS]) == 0
+    assert main(["train", "export", "--data", str(data_dir), "--out", str(run), "--export", str(model), *quiet]) == 0
+    assert f"recon_weight=1.0 ({run}'s checkpoint)" in capsys.readouterr().out
+    card = json.loads(model.with_suffix(".json").read_text())["training"]
+    assert (card["config"]["base"], card["config"]["recon_tone"]) == (8, "sqrt") and "encoder" in card
+    # A flag that contradicts the run is refused, naming the setting.
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(run), "--steps", "3", "--recon-weight", "0",
+                 *quiet]) == 2
+    assert "recon_weight" in capsys.readouterr().err
+    # A new run from the exported file keeps the recipe in its card.
+    assert main(["train", "gan", "--data", str(data_dir), "--out", str(tmp_path / "next"), "--init",
+                 str(model.with_suffix(".safetensors")), "--steps", "3", *quiet]) == 0
+    saved = torch.load(tmp_path / "next" / "checkpoint.pt", weights_only=True)["config"]
+    assert (saved["base"], saved["nz"], saved["recon_weight"], saved["recon_tone"]) == (8, 16, 1.0, "sqrt")

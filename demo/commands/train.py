@@ -14,13 +14,14 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
            several sessions. Ctrl-C or `kill` saves a checkpoint. When --out has no checkpoint, the run
            continues from models/<name of --out> if it exists (its raw G, EMA G, D and step; fresh Adam):
            a new machine needs no runs/ folder. --init FILE picks another model file, --init none
-           starts from random weights; a run from a file keeps the --d-tone its D was trained with
-           (landscape64: --d-tone sqrt --recon-weight 1, its card's training.config). Writes
+           starts from random weights. Recipe flags left out keep the run's own settings (its checkpoint),
+           else those of the file it starts from (its card's training.config), so a run continued from
+           models/landscape64 keeps --d-tone sqrt --recon-weight 1 without being told. Writes
            --out/samples/step_*.png (fixed latents), --out/latest.png and --out/log.csv. With --export
            NAME the result is written as a model.
   export   write the run in --out as a model (--export, default models/landscape64): G (EMA, then
            colour-calibrated as below), D and the raw G in one .safetensors, a .json card with measured
-           metrics, and NAME_samples.png.
+           metrics, and NAME_samples.png. The recipe is read from the run's checkpoint.
   encoder  train E(x) -> z for --model on samples x = G(z) (loss on z and on pixels), resumably in
            --out (default runs/<model>_encoder); then store E in the model file and its figures in the card.
   calibrate  fit --model's colour mean to the training images in --data (its G's BatchNorm scales and
@@ -35,12 +36,12 @@ only rank 0 writes files. Without torchrun the same command runs as one process.
 
 examples:
   python -m demo data landscapes --count 60000 --out data/landscapes64
-  python -m demo train gan --data data/landscapes64 --out runs/landscape64 --d-tone sqrt --recon-weight 1 --threads 1
-  python -m demo train gan --out runs/landscape64 --d-tone sqrt --recon-weight 1 --minutes 30 --device cuda
-  torchrun --nproc-per-node 2 -m demo train gan --out runs/landscape64 --d-tone sqrt --recon-weight 1 --device cpu
-  python -m demo train gan --data data/landscapes64 --out runs/scratch --init none --steps 12000
-  python -m demo train export --data data/landscapes64 --out runs/landscape64 --d-tone sqrt --recon-weight 1 \
-      --export models/landscape64
+  python -m demo train gan --data data/landscapes64 --out runs/landscape64 --threads 1   # continues models/landscape64
+  python -m demo train gan --out runs/landscape64 --minutes 30 --device cuda
+  torchrun --nproc-per-node 2 -m demo train gan --out runs/landscape64 --device cpu
+  python -m demo train gan --data data/landscapes64 --out runs/scratch --init none --steps 12000 \
+      --d-tone sqrt --recon-weight 1 --recon-tone sqrt
+  python -m demo train export --data data/landscapes64 --out runs/landscape64 --export models/landscape64
   python -m demo train encoder --model landscape64 --steps 3000
   python -m demo train calibrate --model landscape64 --data data/landscapes64
   python -m demo train measure --model landscape64
@@ -57,28 +58,33 @@ def add_arguments(parser) -> None:
     parser.add_argument("--minutes", type=float, default=None,
                         help="stop after this many minutes of this session (checkpoint saved; the same command "
                              "resumes), or at --steps, whichever comes first")
-    parser.add_argument("--batch", type=int, default=64, help="batch size per process (default: 64)")
-    parser.add_argument("--base", type=int, default=32, help="G width (ngf): 64x64 widths are 8b,4b,2b,b (default: 32)")
-    parser.add_argument("--d-base", type=int, default=32, help="D / E width (default: 32)")
-    parser.add_argument("--d-tone", default="linear", choices=("linear", "sqrt"),
+    recipe = parser.add_argument_group(
+        "recipe (gan, export)", "A recipe flag left out takes the run's own setting (the checkpoint in --out), else "
+        "that of the model file a new run starts from (its card's training.config), else the default below; so "
+        "resuming and exporting need no flags repeated. A flag that contradicts the run's checkpoint is refused.")
+    recipe.add_argument("--batch", type=int, default=None, help="batch size per process (default: 64)")
+    recipe.add_argument("--base", type=int, default=None, help="G width (ngf): 64x64 widths are 8b,4b,2b,b (default: 32)")
+    recipe.add_argument("--d-base", type=int, default=None, help="D / E width (default: 32)")
+    recipe.add_argument("--d-tone", default=None, choices=("linear", "sqrt"),
                         help="how D sees images: linear, or sqrt, which gives dark detail (night skies) several "
-                             "times the contrast so that G learns it (default: linear; a run keeps its choice)")
-    parser.add_argument("--recon-weight", type=float, default=0.0,
-                        help="gan: train an encoder E beside G and add this weight x L1(G(E(x)), x) on real images to "
+                             "times the contrast so that G learns it (default: linear)")
+    recipe.add_argument("--recon-weight", type=float, default=None,
+                        help="train an encoder E beside G and add this weight x L1(G(E(x)), x) on real images to "
                              "G's loss, so that every training scene has a latent that draws it (photos project "
                              "cleanly); the export ships that E (default: 0 = off; try 1)")
-    parser.add_argument("--recon-tone", default="linear", choices=("linear", "sqrt"),
+    recipe.add_argument("--recon-tone", default=None, choices=("linear", "sqrt"),
                         help="the tone curve the reconstruction L1 is taken through: sqrt weighs errors in dark "
                              "scenes (night skies) several times more, as a --d-tone sqrt critic sees them "
-                             "(default: linear; a run keeps its choice)")
-    parser.add_argument("--nz", type=int, default=100, help="latent size (default: 100)")
-    parser.add_argument("--prior", default="uniform", choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
-    parser.add_argument("--resolution", type=int, default=None, help="image size (default: the data set's)")
-    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (default: 2e-4)")
-    parser.add_argument("--ema", type=float, default=0.999, help="EMA decay of the sampled generator (default: 0.999)")
-    parser.add_argument("--warmup", type=int, default=100,
+                             "(default: linear)")
+    recipe.add_argument("--nz", type=int, default=None, help="latent size (default: 100)")
+    recipe.add_argument("--prior", default=None, choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
+    recipe.add_argument("--lr", type=float, default=None, help="Adam learning rate of G and D (default: 2e-4)")
+    recipe.add_argument("--ema", type=float, default=None, help="EMA decay of the sampled generator (default: 0.999)")
+    recipe.add_argument("--warmup", type=int, default=None,
                         help="steps of learning-rate warm-up whenever Adam starts fresh (default: 100)")
-    parser.add_argument("--translate", type=float, default=0.0, help="DiffAugment translation fraction on D inputs (default: 0 = off)")
+    recipe.add_argument("--translate", type=float, default=None,
+                        help="DiffAugment translation fraction on D inputs (default: 0 = off)")
+    parser.add_argument("--resolution", type=int, default=None, help="image size (default: the data set's)")
     parser.add_argument("--sample-every", type=int, default=500, help="steps between sample sheets (default: 500)")
     parser.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints (default: 250)")
     parser.add_argument("--export", default=None, metavar="PATH", help="write the model here after training (e.g. models/landscape64)")
@@ -130,25 +136,16 @@ def _run_gan(args, *, device, workers) -> int:
     from demo.errors import UserError
     from demo.train.common import load_images
     from demo.train.export import export_gan, read_data_meta
-    from demo.train.gan import GanConfig, open_run, train_gan
+    from demo.train.gan import open_run, train_gan
 
     images = _images(args, load_images)
     if device.type == "cuda":
         import torch
 
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
-    try:
-        config = GanConfig(
-            resolution=images.shape[-1], nz=args.nz, prior=args.prior, base=args.base, d_base=args.d_base,
-            d_tone=args.d_tone, recon_weight=args.recon_weight, recon_tone=args.recon_tone,
-            batch=args.batch, lr_g=args.lr, lr_d=args.lr,
-            ema_decay=args.ema, translate=args.translate, warmup=args.warmup, seed=args.seed,
-        )
-        config.generator_config()
-    except ValueError as exc:
-        raise UserError(f"train gan: {exc}") from None
     run_dir = Path(args.out or "runs/landscape64")
     init = _gan_init(args, run_dir) if args.what == "gan" else None
+    config = _settle_config(args, run_dir, init, resolution=images.shape[-1], announce=workers.is_main)
     trainer = open_run(run_dir, config, images, init=init, device=device, workers=workers)
     if args.what == "gan":
         steps = args.steps if args.steps is not None else 12000
@@ -174,6 +171,27 @@ def _run_gan(args, *, device, workers) -> int:
     print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
     _card_for_data_domain(saved, args.data)
     return 0
+
+
+def _settle_config(args, run_dir: Path, init, *, resolution: int, announce: bool):
+    """The run's GanConfig: flags given, else the run's checkpoint, else the --init file's card, else defaults."""
+    from demo.errors import UserError
+    from demo.train.common import load_checkpoint
+    from demo.train.gan_config import RECIPE_FLAGS, settle_config
+
+    state = load_checkpoint(run_dir)
+    model_card = Path(init).with_suffix(".json") if init is not None and state is None else None
+    model = json.loads(model_card.read_text()).get("training", {}).get("config") if model_card and model_card.exists() else None
+    try:
+        config, sources = settle_config({flag: getattr(args, flag) for flag in RECIPE_FLAGS}, resolution=resolution,
+                                        seed=args.seed, run=None if state is None else state["config"], model=model)
+        config.generator_config()
+    except ValueError as exc:
+        raise UserError(f"train {args.what}: {exc}") from None
+    if announce and sources:
+        origin = {"flag": "flag", "run": f"{run_dir}'s checkpoint", "model": f"{model_card}"}
+        print("recipe: " + ", ".join(f"{name}={getattr(config, name)} ({origin[source]})" for name, source in sources.items()))
+    return config
 
 
 def _card_for_data_domain(saved: Path, data: str) -> None:

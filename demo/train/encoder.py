@@ -236,7 +236,8 @@ def run_encoder_command(args, *, device, workers: Workers = Workers()) -> Path |
     images = None
     if args.real_weight > 0:
         images = load_images(args.data, resolution=G.config.resolution)
-    config = EncoderConfig(base=args.d_base, batch=args.batch, real_weight=args.real_weight, seed=args.seed)
+    sized = {"base": args.d_base, "batch": args.batch}
+    config = EncoderConfig(real_weight=args.real_weight, seed=args.seed, **{k: v for k, v in sized.items() if v is not None})
     run_dir = Path(args.out or f"runs/{loaded.path.stem}_encoder")
     trainer = open_encoder_run(run_dir, config, G, prior=loaded.card.prior, images=images, workers=workers)
     steps = args.steps if args.steps is not None else 3000

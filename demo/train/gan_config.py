@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from demo.engine.networks import INPUT_TONES, PRIORS, CriticConfig, GeneratorConfig
 
@@ -50,3 +51,34 @@ class GanConfig:
 
     def encoder_config(self) -> CriticConfig:
         return CriticConfig.from_base(resolution=self.resolution, base=self.d_base, spectral_norm=False)
+
+
+# The recipe flags of `train gan` / `train export` and the GanConfig fields each one sets.
+RECIPE_FLAGS: dict[str, tuple[str, ...]] = {
+    "nz": ("nz",), "prior": ("prior",), "base": ("base",), "d_base": ("d_base",), "d_tone": ("d_tone",),
+    "recon_weight": ("recon_weight",), "recon_tone": ("recon_tone",), "batch": ("batch",), "lr": ("lr_g", "lr_d"),
+    "ema": ("ema_decay",), "warmup": ("warmup",), "translate": ("translate",),
+}
+
+
+def settle_config(flags: dict[str, Any], *, resolution: int, seed: int, run: dict[str, Any] | None = None,
+                  model: dict[str, Any] | None = None) -> tuple[GanConfig, dict[str, str]]:
+    """A run's settings, and where each one that is not the default came from.
+
+    A flag that was given wins. A flag left out (None) takes the run's own setting (``run``: its checkpoint's
+    config), else that of the model file a new run starts from (``model``: its card's training.config), else
+    GanConfig's default. So `train export` and a resumed run need no flags repeated, and a run continued from
+    the shipped file keeps the recipe that made it."""
+    defaults = GanConfig()
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for flag, names in RECIPE_FLAGS.items():
+        for name in names:
+            for source, value in (("flag", flags.get(flag)), ("run", (run or {}).get(name)),
+                                  ("model", (model or {}).get(name))):
+                if value is not None:
+                    values[name] = value
+                    if value != getattr(defaults, name):
+                        sources[name] = source
+                    break
+    return GanConfig(resolution=resolution, seed=seed, **values), sources

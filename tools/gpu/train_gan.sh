@@ -39,11 +39,8 @@ if [ ! -e "$DATA" ] || { [ -d "$DATA" ] && [ ! -f "$DATA/landscapes.npy" ]; }; t
     "$PY" -m demo data landscapes --count 60000 --size 64 --out "$DATA" --workers "$(nproc)"
 fi
 
-# 2. Train for MINUTES (checkpoints every 1000 steps; re-running this script resumes from $RUN), with the
-#    recipe settings the model was trained with (its card's training.config: --d-tone, --recon-weight, --recon-tone).
-read -r -a RECIPE < <("$PY" -c "import json, sys; c = json.load(open(sys.argv[1]))['training'].get('config', {}); \
-print('--d-tone', c.get('d_tone', 'linear'), '--recon-weight', c.get('recon_weight', 0.0), \
-      '--recon-tone', c.get('recon_tone', 'linear'))" "models/$MODEL.json")
+# 2. Train for MINUTES (checkpoints every 1000 steps; re-running this script resumes from $RUN). The recipe
+#    (--d-tone, --recon-weight, ...) comes from the model's card, then from $RUN's checkpoint.
 if [ "$GPUS" -gt 1 ]; then
     LAUNCH=("$PY" -m torch.distributed.run --standalone --nproc-per-node "$GPUS" -m demo)
 else
@@ -51,12 +48,11 @@ else
 fi
 "${LAUNCH[@]}" train gan --data "$DATA" --out "$RUN" --init "models/$MODEL.safetensors" --device "$DEVICE" \
     --minutes "$MINUTES" --steps 100000000 --threads 4 --checkpoint-every 1000 --sample-every 2000 --no-progress \
-    "${RECIPE[@]}" "$@"
+    "$@"
 
 # 3. Export into $OUT, keeping the card's fields that training does not write (e.g. start_seeds).
 cp "models/$MODEL.json" "$OUT/$MODEL.json"
-"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4 \
-    "${RECIPE[@]}" "$@"
+"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4
 cp "$RUN/log.csv" "$OUT/train_log.csv"
 ls -l "$OUT"
 # avatars64: afterwards, on a machine with the renderer, `python -m demo.train.avatars --model ... --data ...`
