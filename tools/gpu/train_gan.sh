@@ -52,7 +52,7 @@ fi
 
 # 3. Export into $OUT, keeping the card's fields that training does not write (e.g. start_seeds).
 cp "models/$MODEL.json" "$OUT/$MODEL.json"
-"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4
+"$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4 "$@"
 cp "$RUN/log.csv" "$OUT/train_log.csv"
 ls -l "$OUT"
 # avatars64: afterwards, on a machine with the renderer, `python -m demo.train.avatars --model ... --data ...`
