@@ -242,16 +242,12 @@ def _measure(args) -> int:
 
 def _calibrate(args) -> int:
     """Colour-calibrate a model file's G against its training images and rewrite the file with new figures."""
-    import dataclasses
-
     import torch
 
     from demo.engine.checkpoint import load_model
     from demo.errors import UserError
-    from demo.train.calibrate import calibrate_colour_mean
     from demo.train.common import load_images
-    from demo.train.export import measure_model, write_sample_sheet
-    from demo.train.model_file import load_raw_generator, save_trained_model
+    from demo.train.recalibrate import recalibrate_model_file
 
     loaded = load_model(args.model)
     if loaded.path is None or loaded.path.suffix != ".safetensors" or loaded.card.stand_in:
@@ -260,19 +256,12 @@ def _calibrate(args) -> int:
     if images.shape[-1] != loaded.card.resolution:
         raise UserError(f"{args.data}: images are {images.shape[-1]}x{images.shape[-1]}, the model draws "
                         f"{loaded.card.resolution}x{loaded.card.resolution}")
-    card, calibration = loaded.card, _calibration(args)
+    calibration = _calibration(args)
     if calibration is None:
         raise UserError("calibrate: --calibration-steps must be at least 1")
-    record = calibrate_colour_mean(loaded.G, images, prior=card.prior, generator=torch.Generator().manual_seed(args.seed),
-                                   config=calibration, progress=not args.no_progress)
-    record["data"] = str(args.data)
-    print(f"mean colour gap {record['mean_gap_before']} -> {record['mean_gap_after']}; measuring the card's figures")
-    metrics = measure_model(loaded.G, images, prior=card.prior, count=args.measure_count, E=loaded.E)
-    raw_G = load_raw_generator(loaded.path, card.generator_config())
-    card = dataclasses.replace(card, training={**card.training, "colour_calibration": record},
-                               metrics={**card.metrics, **metrics})
-    saved = save_trained_model(loaded.path, card, G=loaded.G, D=loaded.D, E=loaded.E, raw_G=raw_G)
-    sheet = write_sample_sheet(saved, loaded.G, prior=card.prior)
+    saved, sheet = recalibrate_model_file(loaded, images, data=str(args.data), calibration=calibration,
+                                          measure_count=args.measure_count, progress=not args.no_progress,
+                                          generator=torch.Generator().manual_seed(args.seed))
     _card_for_data_domain(saved, args.data)
     final = json.loads(saved.with_suffix(".json").read_text())["metrics"]
     shown = ("fd8_samples_vs_data", "fd8_samples_vs_heldout_over_seeds", "diversity_ratio")
