@@ -179,7 +179,7 @@ def _settle_config(args, run_dir: Path, init, *, resolution: int, announce: bool
     from demo.train.common import load_checkpoint
     from demo.train.gan_config import RECIPE_FLAGS, settle_config
 
-    state = load_checkpoint(run_dir)
+    state = load_checkpoint(run_dir, mmap=True)  # only its config: open_run reads the weights
     model_card = Path(init).with_suffix(".json") if init is not None and state is None else None
     model = json.loads(model_card.read_text()).get("training", {}).get("config") if model_card and model_card.exists() else None
     try:

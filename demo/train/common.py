@@ -76,13 +76,14 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> Path:
     return path
 
 
-def load_checkpoint(run_dir: Path) -> dict[str, Any] | None:
-    """The latest checkpoint in run_dir, or None when the run is new."""
+def load_checkpoint(run_dir: Path, *, mmap: bool = False) -> dict[str, Any] | None:
+    """The latest checkpoint in run_dir, or None when the run is new. ``mmap``: map the tensors instead of
+    reading them (cheap when only the run's config is wanted)."""
     path = run_dir / CHECKPOINT_NAME
     if not path.exists():
         return None
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
         raise UserError(f"{path}: not a readable checkpoint ({str(exc).strip()[:200]}); delete it to start over") from None
 
