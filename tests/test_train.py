@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from demo.cli import main
-from demo.data.landscapes import LandscapeConfig, render_batch
+from demo.data.landscapes import LandscapeConfig, describe_landscape, render_batch
 from demo.engine.checkpoint import load_model
 from demo.engine.networks import Discriminator, tone_curve
 from demo.errors import UserError
@@ -22,7 +22,7 @@ from demo.train.common import load_images
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, open_run, train_gan, translate
 from demo.train.gan_config import settle_config
-from demo.train.gan_parts import reconstruction_loss
+from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
 from demo.train.model_file import load_raw_generator_state
 
@@ -391,6 +391,28 @@ def test_the_reconstruction_term_can_weigh_dark_detail_through_the_sqrt_tone_cur
     train_gan(open_run(tmp_path / "sqrt", through_sqrt, images), tmp_path / "sqrt", steps=1, progress=False)
     with pytest.raises(UserError, match="recon_tone"):
         open_run(tmp_path / "sqrt", linear, images)
+
+
+def test_the_reconstruction_term_can_draw_night_scenes_more_often_than_d_sees_them(tmp_path):
+    # Dark means night: of 64 landscapes (8 nights at these seeds), the weights pick out exactly the nights.
+    seeds = range(64)
+    images = torch.from_numpy(render_batch(seeds, config=LandscapeConfig(size=16))).permute(0, 3, 1, 2).contiguous()
+    nights = torch.tensor([describe_landscape(seed)["sky"] == "night" for seed in seeds])
+    weights = dark_boost_weights(images, boost=4.0)
+    assert nights.sum() == 8 and torch.equal(weights == 4.0, nights) and torch.all(weights[~nights] == 1.0)
+    # Boosted, the reconstruction batch holds 8*4 / (8*4 + 56) = 36% nights; D's batch keeps the data's 12.5%.
+    trainer = open_run(tmp_path / "boost", dataclasses.replace(TINY, recon_weight=1.0, recon_dark_boost=4.0), images)
+    night_means = images[nights].float().mean(dim=(1, 2, 3)) / 127.5 - 1  # [8], in [-1, 1]
+    def night_share(batches: list[torch.Tensor]) -> float:
+        means = torch.cat(batches).mean(dim=(1, 2, 3))  # [n] (flips keep an image's mean)
+        return torch.isclose(means[:, None], night_means[None], atol=1e-4).any(dim=1).float().mean().item()
+    assert night_share([trainer.real_batch(trainer.recon_weights) for _ in range(100)]) == pytest.approx(0.36, abs=0.05)
+    assert night_share([trainer.real_batch() for _ in range(100)]) == pytest.approx(0.125, abs=0.04)
+    assert trainer.train_step()["loss_recon"] > 0
+    # Unboosted, the term reconstructs D's own batch, as before.
+    assert open_run(tmp_path / "plain", dataclasses.replace(TINY, recon_weight=1.0), images).recon_weights is None
+    with pytest.raises(ValueError, match="recon_dark_boost"):
+        dataclasses.replace(TINY, recon_dark_boost=0.5)
 
 
 def test_recipe_settings_come_from_the_flag_else_the_run_else_the_model_file_else_the_default():

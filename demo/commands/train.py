@@ -76,6 +76,10 @@ def add_arguments(parser) -> None:
                         help="the tone curve the reconstruction L1 is taken through: sqrt weighs errors in dark "
                              "scenes (night skies) several times more, as a --d-tone sqrt critic sees them "
                              "(default: linear)")
+    recipe.add_argument("--recon-dark-boost", type=float, default=None,
+                        help="the reconstruction term draws its own batch, with dark scenes (night skies: mean "
+                             "level under 0.16) this many times as often, so that G learns to draw them while D "
+                             "still sees the data's own mix of skies (default: 1 = it reconstructs D's batch)")
     recipe.add_argument("--nz", type=int, default=None, help="latent size (default: 100)")
     recipe.add_argument("--prior", default=None, choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
     recipe.add_argument("--lr", type=float, default=None, help="Adam learning rate of G and D (default: 2e-4)")

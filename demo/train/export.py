@@ -147,7 +147,9 @@ def export_gan(
         encoder_entry = {"encoder": {
             "trained": f"beside G from step {trainer.adam_start}: G's loss adds {cfg.recon_weight} x L1(G(E(x)), x) "
                        f"(through the {cfg.recon_tone} tone curve) "
-                       f"on each real batch, and E (Adam, lr {cfg.lr_e}) follows the same loss",
+                       + ("on each real batch" if cfg.recon_dark_boost == 1 else
+                          f"on a batch of its own with dark scenes drawn {cfg.recon_dark_boost:g}x as often")
+                       + f", and E (Adam, lr {cfg.lr_e}) follows the same loss",
             "steps": trainer.step - trainer.adam_start}}
     else:
         encoder_entry = {}

@@ -39,7 +39,7 @@ from demo.train.common import (
     to_model_range,
 )
 from demo.train.gan_config import GanConfig
-from demo.train.gan_parts import dcgan_init, recalibrate_batchnorm, reconstruction_loss, translate
+from demo.train.gan_parts import dark_boost_weights, dcgan_init, recalibrate_batchnorm, reconstruction_loss, translate
 from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
 
 
@@ -75,6 +75,9 @@ class GanTrainer:
         self.opt_e = None if self.E is None else torch.optim.Adam(self.E.parameters(), lr=config.lr_e, betas=(0.9, 0.999))
         if self.E is not None:
             self.log_columns = (*GanTrainer.log_columns, "loss_recon")
+        # The reconstruction term's own sampling weights; None: it reconstructs D's real batch.
+        boosted = self.E is not None and config.recon_dark_boost > 1
+        self.recon_weights = dark_boost_weights(images, boost=config.recon_dark_boost) if boosted else None
         self.generator = torch.Generator().manual_seed(rank_seed(config.seed, rank))
         self.step = 0
         self.images_seen = 0  # real images D saw, summed over ranks and sessions
@@ -87,9 +90,13 @@ class GanTrainer:
 
     # One step -----------------------------------------------------------------------------------
 
-    def real_batch(self) -> torch.Tensor:
+    def real_batch(self, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """A batch of real images, drawn uniformly, or in proportion to ``weights`` [N]."""
         cfg = self.config
-        index = torch.randint(0, self.images.shape[0], (cfg.batch,), generator=self.generator)
+        if weights is None:
+            index = torch.randint(0, self.images.shape[0], (cfg.batch,), generator=self.generator)
+        else:
+            index = torch.multinomial(weights, cfg.batch, replacement=True, generator=self.generator)
         real = to_model_range(self.images[index])  # [B, 3, R, R]
         if cfg.flip:
             flip = torch.rand(cfg.batch, generator=self.generator) < 0.5
@@ -117,8 +124,9 @@ class GanTrainer:
         z = sample_prior(cfg.batch, cfg.nz, prior=cfg.prior, generator=self.generator).to(self.device)  # [B, nz]
         if self.E_step is None:
             fake = self.G_step(z)  # [B, 3, R, R]
-        else:  # One G forward draws the fakes and the reconstructions of the real batch (one BatchNorm batch).
-            drawn = self.G_step(torch.cat([z, self.E_step(real)]))  # [2B, 3, R, R]
+        else:  # One G forward draws the fakes and the reconstructions of real images (one BatchNorm batch).
+            recon_real = real if self.recon_weights is None else self.real_batch(self.recon_weights)  # [B, 3, R, R]
+            drawn = self.G_step(torch.cat([z, self.E_step(recon_real)]))  # [2B, 3, R, R]
             fake, reconstructed = drawn[: cfg.batch], drawn[cfg.batch :]
 
         # Critic step: hinge loss on real vs (detached) fake, in one forward pass.
@@ -134,7 +142,7 @@ class GanTrainer:
         loss_g = -self.D(self.augment(fake)).mean()
         loss_recon = torch.zeros(())
         if self.E_step is not None:
-            loss_recon = reconstruction_loss(reconstructed, real, tone=cfg.recon_tone)
+            loss_recon = reconstruction_loss(reconstructed, recon_real, tone=cfg.recon_tone)
         self.opt_g.zero_grad(set_to_none=True)
         if self.opt_e is not None:
             self.opt_e.zero_grad(set_to_none=True)

@@ -20,6 +20,7 @@ class GanConfig:
     d_tone: str = "linear"  # how D sees images: "linear", or "sqrt" to feel dark detail (networks.tone_curve)
     recon_weight: float = 0.0  # > 0: an encoder E trains beside G, and G's loss adds this * L1(G(E(x)), x) on real x
     recon_tone: str = "linear"  # the tone curve that L1 is taken through: "sqrt" weighs dark detail as a sqrt-D sees it
+    recon_dark_boost: float = 1.0  # > 1: the reconstruction term draws its own batch, dark scenes (nights) this x as often
     lr_e: float = 5e-4
     batch: int = 64
     lr_g: float = 2e-4
@@ -41,6 +42,8 @@ class GanConfig:
             raise ValueError(f"recon_tone must be one of {INPUT_TONES}, got {self.recon_tone!r}")
         if self.recon_weight < 0:
             raise ValueError(f"recon_weight must be >= 0, got {self.recon_weight}")
+        if self.recon_dark_boost < 1:
+            raise ValueError(f"recon_dark_boost must be >= 1, got {self.recon_dark_boost}")
 
     def generator_config(self) -> GeneratorConfig:
         return GeneratorConfig.from_base(resolution=self.resolution, nz=self.nz, base=self.base)
@@ -56,7 +59,8 @@ class GanConfig:
 # The recipe flags of `train gan` / `train export` and the GanConfig fields each one sets.
 RECIPE_FLAGS: dict[str, tuple[str, ...]] = {
     "nz": ("nz",), "prior": ("prior",), "base": ("base",), "d_base": ("d_base",), "d_tone": ("d_tone",),
-    "recon_weight": ("recon_weight",), "recon_tone": ("recon_tone",), "batch": ("batch",), "lr": ("lr_g", "lr_d"),
+    "recon_weight": ("recon_weight",), "recon_tone": ("recon_tone",),
+    "recon_dark_boost": ("recon_dark_boost",), "batch": ("batch",), "lr": ("lr_g", "lr_d"),
     "ema": ("ema_decay",), "warmup": ("warmup",), "translate": ("translate",),
 }
 
