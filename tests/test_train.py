@@ -444,3 +444,13 @@ def test_export_and_a_continued_run_need_no_recipe_flags_repeated(data_dir, tmp_
                  str(model.with_suffix(".safetensors")), "--steps", "3", *quiet]) == 0
     saved = torch.load(tmp_path / "next" / "checkpoint.pt", weights_only=True)["config"]
     assert (saved["base"], saved["nz"], saved["recon_weight"], saved["recon_tone"]) == (8, 16, 1.0, "sqrt")
+
+
+def test_a_card_names_each_legs_data_once():
+    from demo.train.export import dataset_lineage
+
+    first = dataset_lineage("60000 landscapes (steps 0-8500).", "14336 landscapes", since_step=8500)
+    assert first == "60000 landscapes (steps 0-8500). From step 8500 on: 14336 landscapes"
+    # Continued again on the same data: nothing to add, however many legs.
+    assert dataset_lineage(first, "14336 landscapes", since_step=13540) == first
+    assert dataset_lineage(first, "2000 avatars", since_step=17513).endswith("From step 17513 on: 2000 avatars")

@@ -29,6 +29,14 @@ RECIPE = ("hinge loss; spectral norm in D; Adam lr 2e-4 betas (0.5, 0.999), 1 D 
 HELDOUT_SPLIT_SEED = 1  # data made with --seed 0 never uses these seeds
 
 
+def dataset_lineage(earlier: str, current: str, *, since_step: int) -> str:
+    """The card's dataset line of a run continued from a model trained on ``earlier``: the data of each
+    leg once, in order; a leg on the data the previous one ended with adds nothing."""
+    if earlier.endswith(current):
+        return earlier
+    return f"{earlier} From step {since_step} on: {current}"
+
+
 @functools.lru_cache(maxsize=4)
 def heldout_images(count: int, *, resolution: int, first: int = 0) -> torch.Tensor:
     """Procedural images from seeds the training set never used (10,000,000 + first + i), uint8 [count, 3, R, R].
@@ -158,7 +166,7 @@ def export_gan(
     dataset = dataset_description(data_meta)
     epochs = {"epochs": round(seen / trainer.images.shape[0], 2)}
     if trainer.earlier_dataset and trainer.earlier_dataset != dataset:  # continued on other data
-        dataset = f"{trainer.earlier_dataset} From step {trainer.adam_start} on: {dataset}"
+        dataset = dataset_lineage(trainer.earlier_dataset, dataset, since_step=trainer.adam_start)
         epochs = {"data_images_since_continuing": trainer.images.shape[0]}
     card = card_for(
         name=path.name,
