@@ -16,7 +16,8 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
            a new machine needs no runs/ folder. --init FILE picks another model file, --init none
            starts from random weights. Recipe flags left out keep the run's own settings (its checkpoint),
            else those of the file it starts from (its card's training.config), so a run continued from
-           models/landscape64 keeps its --d-tone sqrt --recon-weight 2 --recon-tone sqrt untold. Writes
+           models/landscape64 keeps its --d-tone sqrt --recon-weight 2 --recon-tone sqrt --recon-dark-boost 4
+           untold. Writes
            --out/samples/step_*.png (fixed latents), --out/latest.png and --out/log.csv. With --export
            NAME the result is written as a model.
   export   write the run in --out as a model (--export, default models/landscape64): G (EMA, then
