@@ -20,6 +20,7 @@ from demo.engine.networks import Discriminator, tone_curve
 from demo.errors import UserError
 from demo.train.common import load_images
 from demo.train.encoder import EncoderConfig, EncoderTrainer
+from demo.train.export import dataset_lineage
 from demo.train.gan import GanConfig, open_run, train_gan, translate
 from demo.train.gan_config import settle_config
 from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
@@ -403,6 +404,7 @@ def test_the_reconstruction_term_can_draw_night_scenes_more_often_than_d_sees_th
     # Boosted, the reconstruction batch holds 8*4 / (8*4 + 56) = 36% nights; D's batch keeps the data's 12.5%.
     trainer = open_run(tmp_path / "boost", dataclasses.replace(TINY, recon_weight=1.0, recon_dark_boost=4.0), images)
     night_means = images[nights].float().mean(dim=(1, 2, 3)) / 127.5 - 1  # [8], in [-1, 1]
+
     def night_share(batches: list[torch.Tensor]) -> float:
         means = torch.cat(batches).mean(dim=(1, 2, 3))  # [n] (flips keep an image's mean)
         return torch.isclose(means[:, None], night_means[None], atol=1e-4).any(dim=1).float().mean().item()
@@ -412,7 +414,9 @@ def test_the_reconstruction_term_can_draw_night_scenes_more_often_than_d_sees_th
     # Unboosted, the term reconstructs D's own batch, as before.
     assert open_run(tmp_path / "plain", dataclasses.replace(TINY, recon_weight=1.0), images).recon_weights is None
     with pytest.raises(ValueError, match="recon_dark_boost"):
-        dataclasses.replace(TINY, recon_dark_boost=0.5)
+        dataclasses.replace(TINY, recon_weight=1.0, recon_dark_boost=0.5)
+    with pytest.raises(ValueError, match="recon_weight 0 has no such term"):  # a boost that would do nothing
+        dataclasses.replace(TINY, recon_dark_boost=4.0)
 
 
 def test_recipe_settings_come_from_the_flag_else_the_run_else_the_model_file_else_the_default():
@@ -447,8 +451,6 @@ def test_export_and_a_continued_run_need_no_recipe_flags_repeated(data_dir, tmp_
 
 
 def test_a_card_names_each_legs_data_once():
-    from demo.train.export import dataset_lineage
-
     first = dataset_lineage("60000 landscapes (steps 0-8500).", "14336 landscapes", since_step=8500)
     assert first == "60000 landscapes (steps 0-8500). From step 8500 on: 14336 landscapes"
     # Continued again on the same data: nothing to add, however many legs.

@@ -44,6 +44,9 @@ class GanConfig:
             raise ValueError(f"recon_weight must be >= 0, got {self.recon_weight}")
         if self.recon_dark_boost < 1:
             raise ValueError(f"recon_dark_boost must be >= 1, got {self.recon_dark_boost}")
+        if self.recon_dark_boost > 1 and self.recon_weight == 0:
+            raise ValueError("recon_dark_boost draws the reconstruction term's batch, and recon_weight 0 has no such "
+                             "term: give --recon-weight, or --recon-dark-boost 1")
 
     def generator_config(self) -> GeneratorConfig:
         return GeneratorConfig.from_base(resolution=self.resolution, nz=self.nz, base=self.base)

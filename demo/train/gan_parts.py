@@ -1,4 +1,5 @@
-"""Building blocks of the GAN recipe: DCGAN init, DiffAugment translation, BatchNorm re-estimation, the reconstruction loss and its batch."""
+"""Building blocks of the GAN recipe: DCGAN init, DiffAugment translation, BatchNorm re-estimation, the
+reconstruction loss and the weights that draw its batch."""
 
 from __future__ import annotations
 
