@@ -156,7 +156,8 @@ def test_training_runs_and_resumes(tmp_path):
 
 
 def test_training_can_take_g_own_projections_as_inputs(tmp_path):
-    from demo.train.upsampler import gan_tag, main
+    from demo.train.upsampler import main
+    from demo.train.upsampler_data import gan_tag
 
     truths = np.stack([landscape_pair(seed)[0] for seed in (1, 2, 3)])
     data = tmp_path / "land256"

@@ -12,7 +12,9 @@ that to the true 256^2 scene; its fidelity step keeps the result's 64^2 downsamp
     python -m demo.train.upsampler export --out runs/upsample4x --heldout data/land256_heldout
     python -m demo.train.upsampler bench
 
-Training is resumable: re-run ``train`` to continue from runs/.../checkpoint.pt.
+Training is resumable: re-run ``train`` to continue from runs/.../checkpoint.pt. The inputs and their
+degradations are built in ``demo.train.upsampler_data``; ``evaluate``, ``export`` and ``bench`` in
+``demo.train.upsampler_report``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -33,188 +34,18 @@ from tqdm import tqdm
 from demo.engine.upsample import UpsampleNet, UpsamplerConfig
 from demo.errors import UserError
 from demo.train.common import load_checkpoint, save_checkpoint
-
-LOW = 64
-SCALE = 4
-GAN_FOR_KIND = {"landscapes": "landscape64", "avatars": "avatars64"}
-
-
-def gan_tag(kind: str) -> str:
-    """A short hash of the GAN file that makes a kind's round trips and projections, for cache names: a
-    retrained G gets new inputs, not the previous G's."""
-    import hashlib
-
-    from demo.engine.checkpoint import resolve_model_path
-
-    return hashlib.sha1(resolve_model_path(GAN_FOR_KIND[kind]).read_bytes()).hexdigest()[:10]
+from demo.train.upsampler_data import Degradation, degrade, prepare, sample_batch
 
 
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     steps: int = 20000
     batch: int = 16
-    crop: int = 24  # low-resolution crop side; the target crop is crop * SCALE
+    crop: int = 24  # low-resolution crop side; the target crop is 4x that
     lr: float = 1e-3
     gradient_weight: float = 0.5  # weight of the L1 on image gradients, which rewards sharp edges
     detail_weight: float = 0.0  # weight of the L1 on local gradient magnitude (8x8 means): asks for as much detail
     checkpoint_every: int = 200
-
-
-@dataclass(frozen=True, kw_only=True)
-class Degradation:
-    """How far a training input is pushed from the clean downsample towards what G outputs."""
-
-    projection_probability: float = 0.0  # the input is G's own projection of the scene, as it is (see docs/upsampler.md)
-    gan_probability: float = 0.7
-    gan_blend: tuple[float, float] = (0.15, 0.6)
-    blur_probability: float = 0.5
-    blur_sigma: tuple[float, float] = (0.3, 0.9)
-    grid_probability: float = 0.3
-    grid_amplitude: float = 0.03  # in [-1, 1] units
-    noise_probability: float = 0.5
-    noise_sigma: float = 0.02
-
-
-def read_dataset(path: Path) -> tuple[str, np.ndarray]:
-    """A data folder (landscapes.npy or avatars.npy) or .npy file -> (kind, uint8 [N, 256, 256, 3])."""
-    files = [path] if path.suffix == ".npy" else [path / f"{kind}.npy" for kind in GAN_FOR_KIND]
-    for file in files:
-        if file.exists():
-            kind = "avatars" if "avatar" in file.name or "avatar" in str(path) else "landscapes"
-            images = np.load(file)
-            if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (LOW * SCALE, LOW * SCALE, 3):
-                raise UserError(f"{file}: expected uint8 [N, 256, 256, 3], got {images.dtype} {list(images.shape)}")
-            return kind, images
-    raise UserError(f"{path}: no landscapes.npy or avatars.npy (make one with: python -m demo data landscapes --size 256)")
-
-
-def area_down(images: np.ndarray) -> np.ndarray:
-    """uint8 [N, 4R, 4R, 3] -> uint8 [N, R, R, 3], as the data command downsamples (INTER_AREA)."""
-    return np.stack([cv2.resize(im, (im.shape[1] // SCALE, im.shape[0] // SCALE), interpolation=cv2.INTER_AREA) for im in images])
-
-
-def gan_round_trip(low: np.ndarray, *, model_name: str, batch: int = 64) -> np.ndarray:
-    """G(E(x)) of uint8 [N, 64, 64, 3] images through a shipped GAN: G's own rendering of each scene."""
-    from demo.engine.checkpoint import load_model
-    from demo.engine.projection import to_uint8
-
-    model = load_model(model_name)
-    if model.E is None:
-        raise UserError(f"model {model_name!r} has no encoder; the round trip needs one")
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(low), batch):
-            x = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
-            out.append(to_uint8(model.G(model.E(x))))
-    return np.concatenate(out)
-
-
-def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch: int = 64, lr: float = 0.05) -> np.ndarray:
-    """G's projection of each uint8 [N, 64, 64, 3] image: the encoder's guess, then ``steps`` Adam steps on
-    the projection loss, one start per scene, scenes batched. This is what the canvas shows for a scene
-    (hybrid projection, less its extra starts), so it is the input the upsampler must sharpen."""
-    from demo.engine.checkpoint import load_model
-    from demo.engine.inference_generator import inference_generator
-    from demo.engine.latent import to_latent, to_param
-    from demo.engine.projection import descend, projection_loss, to_uint8
-
-    model = load_model(model_name)
-    if model.E is None:
-        raise UserError(f"model {model_name!r} has no encoder; projection needs one")
-    G, prior = inference_generator(model.G), model.card.prior
-    out = []
-    for start in tqdm(range(0, len(low), batch), desc=f"projecting onto {model_name}", unit="batch"):
-        targets = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
-        with torch.no_grad():
-            guess = model.E(targets)  # [B, nz]
-        w = to_param(guess, prior).detach().clone().requires_grad_(True)  # [B, nz]
-        for _ in descend(w, lambda w: projection_loss(model, G(to_latent(w, prior)), targets), steps=steps, lr=lr):
-            pass
-        with torch.no_grad():
-            out.append(to_uint8(G(to_latent(w, prior))))
-    return np.concatenate(out)
-
-
-def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, projections: bool = False) -> dict[str, torch.Tensor]:
-    """Targets, clean downsamples, GAN round trips and (with ``projections``) G's projections as uint8 [N, 3, H, W]
-    tensors, cached per data file and GAN file; ``limit``: the first images of each file only (projecting costs
-    about a second per image on a CPU). Without projections, "proj" holds the clean downsamples (never drawn)."""
-    stores: dict[str, list[torch.Tensor]] = {"high": [], "low": [], "trip": [], "proj": []}
-    for path in paths:
-        kind, images = read_dataset(path)
-        images = images[:limit]
-        stem = cache / f"{path.resolve().name}_{len(images)}_{gan_tag(kind)}.npz"
-        saved = dict(np.load(stem)) if stem.exists() else {}
-        cached = set(saved)
-        if "low" not in saved:
-            saved["low"] = area_down(images)
-        if "trip" not in saved:
-            saved["trip"] = gan_round_trip(saved["low"], model_name=GAN_FOR_KIND[kind])
-        if projections and "proj" not in saved:
-            saved["proj"] = gan_projection(saved["low"], model_name=GAN_FOR_KIND[kind])
-        if set(saved) != cached:
-            cache.mkdir(parents=True, exist_ok=True)
-            np.savez(stem, **saved)
-        proj = saved["proj"] if projections else saved["low"]
-        for name, array in (("high", images), ("low", saved["low"]), ("trip", saved["trip"]), ("proj", proj)):
-            stores[name].append(torch.from_numpy(array).permute(0, 3, 1, 2))
-    return {name: torch.cat(parts) for name, parts in stores.items()}
-
-
-def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """Blur each image of [B, C, H, W] with its own sigma [B] (separable 5-tap Gaussian, reflected borders)."""
-    b, c, h, w = images.shape
-    offsets = torch.arange(-2, 3, dtype=images.dtype)
-    taps = torch.exp(-(offsets[None] ** 2) / (2 * sigma[:, None].clamp_min(1e-3) ** 2))  # [B, 5]
-    taps = (taps / taps.sum(1, keepdim=True)).repeat_interleave(c, 0)  # [B*C, 5]
-    flat = F.pad(images.reshape(1, b * c, h, w), (2, 2, 2, 2), mode="reflect")
-    flat = F.conv2d(flat, taps[:, None, None, :], groups=b * c)
-    flat = F.conv2d(flat, taps[:, None, :, None], groups=b * c)
-    return flat.view(b, c, h, w)
-
-
-def degrade(low: torch.Tensor, trip: torch.Tensor, proj: torch.Tensor, *, spec: Degradation,
-            generator: torch.Generator) -> torch.Tensor:
-    """G-like inputs from clean downsamples low [B, 3, h, w], their GAN round trips trip and G's projections
-    proj, all in [-1, 1]: a projection as it is, or a degraded downsample."""
-    b = low.shape[0]
-
-    def chance(p: float) -> torch.Tensor:
-        return (torch.rand(b, 1, 1, 1, generator=generator) < p).float()
-
-    def uniform(lo: float, hi: float) -> torch.Tensor:
-        return lo + (hi - lo) * torch.rand(b, 1, 1, 1, generator=generator)
-
-    # Blend towards G's rendering of the same scene.
-    x = low + chance(spec.gan_probability) * uniform(*spec.gan_blend) * (trip - low)
-    # Soften like G's upsampling layers.
-    sigma = (chance(spec.blur_probability) * uniform(*spec.blur_sigma)).flatten()
-    x = torch.where(sigma[:, None, None, None] > 0, gaussian_blur(x, sigma), x)
-    # Add a faint period-2 checkerboard (transposed-convolution grid) and noise.
-    yy, xx = torch.meshgrid(torch.arange(x.shape[2]), torch.arange(x.shape[3]), indexing="ij")
-    checker = ((yy + xx) % 2 * 2 - 1).to(x)  # [h, w]
-    x = x + chance(spec.grid_probability) * uniform(0, spec.grid_amplitude) * checker
-    x = x + chance(spec.noise_probability) * uniform(0, spec.noise_sigma) * torch.randn(x.shape, generator=generator)
-    # Round to the 8-bit image G's result is shown as.
-    x = ((x.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
-    return torch.where(chance(spec.projection_probability) > 0, proj, x)
-
-
-def sample_batch(data: dict[str, torch.Tensor], *, config: TrainConfig, generator: torch.Generator):
-    """Aligned random crops (with flips), in [-1, 1]: low, trip, proj [B, 3, c, c] and high [B, 3, 4c, 4c]."""
-    n, c = data["low"].shape[0], config.crop
-    index = torch.randint(n, (config.batch,), generator=generator)
-    ys = torch.randint(LOW - c + 1, (config.batch,), generator=generator)
-    xs = torch.randint(LOW - c + 1, (config.batch,), generator=generator)
-    flips = torch.rand(config.batch, generator=generator) < 0.5
-    names = ("low", "trip", "proj", "high")
-    crops: dict[str, list[torch.Tensor]] = {name: [] for name in names}
-    for i, y, x, flip in zip(index.tolist(), ys.tolist(), xs.tolist(), flips.tolist()):
-        for name in names:
-            s, size = (SCALE, SCALE * c) if name == "high" else (1, c)
-            crop = data[name][i, :, s * y : s * y + size, s * x : s * x + size]
-            crops[name].append(crop.flip(-1) if flip else crop)
-    return tuple(torch.stack(crops[name]).float() / 127.5 - 1 for name in names)
 
 
 def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -265,7 +96,7 @@ def train(args) -> int:
         while step < config.steps:
             for group in optimizer.param_groups:  # Step the rate down for the last 30%.
                 group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
-            low, trip, proj, high = sample_batch(data, config=config, generator=generator)
+            low, trip, proj, high = sample_batch(data, batch=config.batch, crop=config.crop, generator=generator)
             inputs = degrade(low, trip, proj, spec=spec, generator=generator)
             loss = loss_of(net(inputs), high, gradient_weight=config.gradient_weight, detail_weight=config.detail_weight)
             optimizer.zero_grad(set_to_none=True)

@@ -63,7 +63,7 @@ def psnr(images: np.ndarray, truth: np.ndarray) -> float:
 
 def fidelity_rmse(display: np.ndarray, reference: np.ndarray) -> float:
     """RMSE (0..255) of display images area-downsampled to the reference's size."""
-    from demo.train.upsampler import area_down
+    from demo.train.upsampler_data import area_down
 
     return float(np.sqrt(((area_down(display).astype(np.float64) - reference) ** 2).mean()))
 
@@ -73,7 +73,7 @@ def heldout_inputs(path: Path, cache: Path, *, projections: bool = True) -> tupl
     (per GAN file)."""
     from demo.engine.checkpoint import load_model
     from demo.engine.projection import project
-    from demo.train.upsampler import GAN_FOR_KIND, area_down, gan_projection, gan_round_trip, gan_tag, read_dataset
+    from demo.train.upsampler_data import GAN_FOR_KIND, area_down, gan_projection, gan_round_trip, gan_tag, read_dataset
 
     kind, truth = read_dataset(path)
     low = area_down(truth)
