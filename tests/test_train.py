@@ -456,3 +456,36 @@ def test_a_card_names_each_legs_data_once():
     # Continued again on the same data: nothing to add, however many legs.
     assert dataset_lineage(first, "14336 landscapes", since_step=13540) == first
     assert dataset_lineage(first, "2000 avatars", since_step=17513).endswith("From step 17513 on: 2000 avatars")
+
+
+def test_the_ema_gs_batchnorm_statistics_come_from_the_mix_it_was_trained_on(images, tmp_path):
+    # With a reconstruction term G's training batches held prior samples beside E(x) of real images; the shipped
+    # statistics are taken over that mix, not over prior samples alone (which drew nights far worse from E(x)).
+    trainer = open_run(tmp_path, dataclasses.replace(TINY, recon_weight=1.0, recon_dark_boost=4.0), images)
+    trainer.train_step()
+    rng_before = trainer.generator.get_state()
+    first_norm = next(m for m in trainer.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    seen: list[torch.Tensor] = []
+    hook = first_norm.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    G = trainer.ready_ema(batches=1)
+    assert torch.equal(trainer.generator.get_state(), rng_before)  # the training RNG is left alone
+    (batch,) = seen  # [512, C, h, w]: what the first BatchNorm saw
+    assert torch.allclose(first_norm.running_mean, batch.mean(dim=(0, 2, 3)), atol=1e-5)
+    # That batch is 256 prior samples, then E(x) of 256 (night-boosted) real images, drawn from one generator.
+    generator = torch.Generator().manual_seed(TINY.seed + 1)
+    z = torch.rand(256, TINY.nz, generator=generator) * 2 - 1  # [256, nz], the uniform prior
+    mix = torch.cat([z, trainer.encoded_reals(256, generator)])  # [512, nz]
+    seen.clear()
+    with torch.no_grad():
+        G(mix)  # eval mode; the first BatchNorm's input does not depend on its statistics
+    hook.remove()
+    assert torch.allclose(seen[0], batch, atol=1e-6)
+    assert not torch.allclose(first_norm.running_mean, batch[:256].mean(dim=(0, 2, 3)), atol=1e-3)
+    # Without a reconstruction term the statistics come from prior samples alone.
+    plain = open_run(tmp_path / "plain", TINY, images)
+    norm = next(m for m in plain.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    seen.clear()
+    hook = norm.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    plain.ready_ema(batches=1)
+    hook.remove()
+    assert seen[0].shape[0] == 256

@@ -39,7 +39,8 @@ from demo.train.common import (
     to_model_range,
 )
 from demo.train.gan_config import GanConfig
-from demo.train.gan_parts import dark_boost_weights, dcgan_init, recalibrate_batchnorm, reconstruction_loss, translate
+from demo.train.gan_parts import (dark_boost_weights, dcgan_init, draw_index, recalibrate_batchnorm, reconstruction_loss,
+                                  translate)
 from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
 
 
@@ -93,10 +94,7 @@ class GanTrainer:
     def real_batch(self, weights: torch.Tensor | None = None) -> torch.Tensor:
         """A batch of real images, drawn uniformly, or in proportion to ``weights`` [N]."""
         cfg = self.config
-        if weights is None:
-            index = torch.randint(0, self.images.shape[0], (cfg.batch,), generator=self.generator)
-        else:
-            index = torch.multinomial(weights, cfg.batch, replacement=True, generator=self.generator)
+        index = draw_index(cfg.batch, size=self.images.shape[0], weights=weights, generator=self.generator)
         real = to_model_range(self.images[index])  # [B, 3, R, R]
         if cfg.flip:
             flip = torch.rand(cfg.batch, generator=self.generator) < 0.5
@@ -189,8 +187,18 @@ class GanTrainer:
     # Sampling -----------------------------------------------------------------------------------
 
     def ready_ema(self, *, batches: int = 8) -> Generator:
-        """The EMA generator with fresh BatchNorm statistics (from batches*256 samples), in eval mode."""
-        return recalibrate_batchnorm(self.G_ema, prior=self.config.prior, seed=self.config.seed + 1, batches=batches)
+        """The EMA generator with fresh BatchNorm statistics, in eval mode: from batches*256 prior samples, and
+        with a reconstruction term as many E(x) of real images beside them, the mix G was trained on."""
+        beside = None if self.E is None else self.encoded_reals
+        return recalibrate_batchnorm(self.G_ema, prior=self.config.prior, seed=self.config.seed + 1, batches=batches,
+                                     beside=beside)
+
+    @torch.no_grad()
+    def encoded_reals(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """E(x) [count, nz] of real images drawn as the reconstruction term draws them (dark boost included),
+        with ``generator``, so the training RNG is left alone."""
+        index = draw_index(count, size=self.images.shape[0], weights=self.recon_weights, generator=generator)
+        return self.E(to_model_range(self.images[index]).to(self.device))
 
     @torch.no_grad()
     def fixed_samples(self, count: int = 64) -> torch.Tensor:

@@ -3,6 +3,8 @@ reconstruction loss and the weights that draw its batch."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -35,8 +37,13 @@ def translate(x: torch.Tensor, *, ratio: float, generator: torch.Generator) -> t
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(G: Generator, *, prior: str, seed: int, batches: int = 8, batch: int = 256) -> Generator:
-    """Re-estimate G's BatchNorm running statistics from fresh samples, then leave G in eval mode."""
+def recalibrate_batchnorm(G: Generator, *, prior: str, seed: int, batches: int = 8, batch: int = 256,
+                          beside: Callable[[int, torch.Generator], torch.Tensor] | None = None) -> Generator:
+    """Re-estimate G's BatchNorm running statistics from fresh samples, then leave G in eval mode.
+
+    ``beside(count, generator)`` -> [count, nz]: latents drawn in each batch beside the prior samples, as
+    G's training batches held them (the reconstruction term's E(x) of real images). Statistics of prior
+    samples alone would then differ from the ones G learned to draw those images with."""
     norms = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
     for m in norms:
         m.reset_running_stats()
@@ -45,10 +52,18 @@ def recalibrate_batchnorm(G: Generator, *, prior: str, seed: int, batches: int =
     device = next(G.parameters()).device
     G.train()
     for _ in range(batches):
-        G(sample_prior(batch, G.config.nz, prior=prior, generator=generator).to(device))
+        z = sample_prior(batch, G.config.nz, prior=prior, generator=generator).to(device)  # [batch, nz]
+        G(z if beside is None else torch.cat([z, beside(batch, generator).to(device)]))
     for m in norms:
         m.momentum = 0.1
     return G.eval()
+
+
+def draw_index(count: int, *, size: int, weights: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+    """[count] indices into a set of ``size`` images: uniform, or in proportion to ``weights`` [size]."""
+    if weights is None:
+        return torch.randint(0, size, (count,), generator=generator)
+    return torch.multinomial(weights, count, replacement=True, generator=generator)
 
 
 def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor, *, tone: str) -> torch.Tensor:
