@@ -24,7 +24,8 @@ LICENCE = ("CC0-1.0 weights and data: the training images are procedural landsca
            "project's own code (demo/data/landscapes.py, MIT); no third-party images were used.")
 RECIPE = ("hinge loss; spectral norm in D; Adam lr 2e-4 betas (0.5, 0.999), 1 D step per G step; "
           "DCGAN init of G; random left-right flips of real images; EMA of G (BatchNorm stats re-estimated "
-          "from 2048 samples at export, then its BatchNorm affine colour-calibrated to the training images' "
+          "at export from 8 batches of 256 samples, beside as many E(x) of real images when a reconstruction "
+          "term trained G on that mix, then its BatchNorm affine colour-calibrated to the training images' "
           "mean: see training.colour_calibration)")
 HELDOUT_SPLIT_SEED = 1  # data made with --seed 0 never uses these seeds
 
