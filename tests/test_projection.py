@@ -15,7 +15,7 @@ from demo.engine.api import EditRequest
 from demo.engine.checkpoint import LoadedModel, card_for, save_model
 from demo.engine.engine import Engine
 from demo.engine.networks import CriticConfig, Discriminator, Encoder
-from demo.engine.projection import PROJECTORS, project
+from demo.engine.projection import PROJECTORS, normalised_features, project, projection_loss, to_tensor
 from demo.tools.photo import centre_crop_resize, load_photo
 
 
@@ -55,6 +55,25 @@ def test_each_method_returns_a_projection_and_optimisation_helps(model_with_enco
     steps_seen = []
     project(model, target, method="opt", steps=5, candidates=2, progress=lambda done, total: steps_seen.append(done))
     assert steps_seen == [1, 2, 3, 4, 5]
+
+
+def test_the_targets_features_kept_across_steps_give_the_same_loss_and_gradient(model_with_encoder):
+    # A projection computes D's features of its target once; the loss and its gradient are those of the
+    # loss that recomputes them.
+    _, model = model_with_encoder
+    target = to_tensor(reachable_target(model, seed=9), torch.device("cpu"))  # [1, 3, 32, 32]
+    z = (torch.rand(3, model.card.nz, generator=torch.Generator().manual_seed(2)) * 2 - 1).requires_grad_(True)
+    with torch.no_grad():
+        kept = normalised_features(model, target)
+    assert kept is not None
+    losses = {}
+    for name, features in (("recomputed", None), ("kept", kept)):
+        loss = projection_loss(model, model.G(z), target, target_features=features)  # [3]
+        (gradient,) = torch.autograd.grad(loss.sum(), z)
+        losses[name] = (loss.detach(), gradient)
+    assert torch.allclose(losses["kept"][0], losses["recomputed"][0], atol=1e-6)
+    assert torch.allclose(losses["kept"][1], losses["recomputed"][1], atol=1e-6)
+    assert float(losses["kept"][0].min()) > 0
 
 
 def test_photo_decoding_handles_common_formats(tmp_path):

@@ -57,23 +57,35 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return ((images.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
-def feature_distance(model: LoadedModel, images: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
-    """Mean over D's trunk stages of the squared distance of channel-normalised features. [B]"""
+def normalised_features(model: LoadedModel, images: torch.Tensor) -> list[torch.Tensor] | None:
+    """D's trunk features of [B, C, R, R] images, each stage channel-normalised; None without a discriminator."""
     if model.D is None:
         return None
-    ours = model.D.features(images)
-    theirs = model.D.features(target)
+    return [F.normalize(stage, dim=1) for stage in model.D.features(images)]
+
+
+def feature_distance(model: LoadedModel, images: torch.Tensor, target: torch.Tensor, *,
+                     target_features: list[torch.Tensor] | None = None) -> torch.Tensor | None:
+    """Mean over D's trunk stages of the squared distance of channel-normalised features. [B]
+
+    ``target_features``: ``normalised_features(model, target)``, when the caller keeps them across steps."""
+    ours = normalised_features(model, images)
+    if ours is None:
+        return None
+    if target_features is None:
+        with torch.no_grad():
+            target_features = normalised_features(model, target)
     total = torch.zeros(images.shape[0], device=images.device)
-    for a, b in zip(ours, theirs):
-        a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+    for a, b in zip(ours, target_features):
         total = total + ((a - b) ** 2).sum(1).mean((1, 2))
     return total / len(ours)
 
 
-def projection_loss(model: LoadedModel, images: torch.Tensor, targets: torch.Tensor, *, feature_weight: float = 0.5) -> torch.Tensor:
+def projection_loss(model: LoadedModel, images: torch.Tensor, targets: torch.Tensor, *, feature_weight: float = 0.5,
+                    target_features: list[torch.Tensor] | None = None) -> torch.Tensor:
     """Per-image loss of G's images [K, C, R, R] against targets [K or 1, C, R, R]: pixel MSE plus D's features. [K]"""
     pixel = ((images - targets) ** 2).mean((1, 2, 3))  # [K]
-    features = feature_distance(model, images, targets)
+    features = feature_distance(model, images, targets, target_features=target_features)
     return pixel if features is None else pixel + feature_weight * features
 
 
@@ -138,8 +150,11 @@ def iter_projection(
     steps = 0 if method == "encoder" else steps
     G = inference_generator(model.G)  # the same function, cheaper per step
 
+    with torch.no_grad():
+        target_features = normalised_features(model, target_t)  # the target's, once for every step
+
     def losses(latent: torch.Tensor) -> torch.Tensor:
-        return projection_loss(model, G(latent), target_t, feature_weight=feature_weight)
+        return projection_loss(model, G(latent), target_t, feature_weight=feature_weight, target_features=target_features)
 
     w = to_param(z, prior).detach().clone().requires_grad_(True)  # [K, nz]
     for step, loss in enumerate(descend(w, lambda w: losses(to_latent(w, prior)), steps=steps, lr=lr)):
@@ -154,7 +169,7 @@ def iter_projection(
         image = G(z_best)  # [1, C, R, R]
         rgb = image.expand(-1, 3, -1, -1) if image.shape[1] == 1 else image
         pixel_rmse = float(torch.sqrt((((rgb + 1) * 127.5 - (to_tensor(target, device) + 1) * 127.5) ** 2).mean()))
-        features = feature_distance(model, image, target_t)
+        features = feature_distance(model, image, target_t, target_features=target_features)
     return Projection(
         method=method, z=z_best[0].cpu().numpy(), image=to_uint8(image)[0], steps=steps,
         seconds=time.perf_counter() - started, pixel_rmse=pixel_rmse,

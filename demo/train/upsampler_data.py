@@ -88,7 +88,7 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
     from demo.engine.checkpoint import load_model
     from demo.engine.inference_generator import inference_generator
     from demo.engine.latent import to_latent, to_param
-    from demo.engine.projection import descend, projection_loss, to_uint8
+    from demo.engine.projection import descend, normalised_features, projection_loss, to_uint8
 
     model = load_model(model_name)
     if model.E is None:
@@ -99,8 +99,10 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
         targets = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
         with torch.no_grad():
             guess = model.E(targets)  # [B, nz]
+            theirs = normalised_features(model, targets)
         w = to_param(guess, prior).detach().clone().requires_grad_(True)  # [B, nz]
-        for _ in descend(w, lambda w: projection_loss(model, G(to_latent(w, prior)), targets), steps=steps, lr=lr):
+        for _ in descend(w, lambda w: projection_loss(model, G(to_latent(w, prior)), targets, target_features=theirs),
+                         steps=steps, lr=lr):
             pass
         with torch.no_grad():
             out.append(to_uint8(G(to_latent(w, prior))))
