@@ -18,7 +18,7 @@ from demo.data.landscapes import LandscapeConfig, describe_landscape, render_bat
 from demo.engine.checkpoint import load_model
 from demo.engine.networks import Discriminator, tone_curve
 from demo.errors import UserError
-from demo.train.common import load_images
+from demo.train.common import load_images, sample_prior
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.export import dataset_lineage
 from demo.train.gan import GanConfig, open_run, train_gan, translate
@@ -473,7 +473,7 @@ def test_the_ema_gs_batchnorm_statistics_come_from_the_mix_it_was_trained_on(ima
     assert torch.allclose(first_norm.running_mean, batch.mean(dim=(0, 2, 3)), atol=1e-5)
     # That batch is 256 prior samples, then E(x) of 256 (night-boosted) real images, drawn from one generator.
     generator = torch.Generator().manual_seed(TINY.seed + 1)
-    z = torch.rand(256, TINY.nz, generator=generator) * 2 - 1  # [256, nz], the uniform prior
+    z = sample_prior(256, TINY.nz, prior=TINY.prior, generator=generator)  # [256, nz]
     mix = torch.cat([z, trainer.encoded_reals(256, generator)])  # [512, nz]
     seen.clear()
     with torch.no_grad():
