@@ -21,7 +21,9 @@ from demo.errors import UserError
 from demo.train.common import load_images, sample_prior
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.export import dataset_lineage
-from demo.train.gan import GanConfig, open_run, train_gan, translate
+from demo.train.gan import GanConfig, translate
+from demo.train.gan_run import open_run, train_gan
+from demo.train.provenance import Provenance
 from demo.train.gan_config import settle_config
 from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
@@ -448,6 +450,15 @@ def test_export_and_a_continued_run_need_no_recipe_flags_repeated(data_dir, tmp_
                  str(model.with_suffix(".safetensors")), "--steps", "3", *quiet]) == 0
     saved = torch.load(tmp_path / "next" / "checkpoint.pt", weights_only=True)["config"]
     assert (saved["base"], saved["nz"], saved["recon_weight"], saved["recon_tone"]) == (8, 16, 1.0, "sqrt")
+    # Its export tells the whole history: the first leg's chain, then this leg; E counts both legs' steps.
+    again = tmp_path / "models" / "tiny16b"
+    assert main(["train", "export", "--data", str(data_dir), "--out", str(tmp_path / "next"), "--export", str(again),
+                 *quiet]) == 0
+    second = json.loads(again.with_suffix(".json").read_text())["training"]
+    assert second["continued_from"] == (f"{card['continued_from']} -> {model.with_suffix('.safetensors')} at step 2 "
+                                        "(raw G as the raw G; its E; fresh Adam), trained to step 3")
+    assert second["encoder"]["steps"] == 3 and second["encoder"]["trained"].startswith("beside G from step 0:")
+    assert card["encoder"]["steps"] == 2
 
 
 def test_a_card_names_each_legs_data_once():
@@ -489,3 +500,12 @@ def test_the_ema_gs_batchnorm_statistics_come_from_the_mix_it_was_trained_on(ima
     plain.ready_ema(batches=1)
     hook.remove()
     assert seen[0].shape[0] == 256
+
+
+def test_a_checkpoint_saved_before_the_run_kept_its_models_history_reads_with_none():
+    old = {"origin": "models/x.safetensors at step 5 (raw G as the raw G; fresh Adam)", "earlier_dataset": "100 scenes"}
+    provenance = Provenance.from_state(old)
+    assert (provenance.origin, provenance.earlier_dataset) == (old["origin"], "100 scenes")
+    assert (provenance.lineage, provenance.encoder_steps_before) == ("", 0)
+    assert provenance.continued_from(step=9) == old["origin"]  # no earlier chain to prepend
+    assert Provenance.from_state(provenance.state_dict()) == provenance

@@ -141,7 +141,7 @@ def _run_gan(args, *, device, workers) -> int:
     from demo.errors import UserError
     from demo.train.common import load_images
     from demo.train.export import export_gan, read_data_meta
-    from demo.train.gan import open_run, train_gan
+    from demo.train.gan_run import open_run, train_gan
 
     images = _images(args, load_images)
     if device.type == "cuda":
@@ -157,7 +157,7 @@ def _run_gan(args, *, device, workers) -> int:
         if workers.is_main and trainer.history:
             print(f"resuming {run_dir} at step {trainer.step}/{steps}")
         elif workers.is_main and trainer.step:
-            print(f"new run {run_dir} continues from {trainer.origin}; training to step {steps}")
+            print(f"new run {run_dir} continues from {trainer.provenance.origin}; training to step {steps}")
         train_gan(trainer, run_dir, steps=steps, sample_every=args.sample_every,
                   checkpoint_every=args.checkpoint_every, progress=not args.no_progress, workers=workers,
                   minutes=args.minutes)

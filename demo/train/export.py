@@ -153,21 +153,23 @@ def export_gan(
                     "with `train encoder --init <a copy of this file> --real-weight 1`"}}
     elif trainer.E is not None:
         E = copy.deepcopy(trainer.E).cpu().eval()
+        encoder_since = trainer.provenance.encoder_since(trainer.adam_start)  # earlier legs' steps count too
         encoder_entry = {"encoder": {
-            "trained": f"beside G from step {trainer.adam_start}: G's loss adds {cfg.recon_weight} x L1(G(E(x)), x) "
+            "trained": f"beside G from step {encoder_since}: G's loss adds {cfg.recon_weight} x L1(G(E(x)), x) "
                        f"(through the {cfg.recon_tone} tone curve) "
                        + ("on each real batch" if cfg.recon_dark_boost == 1 else
                           f"on a batch of its own with dark scenes drawn {cfg.recon_dark_boost:g}x as often")
                        + f", and E (Adam, lr {cfg.lr_e}) follows the same loss",
-            "steps": trainer.step - trainer.adam_start}}
+            "steps": trainer.step - encoder_since}}
     else:
         encoder_entry = {}
     metrics = measure_model(G, trainer.images, prior=cfg.prior, count=measure_count, E=E) if measure else {}
     seen = trainer.images_seen
     dataset = dataset_description(data_meta)
     epochs = {"epochs": round(seen / trainer.images.shape[0], 2)}
-    if trainer.earlier_dataset and trainer.earlier_dataset != dataset:  # continued on other data
-        dataset = dataset_lineage(trainer.earlier_dataset, dataset, since_step=trainer.adam_start)
+    earlier_dataset = trainer.provenance.earlier_dataset
+    if earlier_dataset and earlier_dataset != dataset:  # continued on other data
+        dataset = dataset_lineage(earlier_dataset, dataset, since_step=trainer.adam_start)
         epochs = {"data_images_since_continuing": trainer.images.shape[0]}
     card = card_for(
         name=path.name,
@@ -186,7 +188,7 @@ def export_gan(
             "wall_seconds": round(trainer.seconds, 1),
             "device": trainer.device.type,
             "world_size": trainer.world_size,
-            "continued_from": trainer.origin,
+            "continued_from": trainer.provenance.continued_from(step=trainer.step),
             "recipe": RECIPE,
             "config": dataclasses.asdict(cfg),
             **encoder_entry,

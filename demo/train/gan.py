@@ -11,8 +11,7 @@ A run lives in one folder: ``checkpoint.pt`` (nets, optimizers, EMA, step, RNG, 
 ``samples/step_XXXXXXX.png`` (fixed latents) and ``log.csv`` (written by demo/train/loop.py, which
 also runs the steps under torchrun). Training the same folder again resumes exactly where it stopped:
 on CPU, a run resumed from a checkpoint is bit-identical to one that never stopped. A run with no
-checkpoint can instead continue from a model file (``models/NAME.safetensors``: raw G, EMA G, D and
-the step count; Adam starts fresh, with a learning-rate warm-up), so training spans machines
+checkpoint can instead continue from a model file (demo/train/gan_run.py), so training spans machines
 that share only the repository.
 """
 
@@ -21,27 +20,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from demo.engine.checkpoint import MODELS_DIR
 from demo.engine.networks import Discriminator, Encoder, Generator
-from demo.errors import UserError
-from demo.train.common import (
-    check_same_config,
-    load_checkpoint,
-    rng_state,
-    sample_prior,
-    set_rng_state,
-    to_model_range,
-)
+from demo.train.common import rng_state, sample_prior, set_rng_state, to_model_range
 from demo.train.gan_config import GanConfig
 from demo.train.gan_parts import (dark_boost_weights, dcgan_init, draw_index, recalibrate_batchnorm, reconstruction_loss,
                                   translate)
-from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
+from demo.train.loop import Workers, rank_rng_state, wrap_for_training
+from demo.train.provenance import Provenance
 
 
 class GanTrainer:
@@ -85,8 +75,7 @@ class GanTrainer:
         self.world_size = 1
         self.adam_start = 0  # the step at which Adam last started fresh (the warm-up counts from it)
         self.seconds = 0.0  # time spent in train_step, summed over sessions
-        self.origin = "random init (DCGAN)"
-        self.earlier_dataset = ""  # what the model this run continued from had been trained on
+        self.provenance = Provenance()  # what the run started from, for its card
         self.history: list[list[float]] = []  # [step, loss_d, loss_g, D(real), D(fake)]
 
     # One step -----------------------------------------------------------------------------------
@@ -222,8 +211,7 @@ class GanTrainer:
             "rng": rng_state(self.generator),
             "adam_start": self.adam_start,
             "images_seen": self.images_seen,
-            "origin": self.origin,
-            "earlier_dataset": self.earlier_dataset,
+            **self.provenance.state_dict(),
             "history": torch.tensor(self.history, dtype=torch.float64).reshape(-1, 5),
         }
 
@@ -245,73 +233,11 @@ class GanTrainer:
         self.step = int(state["step"])
         self.adam_start = int(state.get("adam_start", 0))
         self.images_seen = int(state.get("images_seen", self.step * self.config.batch))
-        self.origin = str(state.get("origin", self.origin))
-        self.earlier_dataset = str(state.get("earlier_dataset", ""))
+        self.provenance = Provenance.from_state(state)
         self.seconds = float(state["seconds"])
         self.history = state["history"].tolist()
-
-    def start_from_model(self, path: Path, *, G_ema: dict, D: dict | None, G_raw: dict | None, card_training: dict,
-                         card_dataset: str = "", E: dict | None = None) -> None:
-        """Continue a run from a shipped model file: its raw G (or its EMA G), its D (and E, when this run
-        trains one and the file has one), a fresh Adam."""
-        try:
-            self.G_ema.load_state_dict(G_ema)
-            self.G.load_state_dict(G_raw if G_raw is not None else G_ema)
-            if D is None:
-                raise UserError(f"{path}: holds no discriminator, so training cannot continue from it (use --init none)")
-            self.D.load_state_dict(D)
-            if self.E is not None and E is not None:
-                self.E.load_state_dict(E)
-        except RuntimeError:
-            raise UserError(f"{path}: its networks do not match this run's settings (--base, --d-base, --nz, "
-                            "resolution); use the model's settings or --init none") from None
-        self.step = self.adam_start = int(card_training.get("steps", 0))
-        self.images_seen = int(card_training.get("images_seen", self.step * self.config.batch))
-        self.seconds = float(card_training.get("wall_seconds", 0.0))
-        self.earlier_dataset = card_dataset
-        shown = path.relative_to(MODELS_DIR.parent) if path.is_relative_to(MODELS_DIR.parent) else path
-        encoder = "" if self.E is None else ("; its E" if E is not None else "; a new E")
-        self.origin = (f"{shown} at step {self.step} ({'raw' if G_raw is not None else 'EMA'} G as the raw G{encoder}; "
-                       "fresh Adam)")
 
 
 def rank_seed(seed: int, rank: int) -> int:
     """Each process of a distributed run draws its own batches (rank 0 keeps the single-process stream)."""
     return seed + 1_000_003 * rank
-
-
-def open_run(run_dir: Path, config: GanConfig, images: torch.Tensor, *, init: str | Path | None = None,
-             device: torch.device | str = "cpu", workers: Workers = Workers()) -> GanTrainer:
-    """A trainer for run_dir: resumed from its checkpoint when there is one, else started from the model
-    file ``init`` when given (how a run continues on a machine that has only models/), else fresh.
-    In a distributed run rank 0 reads the checkpoint and hands it to the others."""
-    trainer = GanTrainer(config, images, device=device, rank=workers.rank)
-    state = share_from_main(load_checkpoint(run_dir) if workers.is_main else None, workers)
-    if state is not None:
-        # A setting a run saved before it existed was trained at its default.
-        check_same_config(run_dir, state["config"], dataclasses.asdict(config), ignore=(),
-                          defaults=dataclasses.asdict(GanConfig()))
-        trainer.load_state_dict(state)
-    elif init is not None:
-        from demo.engine.checkpoint import load_model
-        from demo.train.model_file import load_raw_generator_state
-
-        loaded = load_model(init)
-        if loaded.D is not None and loaded.D.config.input_tone != config.d_tone:
-            raise UserError(f"{loaded.path}: its D was trained with --d-tone {loaded.D.config.input_tone}; continue it "
-                            "with the same (its card's training.config has every setting it was trained with)")
-        trainer.start_from_model(
-            loaded.path, G_ema=loaded.G.state_dict(), D=None if loaded.D is None else loaded.D.state_dict(),
-            G_raw=load_raw_generator_state(loaded.path), card_training=loaded.card.training,
-            card_dataset=loaded.card.dataset, E=None if loaded.E is None else loaded.E.state_dict(),
-        )
-    trainer.distribute(workers)
-    return trainer
-
-
-def train_gan(trainer: GanTrainer, run_dir: Path, *, steps: int, sample_every: int = 500, checkpoint_every: int = 250,
-              progress: bool = True, workers: Workers = Workers(), minutes: float | None = None) -> GanTrainer:
-    """Train until ``trainer.step == steps`` (or for ``minutes``), writing checkpoints, sample sheets and
-    log.csv into run_dir (rank 0)."""
-    return train_loop(trainer, run_dir, steps=steps, workers=workers, sample_every=sample_every,
-                      checkpoint_every=checkpoint_every, progress=progress, minutes=minutes)
