@@ -199,3 +199,29 @@ def test_sample_command_rejects_bad_input(tmp_path, capsys):
     assert main(["sample", "--count", "0", "--out", str(tmp_path)]) == 2
     assert main(["sample", "--model", str(tmp_path / "none.safetensors"), "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("error:") == 2
+
+
+def test_the_shipped_weights_are_measured_again_without_their_run(tmp_path):
+    # A new machine has no runs/: after a GAN changes, export --weights re-measures a model file on held-out
+    # scenes and rewrites its figures, keeping its weights and the rest of its card.
+    from demo.train.upsampler import main
+
+    net = UpsampleNet(UpsamplerConfig(width=4, depth=1, residual_gain=0.5))
+    torch.nn.init.normal_(net.residual[-1].weight, std=0.05, generator=torch.Generator().manual_seed(0))
+    weights = save_upsampler(tmp_path / "up.safetensors", net, {"name": "up", "dataset": "two scenes",
+                                                                 "training": {"steps": 7}, "metrics": {"old": 1}})
+    heldout = tmp_path / "land256_heldout"
+    heldout.mkdir()
+    np.save(heldout / "landscapes.npy", landscape_pair(10_000_000)[0][None])
+    written = tmp_path / "out" / "up.safetensors"
+    assert main(["export", "--out", str(tmp_path / "run"), "--weights", str(weights), "--heldout", str(heldout),
+                 "--model-out", str(written), "--figure", str(tmp_path / "compare.png")]) == 0
+    card = json.loads(written.with_suffix(".json").read_text())
+    assert (card["dataset"], card["training"], card["config"]["residual_gain"]) == ("two scenes", {"steps": 7}, 0.5)
+    figures = card["metrics"]
+    assert set(figures) == {f"landscapes/{kind}" for kind in ("clean", "gan_round_trip", "gan_projection",
+                                                               "hybrid_projection")}
+    assert all(0 < row["sharpness_ours"] and 5 < row["psnr_ours"] < 60 for row in figures.values())
+    assert card["speed_1_thread"]["cpu_ms_per_image"]["median"] > 0 and (tmp_path / "compare.png").exists()
+    shipped = read_upsampler(written).net.state_dict()
+    assert all(torch.equal(value, shipped[key]) for key, value in net.state_dict().items())

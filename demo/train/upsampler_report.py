@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +32,17 @@ def add_parsers(sub) -> None:
     for name, text in (("evaluate", "measure a run's latest checkpoint on held-out scenes"),
                        ("export", "evaluate, then write models/upsample4x.* with its card and the README figure")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--out", required=True, help="run folder, e.g. runs/upsample4x")
+        p.add_argument("--out", required=True, help="run folder, e.g. runs/upsample4x (with --weights: only its cache/)")
+        p.add_argument("--weights", default=None,
+                       help="measure this upsampler file (e.g. models/upsample4x.safetensors) instead of the run's "
+                            "checkpoint: how a new machine, which has no runs/, re-measures the shipped weights after "
+                            "a GAN changes; export then rewrites that file's figures and keeps the rest of its card")
         p.add_argument("--heldout", nargs="+", required=True, help="held-out 256^2 data folders (other seeds)")
         p.add_argument("--model-out", default=str(DEFAULT_UPSAMPLER), help="where export writes the weights")
         p.add_argument("--figure", default="docs/bench/upsample_compare.png", help="where export writes the picture")
-        p.add_argument("--gains", type=float, nargs="+", default=[1.0],
-                       help="residual gains to measure (export ships the first); pick them on validation seeds, not held-out")
+        p.add_argument("--gains", type=float, nargs="+", default=None,
+                       help="residual gains to measure (export ships the first); pick them on validation seeds, not "
+                            "held-out (default: 1, or the --weights file's own)")
         p.add_argument("--skip-projection", action="store_true", help="measure clean and round-trip inputs only (fast)")
     p = sub.add_parser("bench", help="ms per image at the current thread count: median of 3 runs of 100 images")
     p.add_argument("--model", default=str(DEFAULT_UPSAMPLER), help="upsampler file (default: models/upsample4x)")
@@ -161,13 +166,13 @@ def run(args) -> int:
         upsampler = read_upsampler(args.model)
         print(json.dumps(time_upsampler(upsampler, images=args.images, runs=args.runs), indent=2))
         return 0
-    from demo.train.upsampler import trained_net
-
     run_dir = Path(args.out)
-    net, info = trained_net(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    net, info, shipped_card = _weights_to_measure(args, run_dir)
+    gains = args.gains or [info["residual_gain"]]
     heldout = [Path(p) for p in args.heldout]
     reports = []
-    for gain in args.gains:
+    for gain in gains:
         # Same weights, the residual scaled by ``gain``.
         scaled = UpsampleNet(replace(net.config, residual_gain=gain))
         scaled.load_state_dict(net.state_dict())
@@ -178,14 +183,33 @@ def run(args) -> int:
         print(json.dumps(reports[-1], indent=2), flush=True)
     (run_dir / f"evaluate_{info['step']}.json").write_text(json.dumps(reports, indent=2) + "\n")
     if args.action == "export":
-        shipped = UpsampleNet(replace(net.config, residual_gain=args.gains[0]))
+        shipped = UpsampleNet(replace(net.config, residual_gain=gains[0]))
         shipped.load_state_dict(net.state_dict())
         upsampler = Upsampler(net=shipped.eval().requires_grad_(False), card={}, device=torch.device("cpu"))
         report = {**reports[0], "speed_1_thread": time_upsampler(upsampler, images=100, runs=3)}
-        written = save_upsampler(args.model_out, shipped, model_card(run_dir, info, report))
+        card = (model_card(run_dir, info, report) if shipped_card is None else
+                {**shipped_card, "metrics": report["metrics"], "speed_1_thread": report["speed_1_thread"]})
+        written = save_upsampler(args.model_out, shipped, card)
         figure = compare_figure(upsampler, heldout, run_dir / "cache", Path(args.figure))
         print(f"wrote {written}, {written.with_suffix('.json')}, {figure}")
     return 0
+
+
+def _weights_to_measure(args, run_dir: Path) -> tuple[UpsampleNet, dict, dict | None]:
+    """(network at residual gain 1, {step, net_config, residual_gain (the default to measure)}, the file's card
+    or None): the run's latest checkpoint, or with --weights an upsampler file."""
+    if args.weights is None:
+        from demo.train.upsampler import trained_net
+
+        net, info = trained_net(run_dir)
+        return net, {**info, "residual_gain": 1.0}, None
+    loaded = read_upsampler(args.weights)
+    net = UpsampleNet(replace(loaded.net.config, residual_gain=1.0))
+    net.load_state_dict(loaded.net.state_dict())
+    card = {k: v for k, v in loaded.card.items() if k != "config"}  # save_upsampler writes the config
+    info = {"step": card.get("training", {}).get("steps", 0), "net_config": asdict(net.config),
+            "residual_gain": loaded.net.config.residual_gain}  # the default gain: the file as it is
+    return net.eval().requires_grad_(False), info, card
 
 
 def training_seconds(rows: list[dict]) -> float:
