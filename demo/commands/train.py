@@ -1,9 +1,12 @@
-"""``python -m demo train gan|encoder|export|measure``: train a GAN and its encoder (resumably, on 1..N processes)."""
+"""``python -m demo train gan|encoder|export|calibrate|measure``: train a GAN and its encoder (resumably, on 1..N
+processes); calibrate and measure live in train_model_file.py."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from demo.commands.train_model_file import calibrate, calibration_of, card_for_data_domain, measure, training_images
 
 HELP = "train a GAN or its encoder (resumable), export a model"
 DESCRIPTION = """\
@@ -120,9 +123,9 @@ def run(args) -> int:
     torch.set_num_threads(max(1, args.threads))
     _stop_on_sigterm()
     if args.what == "measure":
-        return _measure(args)
+        return measure(args)
     if args.what == "calibrate":
-        return _calibrate(args)
+        return calibrate(args)
     workers, device = start_workers(_device(args))
     try:
         if args.what == "encoder":
@@ -130,7 +133,7 @@ def run(args) -> int:
 
             saved = run_encoder_command(args, device=device, workers=workers)
             if saved is not None:  # rank 0
-                _card_for_data_domain(saved, args.data)
+                card_for_data_domain(saved, args.data)
             return 0
         return _run_gan(args, device=device, workers=workers)
     finally:
@@ -139,11 +142,10 @@ def run(args) -> int:
 
 def _run_gan(args, *, device, workers) -> int:
     from demo.errors import UserError
-    from demo.train.common import load_images
     from demo.train.export import export_gan, read_data_meta
     from demo.train.gan_run import open_run, train_gan
 
-    images = _images(args, load_images)
+    images = training_images(args)
     if device.type == "cuda":
         import torch
 
@@ -172,9 +174,9 @@ def _run_gan(args, *, device, workers) -> int:
         raise UserError("train export: a run with --recon-weight trains its own encoder and ships it; drop --keep-encoder")
     E, encoder_training = _encoder_to_keep(target) if args.keep_encoder else (None, None)
     saved = export_gan(trainer, target, data_meta=read_data_meta(args.data), measure_count=args.measure_count,
-                       E=E, encoder_training=encoder_training, calibration=_calibration(args))
+                       E=E, encoder_training=encoder_training, calibration=calibration_of(args))
     print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
-    _card_for_data_domain(saved, args.data)
+    card_for_data_domain(saved, args.data)
     return 0
 
 
@@ -199,18 +201,6 @@ def _settle_config(args, run_dir: Path, init, *, resolution: int, announce: bool
     return config
 
 
-def _card_for_data_domain(saved: Path, data: str) -> None:
-    """A model trained on avatars gets its card's domain parts (dataset, licence, attribution, figures on
-    unseen avatars) from demo.train.avatars; export, calibrate and encoder measure unseen figures on landscapes."""
-    from demo.train.export import read_data_meta
-
-    if read_data_meta(data).get("kind") == "avatars":
-        from demo.train.avatars import finish_card
-
-        finish_card(saved, data=data)
-        print(f"rewrote the card of {saved} for the avatars domain (unseen figures on held-out avatars)")
-
-
 def _encoder_to_keep(target: str):
     """The encoder (and its card entry) in the model file that export is about to replace."""
     from demo.engine.checkpoint import load_model
@@ -232,55 +222,6 @@ def _gan_init(args, run_dir: Path):
     return shipped if shipped.exists() else None
 
 
-def _measure(args) -> int:
-    """Held-out FD8 of a model (the card's protocol), without training."""
-    import json
-
-    from demo.engine.checkpoint import load_model
-    from demo.train.export import heldout_fd8
-
-    loaded = load_model(args.model)
-    figures = heldout_fd8(loaded.G, prior=loaded.card.prior, count=args.measure_count)
-    print(json.dumps({"model": str(loaded.path), **figures}, indent=2))
-    return 0
-
-
-def _calibrate(args) -> int:
-    """Colour-calibrate a model file's G against its training images and rewrite the file with new figures."""
-    import torch
-
-    from demo.engine.checkpoint import load_model
-    from demo.errors import UserError
-    from demo.train.common import load_images
-    from demo.train.recalibrate import recalibrate_model_file
-
-    loaded = load_model(args.model)
-    if loaded.path is None or loaded.path.suffix != ".safetensors" or loaded.card.stand_in:
-        raise UserError(f"{args.model}: calibrate rewrites a trained model's .safetensors file; this is not one")
-    images = _images(args, load_images)
-    if images.shape[-1] != loaded.card.resolution:
-        raise UserError(f"{args.data}: images are {images.shape[-1]}x{images.shape[-1]}, the model draws "
-                        f"{loaded.card.resolution}x{loaded.card.resolution}")
-    calibration = _calibration(args)
-    if calibration is None:
-        raise UserError("calibrate: --calibration-steps must be at least 1")
-    saved, sheet = recalibrate_model_file(loaded, images, data=str(args.data), calibration=calibration,
-                                          measure_count=args.measure_count, progress=not args.no_progress,
-                                          generator=torch.Generator().manual_seed(args.seed))
-    _card_for_data_domain(saved, args.data)
-    final = json.loads(saved.with_suffix(".json").read_text())["metrics"]
-    shown = ("fd8_samples_vs_data", "fd8_samples_vs_heldout_over_seeds", "diversity_ratio")
-    print(json.dumps({"model": str(saved), **{k: final[k] for k in shown if k in final}}, indent=2))
-    print(f"wrote {saved}, {saved.with_suffix('.json').name}, {sheet.name} and the start previews")
-    return 0
-
-
-def _calibration(args):
-    from demo.train.calibrate import ColourCalibration
-
-    return ColourCalibration(steps=args.calibration_steps) if args.calibration_steps > 0 else None
-
-
 def _stop_on_sigterm() -> None:
     """`kill PID` stops a background run like Ctrl-C does: it saves a checkpoint first."""
     import signal
@@ -295,16 +236,3 @@ def _device(args):
     from demo.engine.device import pick_device
 
     return pick_device(args.device)
-
-
-def _images(args, load_images):
-    import numpy as np
-
-    from demo.errors import UserError
-    from demo.train.common import find_data_file
-
-    probe = find_data_file(args.data)
-    size = np.load(probe, mmap_mode="r").shape[1]
-    if args.resolution is not None and args.resolution != size:
-        raise UserError(f"{probe}: images are {size}x{size}, but --resolution {args.resolution} was asked for")
-    return load_images(probe, resolution=size)
