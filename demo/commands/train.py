@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from demo.commands.train_model_file import calibrate, calibration_of, card_for_data_domain, measure, training_images
+from demo.commands.train_model_file import (
+    calibrate,
+    calibration_of,
+    card_for_data_domain,
+    measure,
+    training_images,
+)
+from demo.data.landscapes import DARK_SCENE_MEAN
 
 HELP = "train a GAN or its encoder (resumable), export a model"
 DESCRIPTION = """\
@@ -82,7 +89,7 @@ def add_arguments(parser) -> None:
                              "(default: linear)")
     recipe.add_argument("--recon-dark-boost", type=float, default=None,
                         help="the reconstruction term draws its own batch, with dark scenes (night skies: mean "
-                             "level under 0.16) this many times as often, so that G learns to draw them while D "
+                             f"level under {DARK_SCENE_MEAN}) this many times as often, so that G learns to draw them while D "
                              "still sees the data's own mix of skies (default: 1 = it reconstructs D's batch)")
     recipe.add_argument("--nz", type=int, default=None, help="latent size (default: 100)")
     recipe.add_argument("--prior", default=None, choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")

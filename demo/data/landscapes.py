@@ -21,6 +21,10 @@ import numpy as np
 
 from demo.data.landscape_scene import Scene
 
+# A scene whose mean level (0..1) is below this is dark: every night sky of the landscapes, and nothing else
+# (their means fall in 0.03-0.15 and the next darkest at 0.18; dusk starts near 0.2). Training draws such
+# scenes more often for its reconstruction term (--recon-dark-boost).
+DARK_SCENE_MEAN = 0.16
 
 @dataclass(frozen=True, kw_only=True)
 class LandscapeConfig:

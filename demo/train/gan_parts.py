@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from demo.data.landscapes import DARK_SCENE_MEAN
 from demo.engine.networks import Generator, tone_curve
 from demo.train.common import sample_prior
 
@@ -72,12 +73,8 @@ def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor, *, tone
     return (tone_curve(reconstructed, tone) - tone_curve(real, tone)).abs().mean()
 
 
-# A scene whose mean level (0..1) is below this is dark: every night sky of the landscapes, and nothing else
-# (their means fall in 0.03-0.15 and the next darkest at 0.18; dusk starts near 0.2).
-DARK_SCENE_MEAN = 0.16
-
-
 def dark_boost_weights(images: torch.Tensor, *, boost: float) -> torch.Tensor:
-    """Sampling weights [N] over uint8 images [N, 3, R, R]: ``boost`` for a dark scene, 1 for any other."""
+    """Sampling weights [N] over uint8 images [N, 3, R, R]: ``boost`` for a dark scene (mean level under
+    DARK_SCENE_MEAN), 1 for any other."""
     means = torch.cat([chunk.float().mean(dim=(1, 2, 3)) / 255 for chunk in images.split(4096)])  # [N]
     return torch.where(means < DARK_SCENE_MEAN, boost, 1.0)
