@@ -26,6 +26,7 @@ from demo.data.landscape_scene import Scene
 # scenes more often for its reconstruction term (--recon-dark-boost).
 DARK_SCENE_MEAN = 0.16
 
+
 @dataclass(frozen=True, kw_only=True)
 class LandscapeConfig:
     """Output size and anti-aliasing factor (the scene is drawn at size * supersample)."""

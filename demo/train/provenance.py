@@ -35,9 +35,7 @@ class Provenance:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Provenance:
         """Read back from a checkpoint (one saved before a field existed gets its default)."""
-        defaults = cls()
-        return cls(**{field.name: type(getattr(defaults, field.name))(state.get(field.name, getattr(defaults, field.name)))
-                      for field in dataclasses.fields(cls)})
+        return cls(**{field.name: state[field.name] for field in dataclasses.fields(cls) if field.name in state})
 
     def state_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

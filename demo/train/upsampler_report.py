@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -173,19 +173,15 @@ def run(args) -> int:
     heldout = [Path(p) for p in args.heldout]
     reports = []
     for gain in gains:
-        # Same weights, the residual scaled by ``gain``.
-        scaled = UpsampleNet(replace(net.config, residual_gain=gain))
-        scaled.load_state_dict(net.state_dict())
-        upsampler = Upsampler(net=scaled.eval().requires_grad_(False), card={}, device=torch.device("cpu"))
+        upsampler = Upsampler(net=with_gain(net, gain), card={}, device=torch.device("cpu"))
         metrics = evaluate_sets(upsampler, heldout, run_dir / "cache", projections=not args.skip_projection)
         reports.append({"step": info["step"], "residual_gain": gain, "heldout": [str(p) for p in heldout],
                         "metrics": metrics})
         print(json.dumps(reports[-1], indent=2), flush=True)
     (run_dir / f"evaluate_{info['step']}.json").write_text(json.dumps(reports, indent=2) + "\n")
     if args.action == "export":
-        shipped = UpsampleNet(replace(net.config, residual_gain=gains[0]))
-        shipped.load_state_dict(net.state_dict())
-        upsampler = Upsampler(net=shipped.eval().requires_grad_(False), card={}, device=torch.device("cpu"))
+        shipped = with_gain(net, gains[0])
+        upsampler = Upsampler(net=shipped, card={}, device=torch.device("cpu"))
         report = {**reports[0], "speed_1_thread": time_upsampler(upsampler, images=100, runs=3)}
         card = (model_card(run_dir, info, report) if shipped_card is None else
                 {**shipped_card, "metrics": report["metrics"], "speed_1_thread": report["speed_1_thread"]})
@@ -195,21 +191,26 @@ def run(args) -> int:
     return 0
 
 
+def with_gain(net: UpsampleNet, gain: float) -> UpsampleNet:
+    """The same weights with the learnt residual scaled by ``gain``, in eval mode."""
+    scaled = UpsampleNet(replace(net.config, residual_gain=gain))
+    scaled.load_state_dict(net.state_dict())
+    return scaled.eval().requires_grad_(False)
+
+
 def _weights_to_measure(args, run_dir: Path) -> tuple[UpsampleNet, dict, dict | None]:
-    """(network at residual gain 1, {step, net_config, residual_gain (the default to measure)}, the file's card
-    or None): the run's latest checkpoint, or with --weights an upsampler file."""
+    """(network at residual gain 1, {step, residual_gain (the default to measure), ...}, the file's card or
+    None): the run's latest checkpoint, or with --weights an upsampler file."""
     if args.weights is None:
         from demo.train.upsampler import trained_net
 
         net, info = trained_net(run_dir)
         return net, {**info, "residual_gain": 1.0}, None
     loaded = read_upsampler(args.weights)
-    net = UpsampleNet(replace(loaded.net.config, residual_gain=1.0))
-    net.load_state_dict(loaded.net.state_dict())
     card = {k: v for k, v in loaded.card.items() if k != "config"}  # save_upsampler writes the config
-    info = {"step": card.get("training", {}).get("steps", 0), "net_config": asdict(net.config),
+    info = {"step": card.get("training", {}).get("steps", 0),
             "residual_gain": loaded.net.config.residual_gain}  # the default gain: the file as it is
-    return net.eval().requires_grad_(False), info, card
+    return with_gain(loaded.net, 1.0), info, card
 
 
 def training_seconds(rows: list[dict]) -> float:
