@@ -115,12 +115,12 @@ def bicubic_upsample(images: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 def binomial_blur(images: torch.Tensor) -> torch.Tensor:
-    """[B, C, H, W] filtered by [1, 2, 1] / 4 along each axis (reflected borders); removes the 2-pixel period."""
-    c = images.shape[1]
-    taps = images.new_tensor([0.25, 0.5, 0.25])
-    padded = F.pad(images, (1, 1, 1, 1), mode="reflect")
-    rows = F.conv2d(padded, taps.view(1, 1, 1, 3).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(rows, taps.view(1, 1, 3, 1).repeat(c, 1, 1, 1), groups=c)
+    """[B, C, H, W] filtered by [1, 2, 1] / 4 along each axis (reflected borders); removes the 2-pixel period.
+
+    Shifted sums of one padded copy: on a 64x64 image, cheaper than two depthwise convolutions."""
+    padded = F.pad(images, (1, 1, 1, 1), mode="reflect")  # [B, C, H+2, W+2]
+    rows = padded[..., :-2] + 2 * padded[..., 1:-1] + padded[..., 2:]  # [B, C, H+2, W]
+    return (rows[..., :-2, :] + 2 * rows[..., 1:-1, :] + rows[..., 2:, :]) * (1 / 16)
 
 
 def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, kernel: torch.Tensor,
@@ -165,7 +165,9 @@ class UpsampleNet(nn.Module):
         b, c, h, w = images.shape
         kernel = self.bicubic_kernel
         residual = self.residual(images).view(b, c, kernel.shape[0], h, w)  # [B, C, s*s, R, R]
-        phases = bicubic_phases(images, kernel) + self.config.residual_gain * residual
+        if self.config.residual_gain != 1.0:
+            residual = self.config.residual_gain * residual
+        phases = bicubic_phases(images, kernel) + residual
         return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel,
                             smooth=self.config.smooth_fidelity)
 
