@@ -51,3 +51,24 @@ def ctx(gl_ctx):
         gl_ctx.disable(moderngl.BLEND)
         yield gl_ctx
         assert gl_ctx.error == "GL_NO_ERROR"
+
+
+@pytest.fixture(scope="session")
+def landscapes16():
+    """32 procedural scenes at 16x16: uint8 [32, 3, 16, 16] (tiny training sets)."""
+    import torch
+
+    from demo.data.landscapes import LandscapeConfig, render_batch
+
+    array = render_batch(range(32), config=LandscapeConfig(size=16))  # [32, 16, 16, 3]
+    return torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()
+
+
+@pytest.fixture(scope="session")
+def landscapes16_dir(tmp_path_factory):
+    """The same 32 scenes as a data folder, written by `python -m demo data`."""
+    from demo.cli import main
+
+    out = tmp_path_factory.mktemp("data")
+    assert main(["data", "landscapes", "--count", "32", "--size", "16", "--out", str(out)]) == 0
+    return out
