@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 import pytest
+from fake_clock import FakeClock
 
 from demo.app.frame_loop import FrameLoop, Pacer
 from demo.app.morph_player import MorphPlayer
@@ -17,19 +18,6 @@ from demo.app.timing import STAGES, FrameRecord
 from demo.app.ui_state import UiState, reduce
 from demo.app.watchdog import Watchdog, WatchdogConfig
 from demo.input.actions import Action
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def loop_with(clock: FakeClock, *, draw: bool, vsync: bool, max_fps: float = 60.0, stage_cost: float = 0.001):
