@@ -23,7 +23,7 @@ from demo.transfer.color_model import fit_local_affine
 from demo.transfer.flow import FlowConfig, FlowEstimator, endpoint_error, warp
 from demo.transfer.mask import change_mask
 from demo.transfer.pipeline import EditTransfer, GLTransfer, OpenCVTransfer, TransferEstimator
-from demo.transfer.synthetic import apply_affine_color, smooth_affine_color, smooth_flow, smooth_texture
+from demo.transfer.synthetic import apply_affine_color, noisy_photo, smooth_affine_color, smooth_flow, smooth_texture
 
 FLOW_CANDIDATES = (
     FlowConfig(method="dis", preset="tuned", upscale=1),
@@ -56,11 +56,6 @@ def _synthetic_frame(rng: np.random.Generator, size: int) -> tuple[np.ndarray, n
     source = smooth_texture(rng, size, size)
     target = warp(source, smooth_flow(rng, size, size, amplitude=size / 20))
     return source, np.clip(apply_affine_color(target, smooth_affine_color(rng, size, size, strength=0.1)), 0, 1)
-
-
-def _photo(rng: np.random.Generator, size: int) -> np.ndarray:
-    picture = cv2.resize(smooth_texture(rng, 128, 128), (size, size), interpolation=cv2.INTER_CUBIC) * 255
-    return np.clip(picture + rng.normal(0, 10, picture.shape) + 0.5, 0, 255).astype(np.uint8)
 
 
 def time_estimation(source: np.ndarray, target: np.ndarray, repeats: int) -> tuple[EditTransfer, dict]:
@@ -170,7 +165,7 @@ def _run(args, ctx) -> dict:
         "per_frame_by_photo_size": {},
     }
     for size in sizes:
-        row = time_photo_size(ctx, params, _photo(rng, size), args.repeats)
+        row = time_photo_size(ctx, params, noisy_photo(rng, size, size, texture_size=128, grain=10.0), args.repeats)
         row["frame_total_gl_ms"] = round(sum(estimation.values()) + row["gl_total_ms"], 3)
         row["frame_total_opencv_ms"] = round(sum(estimation.values()) + row["opencv_ms"], 3)
         results["per_frame_by_photo_size"][f"{size}x{size}"] = row

@@ -59,3 +59,11 @@ def recolour(image: np.ndarray, region: np.ndarray, colour, *, strength: float =
     """``image`` [H, W, 3] pulled toward ``colour`` (RGB in [0, 1]) by ``strength`` inside ``region`` [H, W]: a pure recolouring."""
     weight = strength * region[..., None]
     return (image * (1 - weight) + np.asarray(colour, np.float32) * weight).astype(np.float32)
+
+
+def noisy_photo(rng: np.random.Generator, height: int, width: int, *, texture_size: int = 96,
+                grain: float = 12.0) -> np.ndarray:
+    """A photo-like [H, W, 3] uint8: a smooth ``texture_size``² picture upsampled, plus Gaussian grain (0..255 units)."""
+    picture = cv2.resize(smooth_texture(rng, texture_size, texture_size), (width, height),
+                         interpolation=cv2.INTER_CUBIC) * 255
+    return np.clip(picture + rng.normal(0, grain, (height, width, 3)) + 0.5, 0, 255).astype(np.uint8)
