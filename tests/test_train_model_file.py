@@ -81,6 +81,26 @@ def test_export_ships_the_raw_generator_and_keeps_card_fields_it_does_not_own(la
     assert load_model(model.with_suffix(".safetensors")).card.training["steps"] == 2
 
 
+def test_export_keeps_the_solver_speed_figures_only_for_a_network_of_the_same_shape(landscapes16_dir, tmp_path):
+    # `bench solver` figures in the card depend on G's shape, not its weights: a re-export of the same network
+    # keeps them; a card written for another shape loses them.
+    model, card_path = tmp_path / "tiny16", tmp_path / "tiny16.json"
+    run = ["train", "gan", "--data", str(landscapes16_dir), "--out", str(tmp_path / "run"), "--export", str(model), *TINY_FLAGS]
+    assert main([*run, "--steps", "1"]) == 0
+    card = json.loads(card_path.read_text())
+    speed = {"solver_steps_per_s_K8_cpu": 41.5, "solver_speed_notes": "bench solver, by hand"}
+    card["metrics"].update(speed)
+    card_path.write_text(json.dumps(card))
+    assert main([*run, "--steps", "2"]) == 0
+    again = json.loads(card_path.read_text())
+    assert again["training"]["steps"] == 2 and {k: again["metrics"][k] for k in speed} == speed
+    assert "fd8_samples_vs_data" in again["metrics"]  # training's own figures are measured afresh beside them
+    again["generator"]["widths"] = [w * 2 for w in again["generator"]["widths"]]  # as if written for another shape
+    card_path.write_text(json.dumps(again))
+    assert main([*run, "--steps", "3"]) == 0
+    assert not any(key.startswith("solver_") for key in json.loads(card_path.read_text())["metrics"])
+
+
 def test_a_run_without_runs_folder_continues_from_the_shipped_model(landscapes16_dir, tmp_path, capsys):
     model = tmp_path / "models" / "tiny16"
     flags = ["--data", str(landscapes16_dir), *TINY_FLAGS]

@@ -5,7 +5,8 @@
 so a run can continue from the shipped file on a machine without ``runs/`` (Adam restarts fresh;
 its state would double the file). Loaders that do not know ``G_raw`` ignore it.
 The card keeps fields that other tools add (e.g. ``start_seeds``) when training rewrites it, and the
-start previews named by the card are redrawn from the new generator.
+`bench solver` figures while G keeps its shape; the start previews named by the card are redrawn from
+the new generator.
 """
 
 from __future__ import annotations
@@ -31,15 +32,18 @@ def save_trained_model(path: str | Path, card: ModelCard, *, G: Generator, D: Di
     """Write ``path``.safetensors (G, D, E and the raw G) and its card, keeping card fields training does not own."""
     path = Path(path).with_suffix(".safetensors")
     card_path = path.with_suffix(".json")
-    kept = _fields_owned_by_others(card_path)
+    old_card = _read_card(card_path)
+    kept = {k: v for k, v in old_card.items() if k not in CARD_FIELDS_WRITTEN_BY_TRAINING}
     saved = save_model(path, card, G=G, D=D, E=E)
-    if raw_G is None and not kept:
+    new_card = json.loads(card.to_json())
+    speed = _speed_figures_of_the_same_network(old_card, new_card)
+    if raw_G is None and not kept and not speed:
         return saved
     tensors = load_file(str(saved))
     if raw_G is not None:
         for key, value in raw_G.state_dict().items():
             tensors[f"{RAW_G_PREFIX}.{key}"] = value.detach().cpu().contiguous().clone()
-    text = json.dumps({**json.loads(card.to_json()), **kept}, indent=2)
+    text = json.dumps({**new_card, "metrics": {**new_card.get("metrics", {}), **speed}, **kept}, indent=2)
     save_file(tensors, str(saved), metadata={"card": text})
     card_path.write_text(text + "\n")
     if kept.get("start_previews"):  # the new G starts elsewhere: redraw what the app shows while it loads
@@ -73,11 +77,20 @@ def load_raw_generator(path: str | Path, config: GeneratorConfig) -> Generator |
     return raw_G.eval()
 
 
-def _fields_owned_by_others(card_path: Path) -> dict:
+def _read_card(card_path: Path) -> dict:
     if not card_path.exists():
         return {}
     try:
-        old = json.loads(card_path.read_text())
+        return json.loads(card_path.read_text())
     except json.JSONDecodeError:
         return {}
-    return {k: v for k, v in old.items() if k not in CARD_FIELDS_WRITTEN_BY_TRAINING}
+
+
+def _speed_figures_of_the_same_network(old_card: dict, new_card: dict) -> dict:
+    """The old card's solver speed figures (``metrics.solver_*``, measured by `bench solver`, not by training)
+    when the new G has the same shape: the speed depends on the network's shape and resolution, not on its
+    weights. A G of another shape gets none (measure it again)."""
+    same_network = all(old_card.get(key) == new_card.get(key) for key in ("generator", "resolution", "nz"))
+    if not same_network:
+        return {}
+    return {k: v for k, v in old_card.get("metrics", {}).items() if k.startswith("solver_")}
