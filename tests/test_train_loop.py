@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tiny_training import TINY, TINY_FLAGS, same_state
+from tiny_training import TINY, TINY_FLAGS
 
 from demo.cli import main
 from demo.data.landscapes import LandscapeConfig, describe_landscape, render_batch
@@ -26,11 +26,18 @@ from demo.train.gan import GanConfig, translate
 from demo.train.gan_config import settle_config
 from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
 from demo.train.gan_run import open_run, train_gan
-from demo.train.metrics import (
-    frechet_distance_lowres,
-    mean_pairwise_rms,
-    nearest_neighbour_rms,
-)
+from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
+
+
+def same_state(a: dict, b: dict) -> None:
+    for net in ("G", "D", "G_ema"):
+        for key, value in a[net].items():
+            assert torch.equal(value, b[net][key]), f"{net}.{key}"
+    for opt in ("opt_g", "opt_d"):
+        for index, slot in a[opt]["state"].items():
+            for name, value in slot.items():
+                assert torch.equal(torch.as_tensor(value), torch.as_tensor(b[opt]["state"][index][name])), f"{opt}.{index}.{name}"
+    assert torch.equal(a["rng"]["generator"], b["rng"]["generator"])
 
 
 def test_resumed_run_is_identical_to_an_uninterrupted_one(landscapes16, tmp_path):

@@ -17,17 +17,7 @@ from pathlib import Path
 import cv2
 import moderngl
 import numpy as np
-from app_window import (
-    GREEN,
-    RED,
-    STROKES,
-    app_action,
-    band,
-    canvas_pixels,
-    distance,
-    make_app,
-    run_until,
-)
+from app_window import GREEN, RED, STROKES, app_action, band, canvas_pixels, distance, make_app, run_until
 
 from demo.app.overlay import StrokeOverlay
 from demo.gl import create_headless_context
