@@ -24,7 +24,7 @@ from demo.train.common import sample_prior
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, translate
 from demo.train.gan_config import settle_config
-from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
+from demo.train.gan_parts import bright_blob_weights, dark_boost_weights, reconstruction_loss
 from demo.train.gan_run import open_run, train_gan
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
 
@@ -232,6 +232,32 @@ def test_the_reconstruction_term_can_draw_night_scenes_more_often_than_d_sees_th
         dataclasses.replace(TINY, recon_weight=1.0, recon_dark_boost=0.5)
     with pytest.raises(ValueError, match="recon_weight 0 has no such term"):  # a boost that would do nothing
         dataclasses.replace(TINY, recon_dark_boost=4.0)
+
+
+def test_the_reconstruction_term_can_weigh_a_moon_above_its_few_pixels(landscapes16, tmp_path):
+    # A night sky at level 0.05 (in 0..1) with a 3x3 moon at 0.9 and a one-pixel star at 0.6.
+    sky = torch.full((1, 3, 32, 32), 0.05)
+    sky[..., 8:11, 8:11] = 0.9
+    sky[..., 24, 20] = 0.6
+    night = sky * 2 - 1  # [1, 3, 32, 32] in [-1, 1]
+    weights = bright_blob_weights(night, gain=4.0)[0, 0]  # [32, 32]
+    moon, star, flat = weights[9, 9].item(), weights[24, 20].item(), weights[28, 4].item()
+    assert moon > 2 * star > 2 and flat == pytest.approx(1.0)
+    # The same error costs more on the moon than on open sky, and gain 0 is the plain mean.
+    on_moon, on_sky = night.clone(), night.clone()
+    on_moon[..., 8:11, 8:11] -= 0.5
+    on_sky[..., 20:23, 2:5] -= 0.5
+    weighed = [reconstruction_loss(drawn, night, tone="linear", blob_gain=4.0).item() for drawn in (on_moon, on_sky)]
+    plain = [reconstruction_loss(drawn, night, tone="linear").item() for drawn in (on_moon, on_sky)]
+    assert weighed[0] > 3 * weighed[1] and plain[0] == pytest.approx(plain[1])
+    assert reconstruction_loss(on_moon, night, tone="sqrt", blob_gain=0.0) == reconstruction_loss(on_moon, night, tone="sqrt")
+    # A run takes the gain as a recipe setting, and refuses it without a reconstruction term.
+    trainer = open_run(tmp_path, dataclasses.replace(TINY, recon_weight=1.0, recon_blob_gain=4.0), landscapes16)
+    assert trainer.train_step()["loss_recon"] > 0
+    with pytest.raises(ValueError, match="recon_blob_gain must be >= 0"):
+        dataclasses.replace(TINY, recon_weight=1.0, recon_blob_gain=-1.0)
+    with pytest.raises(ValueError, match="recon_weight 0 has no such term"):
+        dataclasses.replace(TINY, recon_blob_gain=4.0)
 
 
 def test_recipe_settings_come_from_the_flag_else_the_run_else_the_model_file_else_the_default():

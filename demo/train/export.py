@@ -159,6 +159,8 @@ def export_gan(
                        f"(through the {cfg.recon_tone} tone curve) "
                        + ("on each real batch" if cfg.recon_dark_boost == 1 else
                           f"on a batch of its own with dark scenes drawn {cfg.recon_dark_boost:g}x as often")
+                       + ("" if cfg.recon_blob_gain == 0 else
+                          f", each pixel weighted by 1 + {cfg.recon_blob_gain:g} x its bright-blob saliency (a moon)")
                        + f", and E (Adam, lr {cfg.lr_e}) follows the same loss",
             "steps": trainer.step - encoder_since}}
     else:

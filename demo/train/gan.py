@@ -129,7 +129,7 @@ class GanTrainer:
         loss_g = -self.D(self.augment(fake)).mean()
         loss_recon = torch.zeros(())
         if self.E_step is not None:
-            loss_recon = reconstruction_loss(reconstructed, recon_real, tone=cfg.recon_tone)
+            loss_recon = reconstruction_loss(reconstructed, recon_real, tone=cfg.recon_tone, blob_gain=cfg.recon_blob_gain)
         self.opt_g.zero_grad(set_to_none=True)
         if self.opt_e is not None:
             self.opt_e.zero_grad(set_to_none=True)

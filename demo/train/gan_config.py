@@ -21,6 +21,7 @@ class GanConfig:
     recon_weight: float = 0.0  # > 0: an encoder E trains beside G, and G's loss adds this * L1(G(E(x)), x) on real x
     recon_tone: str = "linear"  # the tone curve that L1 is taken through: "sqrt" weighs dark detail as a sqrt-D sees it
     recon_dark_boost: float = 1.0  # > 1: the reconstruction term draws its own batch, dark scenes (nights) this x as often
+    recon_blob_gain: float = 0.0  # > 0: the reconstruction L1 weighs bright blobs (a moon) by gain_parts.bright_blob_weights
     lr_e: float = 5e-4
     batch: int = 64
     lr_g: float = 2e-4
@@ -44,9 +45,11 @@ class GanConfig:
             raise ValueError(f"recon_weight must be >= 0, got {self.recon_weight}")
         if self.recon_dark_boost < 1:
             raise ValueError(f"recon_dark_boost must be >= 1, got {self.recon_dark_boost}")
-        if self.recon_dark_boost > 1 and self.recon_weight == 0:
-            raise ValueError("recon_dark_boost draws the reconstruction term's batch, and recon_weight 0 has no such "
-                             "term: give --recon-weight, or --recon-dark-boost 1")
+        if self.recon_blob_gain < 0:
+            raise ValueError(f"recon_blob_gain must be >= 0, got {self.recon_blob_gain}")
+        if (self.recon_dark_boost > 1 or self.recon_blob_gain > 0) and self.recon_weight == 0:
+            raise ValueError("recon_dark_boost and recon_blob_gain shape the reconstruction term, and recon_weight 0 has "
+                             "no such term: give --recon-weight, or leave them at 1 and 0")
 
     def generator_config(self) -> GeneratorConfig:
         return GeneratorConfig.from_base(resolution=self.resolution, nz=self.nz, base=self.base)
@@ -63,7 +66,7 @@ class GanConfig:
 RECIPE_FLAGS: dict[str, tuple[str, ...]] = {
     "nz": ("nz",), "prior": ("prior",), "base": ("base",), "d_base": ("d_base",), "d_tone": ("d_tone",),
     "recon_weight": ("recon_weight",), "recon_tone": ("recon_tone",),
-    "recon_dark_boost": ("recon_dark_boost",), "batch": ("batch",), "lr": ("lr_g", "lr_d"),
+    "recon_dark_boost": ("recon_dark_boost",), "recon_blob_gain": ("recon_blob_gain",), "batch": ("batch",), "lr": ("lr_g", "lr_d"),
     "ema": ("ema_decay",), "warmup": ("warmup",), "translate": ("translate",),
 }
 

@@ -67,10 +67,37 @@ def draw_index(count: int, *, size: int, weights: torch.Tensor | None, generator
     return torch.multinomial(weights, count, replacement=True, generator=generator)
 
 
-def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor, *, tone: str) -> torch.Tensor:
+def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor, *, tone: str,
+                        blob_gain: float = 0.0) -> torch.Tensor:
     """Mean L1 between [B, 3, R, R] images in [-1, 1], taken through ``tone`` (networks.tone_curve): "sqrt"
-    weighs an error in a dark pixel several times more than the same error in a bright one."""
-    return (tone_curve(reconstructed, tone) - tone_curve(real, tone)).abs().mean()
+    weighs an error in a dark pixel several times more than the same error in a bright one. ``blob_gain`` > 0
+    weighs each pixel by bright_blob_weights, so that a moon's few pixels count for more than their area."""
+    error = (tone_curve(reconstructed, tone) - tone_curve(real, tone)).abs()  # [B, 3, R, R]
+    if blob_gain == 0:
+        return error.mean()
+    weights = bright_blob_weights(real, gain=blob_gain)  # [B, 1, R, R]
+    return (error * weights).mean() / weights.mean()
+
+
+def _gaussian_blur(x: torch.Tensor, *, sigma: float) -> torch.Tensor:
+    """[B, 1, R, R] blurred by a separable Gaussian, edges replicated."""
+    radius = max(1, int(3 * sigma + 0.5))
+    taps = torch.exp(-torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device) ** 2 / (2 * sigma**2))
+    taps = taps / taps.sum()  # [2r+1]
+    padded = F.pad(x, (radius, radius, radius, radius), mode="replicate")  # [B, 1, R+2r, R+2r]
+    rows = F.conv2d(padded, taps.view(1, 1, 1, -1))  # [B, 1, R+2r, R]
+    return F.conv2d(rows, taps.view(1, 1, -1, 1))  # [B, 1, R, R]
+
+
+def bright_blob_weights(images: torch.Tensor, *, gain: float, cap: float = 50.0) -> torch.Tensor:
+    """Per-pixel weights [B, 1, R, R] >= 1 of images [B, 3, R, R] in [-1, 1]: 1 + gain x how far a pixel's
+    luminance stands above its surroundings (a difference of Gaussians, sigma 1 minus sigma 3, bright side only)
+    relative to the image's mean luminance, capped at ``cap``. A moon in a night sky (a few pixels, several
+    times the sky's level) gets the most; single-pixel stars about a quarter of it; flat areas 1."""
+    luminance = ((images + 1) / 2).mean(dim=1, keepdim=True)  # [B, 1, R, R], 0..1
+    bump = (_gaussian_blur(luminance, sigma=1.0) - _gaussian_blur(luminance, sigma=3.0)).clamp_min(0)  # [B, 1, R, R]
+    level = luminance.mean(dim=(2, 3), keepdim=True).clamp_min(0.02)  # [B, 1, 1, 1]
+    return (1 + gain * bump / level).clamp_max(cap)
 
 
 def dark_boost_weights(images: torch.Tensor, *, boost: float) -> torch.Tensor:
