@@ -27,9 +27,8 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
            starts from random weights. Recipe flags left out keep the run's own settings (its checkpoint),
            else those of the file it starts from (its card's training.config), so a run continued from
            models/landscape64 keeps its --d-tone sqrt --recon-weight 2 --recon-tone sqrt --recon-dark-boost 4
-           untold. Writes
-           --out/samples/step_*.png (fixed latents), --out/latest.png and --out/log.csv. With --export
-           NAME the result is written as a model.
+           --recon-blob-gain 4 untold. Writes --out/samples/step_*.png (fixed latents), --out/latest.png
+           and --out/log.csv. With --export NAME the result is written as a model.
   export   write the run in --out as a model (--export, default models/landscape64): G (EMA, then
            colour-calibrated as below), D and the raw G in one .safetensors, a .json card with measured
            metrics, and NAME_samples.png. The recipe is read from the run's checkpoint.
