@@ -11,7 +11,7 @@ from torch import nn
 
 from demo.data.landscapes import DARK_SCENE_MEAN
 from demo.engine.networks import Generator, tone_curve
-from demo.train.common import sample_prior
+from demo.train.common import gaussian_blur, sample_prior
 
 
 def dcgan_init(net: nn.Module) -> None:
@@ -79,23 +79,18 @@ def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor, *, tone
     return (error * weights).mean() / weights.mean()
 
 
-def _gaussian_blur(x: torch.Tensor, *, sigma: float) -> torch.Tensor:
-    """[B, 1, R, R] blurred by a separable Gaussian, edges replicated."""
-    radius = max(1, int(3 * sigma + 0.5))
-    taps = torch.exp(-torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device) ** 2 / (2 * sigma**2))
-    taps = taps / taps.sum()  # [2r+1]
-    padded = F.pad(x, (radius, radius, radius, radius), mode="replicate")  # [B, 1, R+2r, R+2r]
-    rows = F.conv2d(padded, taps.view(1, 1, 1, -1))  # [B, 1, R+2r, R]
-    return F.conv2d(rows, taps.view(1, 1, -1, 1))  # [B, 1, R, R]
-
-
 def bright_blob_weights(images: torch.Tensor, *, gain: float, cap: float = 50.0) -> torch.Tensor:
     """Per-pixel weights [B, 1, R, R] >= 1 of images [B, 3, R, R] in [-1, 1]: 1 + gain x how far a pixel's
     luminance stands above its surroundings (a difference of Gaussians, sigma 1 minus sigma 3, bright side only)
     relative to the image's mean luminance, capped at ``cap``. A moon in a night sky (a few pixels, several
-    times the sky's level) gets the most; single-pixel stars about a quarter of it; flat areas 1."""
+    times the sky's level) gets the most; a one-pixel star as bright about a fifth of its excess; flat areas 1."""
     luminance = ((images + 1) / 2).mean(dim=1, keepdim=True)  # [B, 1, R, R], 0..1
-    bump = (_gaussian_blur(luminance, sigma=1.0) - _gaussian_blur(luminance, sigma=3.0)).clamp_min(0)  # [B, 1, R, R]
+    b, _, r, _ = luminance.shape
+
+    def blurred(sigma: float) -> torch.Tensor:  # [B, 1, R, R]
+        sigmas = torch.full((b,), sigma, dtype=luminance.dtype, device=luminance.device)  # [B]
+        return gaussian_blur(luminance, sigmas, radius=min(int(3 * sigma + 0.5), r - 1))
+    bump = (blurred(1.0) - blurred(3.0)).clamp_min(0)  # [B, 1, R, R]
     level = luminance.mean(dim=(2, 3), keepdim=True).clamp_min(0.02)  # [B, 1, 1, 1]
     return (1 + gain * bump / level).clamp_max(cap)
 

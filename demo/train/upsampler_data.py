@@ -12,10 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from demo.errors import UserError
+from demo.train.common import gaussian_blur
 
 LOW = 64
 SCALE = 4
@@ -133,18 +133,6 @@ def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, project
         for name, array in (("high", images), ("low", saved["low"]), ("trip", saved["trip"]), ("proj", proj)):
             stores[name].append(torch.from_numpy(array).permute(0, 3, 1, 2))
     return {name: torch.cat(parts) for name, parts in stores.items()}
-
-
-def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """Blur each image of [B, C, H, W] with its own sigma [B] (separable 5-tap Gaussian, reflected borders)."""
-    b, c, h, w = images.shape
-    offsets = torch.arange(-2, 3, dtype=images.dtype)
-    taps = torch.exp(-(offsets[None] ** 2) / (2 * sigma[:, None].clamp_min(1e-3) ** 2))  # [B, 5]
-    taps = (taps / taps.sum(1, keepdim=True)).repeat_interleave(c, 0)  # [B*C, 5]
-    flat = F.pad(images.reshape(1, b * c, h, w), (2, 2, 2, 2), mode="reflect")
-    flat = F.conv2d(flat, taps[:, None, None, :], groups=b * c)
-    flat = F.conv2d(flat, taps[:, None, :, None], groups=b * c)
-    return flat.view(b, c, h, w)
 
 
 def degrade(low: torch.Tensor, trip: torch.Tensor, proj: torch.Tensor, *, spec: Degradation,
