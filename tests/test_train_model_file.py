@@ -16,6 +16,7 @@ from demo.errors import UserError
 from demo.train.common import load_images
 from demo.train.export import dataset_lineage
 from demo.train.gan import GanConfig
+from demo.train.gan_config import recipe_changes
 from demo.train.gan_run import open_run
 from demo.train.model_file import load_raw_generator_state
 from demo.train.provenance import Provenance
@@ -237,6 +238,18 @@ def test_export_and_a_continued_run_need_no_recipe_flags_repeated(landscapes16_d
                                         "(raw G as the raw G; its E; fresh Adam), trained to step 3")
     assert second["encoder"]["steps"] == 3 and second["encoder"]["trained"].startswith("beside G from step 0:")
     assert card["encoder"]["steps"] == 2
+
+
+def test_a_leg_that_changes_the_recipe_says_so_in_the_cards_history():
+    card_config = {"recon_weight": 2.0, "recon_tone": "sqrt", "d_tone": "sqrt"}  # no recon_blob_gain: its default, 0
+    config = GanConfig(resolution=16, recon_weight=2.0, recon_tone="sqrt", d_tone="sqrt", recon_blob_gain=4.0)
+    assert recipe_changes(card_config, config) == "recon_blob_gain 0.0 -> 4.0"
+    assert recipe_changes({**card_config, "recon_blob_gain": 4.0}, config) == ""
+    provenance = Provenance.from_card(shown="models/x.safetensors", step=5, card_training={"continued_from": "a -> b"},
+                                      card_dataset="", raw_g=True, encoder="its E",
+                                      changes=recipe_changes(card_config, config))
+    assert provenance.continued_from(step=9) == ("a -> b -> models/x.safetensors at step 5 (raw G as the raw G; its E; "
+                                                 "fresh Adam; recipe changed: recon_blob_gain 0.0 -> 4.0), trained to step 9")
 
 
 def test_a_card_names_each_legs_data_once():

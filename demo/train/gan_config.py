@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,15 @@ RECIPE_FLAGS: dict[str, tuple[str, ...]] = {
     "recon_dark_boost": ("recon_dark_boost",), "recon_blob_gain": ("recon_blob_gain",), "batch": ("batch",), "lr": ("lr_g", "lr_d"),
     "ema": ("ema_decay",), "warmup": ("warmup",), "translate": ("translate",),
 }
+
+
+def recipe_changes(card_config: dict[str, Any], config: GanConfig) -> str:
+    """The recipe settings in which ``config`` differs from a model card's ``training.config`` (a setting the card
+    lacks was trained at its default), as "name old -> new, ...": what a leg continued from that file changed."""
+    defaults, now = dataclasses.asdict(GanConfig()), dataclasses.asdict(config)
+    names = [name for names in RECIPE_FLAGS.values() for name in names]
+    return ", ".join(f"{name} {card_config.get(name, defaults[name])} -> {now[name]}" for name in names
+                     if card_config.get(name, defaults[name]) != now[name])
 
 
 def settle_config(flags: dict[str, Any], *, resolution: int, seed: int, run: dict[str, Any] | None = None,

@@ -16,7 +16,7 @@ from demo.engine.checkpoint import MODELS_DIR
 from demo.errors import UserError
 from demo.train.common import check_same_config, load_checkpoint
 from demo.train.gan import GanTrainer
-from demo.train.gan_config import GanConfig
+from demo.train.gan_config import GanConfig, recipe_changes
 from demo.train.loop import Workers, share_from_main, train_loop
 from demo.train.provenance import Provenance
 
@@ -70,7 +70,8 @@ def continue_from_model(trainer: GanTrainer, init: str | Path) -> None:
     encoder = "" if trainer.E is None else ("its E" if loaded.E is not None else "a new E")
     trainer.provenance = Provenance.from_card(shown=str(shown), step=trainer.step, card_training=card_training,
                                               card_dataset=loaded.card.dataset, raw_g=G_raw is not None,
-                                              encoder=encoder)
+                                              encoder=encoder,
+                                              changes=recipe_changes(card_training.get("config", {}), trainer.config))
 
 
 def train_gan(trainer: GanTrainer, run_dir: Path, *, steps: int, sample_every: int = 500, checkpoint_every: int = 250,

@@ -23,12 +23,15 @@ class Provenance:
 
     @classmethod
     def from_card(cls, *, shown: str, step: int, card_training: dict[str, Any], card_dataset: str, raw_g: bool,
-                  encoder: str) -> Provenance:
+                  encoder: str, changes: str = "") -> Provenance:
         """A run that continues from a model file (``shown``, at ``step``). ``encoder``: "" (this run trains
-        none), "its E" (it goes on training the file's) or "a new E"."""
+        none), "its E" (it goes on training the file's) or "a new E". ``changes``: the recipe settings this leg
+        changed (gan_config.recipe_changes), "" if none."""
         earlier_encoder = card_training.get("encoder", {})
         beside_g = encoder == "its E" and str(earlier_encoder.get("trained", "")).startswith("beside G")
-        origin = f"{shown} at step {step} ({'raw' if raw_g else 'EMA'} G as the raw G{'; ' + encoder if encoder else ''}; fresh Adam)"
+        parts = [f"{'raw' if raw_g else 'EMA'} G as the raw G", encoder, "fresh Adam",
+                 f"recipe changed: {changes}" if changes else ""]
+        origin = f"{shown} at step {step} ({'; '.join(part for part in parts if part)})"
         return cls(origin=origin, lineage=str(card_training.get("continued_from", "")), earlier_dataset=card_dataset,
                    encoder_steps_before=int(earlier_encoder.get("steps", 0)) if beside_g else 0)
 
