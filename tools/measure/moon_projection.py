@@ -50,17 +50,20 @@ def contrast(image: np.ndarray, at: tuple[int, int]) -> float:
     return float(disc - np.median(lum[(distance >= 4) & (distance <= 6)]))
 
 
-def nights_with_a_moon(count: int) -> tuple[list[int], list[np.ndarray]]:
-    seeds, scenes, seed = [], [], FIRST_SEED
+def nights_with_a_moon(count: int) -> tuple[list[int], list[np.ndarray], list[tuple[int, int]]]:
+    """The first ``count`` held-out night seeds with a moon, their 64^2 scenes and where each moon is."""
+    seeds, scenes, moons, seed = [], [], [], FIRST_SEED
     while len(seeds) < count:
         if describe_landscape(seed)["sky"] == "night":
             (image,) = render_batch([seed], config=LandscapeConfig(size=256))
             scene = cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA)
-            if contrast(scene, moon_at(scene)) >= MOON_CONTRAST:
+            moon = moon_at(scene)
+            if contrast(scene, moon) >= MOON_CONTRAST:
                 seeds.append(seed)
                 scenes.append(scene)
+                moons.append(moon)
         seed += 1
-    return seeds, scenes
+    return seeds, scenes, moons
 
 
 def main() -> None:
@@ -70,15 +73,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    seeds, scenes = nights_with_a_moon(args.scenes)
+    seeds, scenes, moons = nights_with_a_moon(args.scenes)
     report = {"seeds": seeds}
     for name in args.models:
         model = load_model(name)
         ratios, errors = [], []
-        for scene in scenes:
+        for scene, moon in zip(scenes, moons):
             projected = project(model, scene, method="hybrid", steps=100, seed=0).image
-            at = moon_at(scene)
-            ratios.append(round(contrast(projected, at) / contrast(scene, at), 2))
+            ratios.append(round(contrast(projected, moon) / contrast(scene, moon), 2))
             errors.append(rmse(projected, scene))
         report[name] = {"moon_contrast_median": round(float(np.median(ratios)), 2), "moon_contrast": ratios,
                         "moons_at_half_contrast": sum(ratio >= 0.5 for ratio in ratios),
