@@ -15,7 +15,7 @@ from demo.engine.api import EditRequest
 from demo.engine.checkpoint import LoadedModel, card_for, save_model
 from demo.engine.engine import Engine
 from demo.engine.networks import CriticConfig, Discriminator, Encoder
-from demo.engine.projection import PROJECTORS, normalised_features, project, projection_loss, to_tensor
+from demo.engine.projection import PROJECTORS, normalised_features, pixel_weights, project, projection_loss, to_tensor
 from demo.tools.photo import centre_crop_resize, load_photo
 
 
@@ -74,6 +74,26 @@ def test_the_targets_features_kept_across_steps_give_the_same_loss_and_gradient(
     assert torch.allclose(losses["kept"][0], losses["recomputed"][0], atol=1e-6)
     assert torch.allclose(losses["kept"][1], losses["recomputed"][1], atol=1e-6)
     assert float(losses["kept"][0].min()) > 0
+
+
+def test_the_projection_loss_looks_for_a_moon_more_than_for_as_much_error_on_open_sky(model_with_encoder):
+    # A night sky with a 3x3 moon: leaving the moon out costs more than the same squared error spread over
+    # the sky, though the two are equally far off by plain MSE. The weights have mean 1, so a flat target's
+    # loss is plain MSE.
+    _, model = model_with_encoder
+    night = torch.full((1, 3, 32, 32), -0.9)
+    night[..., 8:11, 8:11] = 0.8
+    no_moon = night.clone()
+    no_moon[..., 8:11, 8:11] = -0.9
+    dim_sky = night + (no_moon - night).pow(2).mean().sqrt()  # the same MSE as leaving the moon out
+    assert torch.allclose((no_moon - night).pow(2).mean(), (dim_sky - night).pow(2).mean())
+    weights = pixel_weights(night)  # [1, 1, 32, 32]
+    assert float(weights.mean()) == pytest.approx(1.0) and float(weights[0, 0, 9, 9]) > 5 * float(weights[0, 0, 28, 4])
+    drawn = torch.cat([no_moon, dim_sky])  # [2, 3, 32, 32]
+    pixel_only = projection_loss(model, drawn, night, feature_weight=0.0)  # [2]
+    assert float(pixel_only[0]) > 3 * float(pixel_only[1])
+    flat = torch.full((1, 3, 32, 32), 0.2)
+    assert float(projection_loss(model, flat + 0.1, flat, feature_weight=0.0)[0]) == pytest.approx(0.01, rel=1e-5)
 
 
 def test_photo_decoding_handles_common_formats(tmp_path):

@@ -24,7 +24,8 @@ from demo.train.common import sample_prior
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, translate
 from demo.train.gan_config import settle_config
-from demo.train.gan_parts import bright_blob_weights, dark_boost_weights, reconstruction_loss
+from demo.engine.filters import bright_blob_weights
+from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
 from demo.train.gan_run import open_run, train_gan
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
 

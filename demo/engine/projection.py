@@ -6,7 +6,7 @@ The three methods are pure functions with one signature::
 
 ``target`` is a [R, R, 3] uint8 image at the model's resolution. The loss is iGAN's: pixel error
 plus a feature-space error, here the discriminator's trunk features (a network we train and ship,
-so nothing is downloaded). Each method's stepping core is ``iter_projection``, a generator the
+so nothing is downloaded); the pixel error weighs the target's bright blobs (a moon) above their area. Each method's stepping core is ``iter_projection``, a generator the
 interactive engine drives in chunks.
 """
 
@@ -21,12 +21,16 @@ import torch
 import torch.nn.functional as F
 
 from demo.engine.checkpoint import LoadedModel
+from demo.engine.filters import bright_blob_weights
 from demo.engine.inference_generator import inference_generator
 from demo.engine.latent import sample_prior, to_latent, to_param
 from demo.errors import UserError
 
 METHODS = ("opt", "encoder", "hybrid")
 DEFAULT_METHOD = "hybrid"
+# How much more a bright blob's pixels count in the pixel term: a dim moon is on G's manifold, but counted like
+# any other ~10 pixels of sky it was not looked for (docs/training.md section 17).
+BLOB_GAIN = 4.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,10 +85,23 @@ def feature_distance(model: LoadedModel, images: torch.Tensor, target: torch.Ten
     return total / len(ours)
 
 
+def pixel_weights(targets: torch.Tensor, *, blob_gain: float = BLOB_GAIN) -> torch.Tensor:
+    """Weights [K or 1, 1, R, R] of the pixel term for targets [K or 1, C, R, R], mean 1 per image: bright blobs
+    (a moon, a lamp) count ``blob_gain`` times their contrast more than flat areas (filters.bright_blob_weights)."""
+    weights = bright_blob_weights(targets, gain=blob_gain)  # [K or 1, 1, R, R]
+    return weights / weights.mean((1, 2, 3), keepdim=True)
+
+
 def projection_loss(model: LoadedModel, images: torch.Tensor, targets: torch.Tensor, *, feature_weight: float = 0.5,
-                    target_features: list[torch.Tensor] | None = None) -> torch.Tensor:
-    """Per-image loss of G's images [K, C, R, R] against targets [K or 1, C, R, R]: pixel MSE plus D's features. [K]"""
-    pixel = ((images - targets) ** 2).mean((1, 2, 3))  # [K]
+                    target_features: list[torch.Tensor] | None = None,
+                    target_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-image loss of G's images [K, C, R, R] against targets [K or 1, C, R, R]: pixel MSE, weighted by
+    ``pixel_weights(targets)``, plus D's features. [K]
+
+    ``target_features`` and ``target_weights``: the targets', when the caller keeps them across steps."""
+    if target_weights is None:
+        target_weights = pixel_weights(targets)
+    pixel = (target_weights * (images - targets) ** 2).mean((1, 2, 3))  # [K]
     features = feature_distance(model, images, targets, target_features=target_features)
     return pixel if features is None else pixel + feature_weight * features
 
@@ -152,9 +169,11 @@ def iter_projection(
 
     with torch.no_grad():
         target_features = normalised_features(model, target_t)  # the target's, once for every step
+        target_weights = pixel_weights(target_t)  # [1, 1, R, R]
 
     def losses(latent: torch.Tensor) -> torch.Tensor:
-        return projection_loss(model, G(latent), target_t, feature_weight=feature_weight, target_features=target_features)
+        return projection_loss(model, G(latent), target_t, feature_weight=feature_weight,
+                               target_features=target_features, target_weights=target_weights)
 
     w = to_param(z, prior).detach().clone().requires_grad_(True)  # [K, nz]
     for step, loss in enumerate(descend(w, lambda w: losses(to_latent(w, prior)), steps=steps, lr=lr)):

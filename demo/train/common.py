@@ -1,4 +1,4 @@
-"""Helpers shared by the trainers: data, checkpoints, sample sheets, priors, a Gaussian blur."""
+"""Helpers shared by the trainers: data, checkpoints, sample sheets, priors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from demo.data.grid import image_grid, save_png
 from demo.engine import latent
@@ -22,19 +21,6 @@ def sample_prior(count: int, nz: int, *, prior: str, generator: torch.Generator)
     """Latents [count, nz] from the model's prior (uniform[-1, 1] or standard normal): the engine's draw, so
     training, export and the app sample the same latents for a seed."""
     return latent.sample_prior(prior, count, nz, generator)
-
-
-def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor, *, radius: int = 2) -> torch.Tensor:
-    """Blur each image of [B, C, H, W] with its own sigma [B] (separable Gaussian of 2 * radius + 1 taps,
-    reflected borders)."""
-    b, c, h, w = images.shape
-    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
-    taps = torch.exp(-(offsets[None] ** 2) / (2 * sigma[:, None].clamp_min(1e-3) ** 2))  # [B, 2r+1]
-    taps = (taps / taps.sum(1, keepdim=True)).repeat_interleave(c, 0)  # [B*C, 2r+1]
-    flat = F.pad(images.reshape(1, b * c, h, w), (radius, radius, radius, radius), mode="reflect")
-    flat = F.conv2d(flat, taps[:, None, None, :], groups=b * c)
-    flat = F.conv2d(flat, taps[:, None, :, None], groups=b * c)
-    return flat.view(b, c, h, w)
 
 
 def find_data_file(path: str | Path) -> Path:

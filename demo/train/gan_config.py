@@ -22,7 +22,7 @@ class GanConfig:
     recon_weight: float = 0.0  # > 0: an encoder E trains beside G, and G's loss adds this * L1(G(E(x)), x) on real x
     recon_tone: str = "linear"  # the tone curve that L1 is taken through: "sqrt" weighs dark detail as a sqrt-D sees it
     recon_dark_boost: float = 1.0  # > 1: the reconstruction term draws its own batch, dark scenes (nights) this x as often
-    recon_blob_gain: float = 0.0  # > 0: the reconstruction L1 weighs bright blobs (a moon) by gain_parts.bright_blob_weights
+    recon_blob_gain: float = 0.0  # > 0: the reconstruction L1 weighs bright blobs (a moon) by demo.engine.filters.bright_blob_weights
     lr_e: float = 5e-4
     batch: int = 64
     lr_g: float = 2e-4

@@ -11,7 +11,8 @@ from torch import nn
 
 from demo.data.landscapes import DARK_SCENE_MEAN
 from demo.engine.networks import Generator, tone_curve
-from demo.train.common import gaussian_blur, sample_prior
+from demo.engine.filters import bright_blob_weights
+from demo.train.common import sample_prior
 
 
 def dcgan_init(net: nn.Module) -> None:
@@ -77,22 +78,6 @@ def reconstruction_loss(reconstructed: torch.Tensor, real: torch.Tensor, *, tone
         return error.mean()
     weights = bright_blob_weights(real, gain=blob_gain)  # [B, 1, R, R]
     return (error * weights).mean() / weights.mean()
-
-
-def bright_blob_weights(images: torch.Tensor, *, gain: float, cap: float = 50.0) -> torch.Tensor:
-    """Per-pixel weights [B, 1, R, R] >= 1 of images [B, 3, R, R] in [-1, 1]: 1 + gain x how far a pixel's
-    luminance stands above its surroundings (a difference of Gaussians, sigma 1 minus sigma 3, bright side only)
-    relative to the image's mean luminance, capped at ``cap``. A moon in a night sky (a few pixels, several
-    times the sky's level) gets the most; a one-pixel star as bright about a fifth of its excess; flat areas 1."""
-    luminance = ((images + 1) / 2).mean(dim=1, keepdim=True)  # [B, 1, R, R], 0..1
-    b, _, r, _ = luminance.shape
-
-    def blurred(sigma: float) -> torch.Tensor:  # [B, 1, R, R]
-        sigmas = torch.full((b,), sigma, dtype=luminance.dtype, device=luminance.device)  # [B]
-        return gaussian_blur(luminance, sigmas, radius=min(int(3 * sigma + 0.5), r - 1))
-    bump = (blurred(1.0) - blurred(3.0)).clamp_min(0)  # [B, 1, R, R]
-    level = luminance.mean(dim=(2, 3), keepdim=True).clamp_min(0.02)  # [B, 1, 1, 1]
-    return (1 + gain * bump / level).clamp_max(cap)
 
 
 def dark_boost_weights(images: torch.Tensor, *, boost: float) -> torch.Tensor:

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from demo.engine.filters import gaussian_blur
 from demo.errors import UserError
-from demo.train.common import gaussian_blur
 
 LOW = 64
 SCALE = 4
@@ -23,13 +23,15 @@ GAN_FOR_KIND = {"landscapes": "landscape64", "avatars": "avatars64"}
 
 
 def gan_tag(kind: str) -> str:
-    """A short hash of the GAN file that makes a kind's round trips and projections, for cache names: a
-    retrained G gets new inputs, not the previous G's."""
+    """A short hash of the GAN file that makes a kind's round trips and projections, and of the projection
+    loss's settings, for cache names: a retrained G or a changed loss gets new inputs, not the previous ones."""
     import hashlib
 
     from demo.engine.checkpoint import resolve_model_path
+    from demo.engine.projection import BLOB_GAIN
 
-    return hashlib.sha1(resolve_model_path(GAN_FOR_KIND[kind]).read_bytes()).hexdigest()[:10]
+    loss = f"blob gain {BLOB_GAIN}".encode()
+    return hashlib.sha1(resolve_model_path(GAN_FOR_KIND[kind]).read_bytes() + loss).hexdigest()[:10]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +90,7 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
     from demo.engine.checkpoint import load_model
     from demo.engine.inference_generator import inference_generator
     from demo.engine.latent import to_latent, to_param
-    from demo.engine.projection import descend, normalised_features, projection_loss, to_uint8
+    from demo.engine.projection import descend, normalised_features, pixel_weights, projection_loss, to_uint8
 
     model = load_model(model_name)
     if model.E is None:
@@ -99,9 +101,10 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
         targets = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
         with torch.no_grad():
             guess = model.E(targets)  # [B, nz]
-            theirs = normalised_features(model, targets)
+            theirs, weights = normalised_features(model, targets), pixel_weights(targets)
         w = to_param(guess, prior).detach().clone().requires_grad_(True)  # [B, nz]
-        for _ in descend(w, lambda w: projection_loss(model, G(to_latent(w, prior)), targets, target_features=theirs),
+        for _ in descend(w, lambda w: projection_loss(model, G(to_latent(w, prior)), targets, target_features=theirs,
+                                                      target_weights=weights),
                          steps=steps, lr=lr):
             pass
         with torch.no_grad():
