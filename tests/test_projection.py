@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from demo.engine.api import EditRequest
 from demo.engine.checkpoint import LoadedModel, card_for, save_model
 from demo.engine.engine import Engine
 from demo.engine.networks import CriticConfig, Discriminator, Encoder
-from demo.engine.projection import PROJECTORS, normalised_features, pixel_weights, project, projection_loss, to_tensor
+from demo.engine.projection import (PROJECTORS, cache_tag, normalised_features, pixel_weights, project, projection_loss,
+                                    to_tensor)
 from demo.tools.photo import centre_crop_resize, load_photo
 
 
@@ -94,6 +96,17 @@ def test_the_projection_loss_looks_for_a_moon_more_than_for_as_much_error_on_ope
     assert float(pixel_only[0]) > 3 * float(pixel_only[1])
     flat = torch.full((1, 3, 32, 32), 0.2)
     assert float(projection_loss(model, flat + 0.1, flat, feature_weight=0.0)[0]) == pytest.approx(0.01, rel=1e-5)
+
+
+def test_cached_projections_are_named_by_the_model_files_content(model_with_encoder, small_model, tmp_path):
+    # A retrained model keeps its name; its projections must not be taken from the old one's cache.
+    path, _ = model_with_encoder
+    copy = tmp_path / path.name
+    shutil.copy(path, copy)
+    assert cache_tag(str(copy)) == cache_tag(str(path))
+    retrained = save_model(tmp_path / "other", card_for(name="small-enc", G=small_model.G, prior="uniform"), G=small_model.G)
+    shutil.copy(retrained, copy)
+    assert cache_tag(str(copy)) != cache_tag(str(path))
 
 
 def test_photo_decoding_handles_common_formats(tmp_path):

@@ -37,7 +37,7 @@ def add_faithful_arguments(parser) -> None:
                           help="unpainted = outside the strokes dilated by this fraction of the photo side (default: 1/16)")
     faithful.add_argument("--baseline", default="2cf6337", help="git commit whose estimator is 'before' (default: 2cf6337)")
     faithful.add_argument("--cache", type=Path, default=Path("out/transfer_faithful"),
-                          help="projections and edits are cached here, by photo, resampler, steps and seed")
+                          help="projections and edits are cached here, by model file, photo, resampler, steps and seed")
 
 
 def resize_photo(photo: np.ndarray, size: int, resampler: str) -> np.ndarray:
@@ -54,14 +54,15 @@ def resize_photo(photo: np.ndarray, size: int, resampler: str) -> np.ndarray:
 def generated_pair(args, model, photo: np.ndarray, session_path: Path, *, key: str) -> tuple[np.ndarray, np.ndarray]:
     """(G(z0), G(z1)) [R, R, 3] uint8: the photo's hybrid projection and its edit by the session, cached on disk."""
     from demo.engine.interpolate import render_morph
-    from demo.engine.projection import project
+    from demo.engine.projection import cache_tag, project
     from demo.engine.replay import replay_session
     from demo.tools.photo import centre_crop_resize
     from demo.tools.session import read_session
 
     resolution = model.card.resolution
     method = "" if args.projection_method == "hybrid" else f"_{args.projection_method}"
-    projection_file = args.cache / "projections" / f"{model.card.name}_{key}{method}_p{args.projection_steps}_s{args.seed}.npz"
+    stem = f"{model.card.name}_{cache_tag(args.model)}_{key}{method}_p{args.projection_steps}_s{args.seed}"
+    projection_file = args.cache / "projections" / f"{stem}.npz"
     if not projection_file.exists():
         projection = project(model, centre_crop_resize(photo, resolution), method=args.projection_method,
                              steps=args.projection_steps, seed=args.seed)

@@ -49,6 +49,17 @@ class Projection:
                 "perceptual": None if self.perceptual is None else round(self.perceptual, 5)}
 
 
+def cache_tag(model_name: str) -> str:
+    """A short hash of a model file and of the projection loss's settings, for the names of cached projections:
+    a retrained G (which keeps its name) or a changed loss gets new projections, not stale ones."""
+    import hashlib
+
+    from demo.engine.checkpoint import resolve_model_path
+
+    settings = f"blob gain {BLOB_GAIN}".encode()
+    return hashlib.sha1(resolve_model_path(model_name).read_bytes() + settings).hexdigest()[:10]
+
+
 def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
     """[R, R, 3] uint8 -> [1, 3, R, R] in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float() / 127.5 - 1

@@ -23,15 +23,11 @@ GAN_FOR_KIND = {"landscapes": "landscape64", "avatars": "avatars64"}
 
 
 def gan_tag(kind: str) -> str:
-    """A short hash of the GAN file that makes a kind's round trips and projections, and of the projection
-    loss's settings, for cache names: a retrained G or a changed loss gets new inputs, not the previous ones."""
-    import hashlib
+    """For cache names: a short hash of the GAN file that makes a kind's round trips and projections and of the
+    projection loss, so a retrained G or a changed loss gets new inputs, not the previous ones."""
+    from demo.engine.projection import cache_tag
 
-    from demo.engine.checkpoint import resolve_model_path
-    from demo.engine.projection import BLOB_GAIN
-
-    loss = f"blob gain {BLOB_GAIN}".encode()
-    return hashlib.sha1(resolve_model_path(GAN_FOR_KIND[kind]).read_bytes() + loss).hexdigest()[:10]
+    return cache_tag(GAN_FOR_KIND[kind])
 
 
 @dataclass(frozen=True, kw_only=True)
