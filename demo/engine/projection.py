@@ -6,8 +6,8 @@ The three methods are pure functions with one signature::
 
 ``target`` is a [R, R, 3] uint8 image at the model's resolution. The loss is iGAN's: pixel error
 plus a feature-space error, here the discriminator's trunk features (a network we train and ship,
-so nothing is downloaded); the pixel error weighs the target's bright blobs (a moon) above their area. Each method's stepping core is ``iter_projection``, a generator the
-interactive engine drives in chunks.
+so nothing is downloaded); the pixel error weighs the target's bright blobs (a moon) above their area.
+Each method's stepping core is ``iter_projection``, a generator the interactive engine drives in chunks.
 """
 
 from __future__ import annotations
