@@ -18,13 +18,13 @@ from tiny_training import TINY, TINY_FLAGS
 from demo.cli import main
 from demo.data.landscapes import LandscapeConfig, describe_landscape, render_batch
 from demo.engine.checkpoint import load_model
+from demo.engine.filters import bright_blob_weights
 from demo.engine.networks import Discriminator, tone_curve
 from demo.errors import UserError
 from demo.train.common import sample_prior
 from demo.train.encoder import EncoderConfig, EncoderTrainer
 from demo.train.gan import GanConfig, translate
 from demo.train.gan_config import settle_config
-from demo.engine.filters import bright_blob_weights
 from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
 from demo.train.gan_run import open_run, train_gan
 from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms

@@ -54,15 +54,14 @@ def resize_photo(photo: np.ndarray, size: int, resampler: str) -> np.ndarray:
 def generated_pair(args, model, photo: np.ndarray, session_path: Path, *, key: str) -> tuple[np.ndarray, np.ndarray]:
     """(G(z0), G(z1)) [R, R, 3] uint8: the photo's hybrid projection and its edit by the session, cached on disk."""
     from demo.engine.interpolate import render_morph
-    from demo.engine.projection import cache_tag, project
+    from demo.engine.projection import project
     from demo.engine.replay import replay_session
     from demo.tools.photo import centre_crop_resize
     from demo.tools.session import read_session
 
     resolution = model.card.resolution
     method = "" if args.projection_method == "hybrid" else f"_{args.projection_method}"
-    stem = f"{model.card.name}_{cache_tag(args.model)}_{key}{method}_p{args.projection_steps}_s{args.seed}"
-    projection_file = args.cache / "projections" / f"{stem}.npz"
+    projection_file = args.cache / "projections" / f"{model.card.name}_{key}{method}_p{args.projection_steps}_s{args.seed}.npz"
     if not projection_file.exists():
         projection = project(model, centre_crop_resize(photo, resolution), method=args.projection_method,
                              steps=args.projection_steps, seed=args.seed)
@@ -85,6 +84,7 @@ def run_faithful(args) -> dict:
 
     from demo.engine.checkpoint import load_model
     from demo.engine.device import pick_device
+    from demo.engine.projection import cache_tag
     from demo.tools.brushes import rasterise
     from demo.tools.edit_state import EditState
     from demo.tools.photo import load_photo
@@ -102,6 +102,7 @@ def run_faithful(args) -> dict:
     if not cases:
         raise UserError(f"no transfer_<photo>_<region>.jsonl session in {args.sessions} names a photo in {args.photos}")
     model = load_model(args.model, device=pick_device(args.device))
+    model_tag = cache_tag(args.model)  # the model file's content and the projection loss, hashed once
     before = load_baseline_estimator(args.baseline, cache=args.cache)
     after = TransferEstimator()
     renderer = OpenCVTransfer()
@@ -110,7 +111,7 @@ def run_faithful(args) -> dict:
         for photo_path, session_path in tqdm(cases, desc=f"faithful ({resampler})", unit="edit", disable=None):
             photo = resize_photo(load_photo(photo_path), args.photo_size, resampler)
             region = session_path.stem[len(f"transfer_{photo_path.stem}_"):]
-            source, target = generated_pair(args, model, photo, session_path, key=f"{photo_path.stem}_{resampler}")
+            source, target = generated_pair(args, model, photo, session_path, key=f"{model_tag}_{photo_path.stem}_{resampler}")
             source, target = source.astype(np.float32) / 255.0, target.astype(np.float32) / 255.0
             state = EditState()
             for event in read_session(session_path).events:
