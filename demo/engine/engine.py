@@ -22,16 +22,13 @@ from typing import Callable
 
 import numpy as np
 
-from demo.engine.api import (ADAM, BACKWARD, EVALUATE, FORWARD, LOAD, QUEUE_WAIT, RASTERISE, STEP, EditRequest,
-                             EditResult)
+from demo.engine.api import EVALUATE, LOAD, QUEUE_WAIT, RASTERISE, EditRequest, EditResult
+from demo.engine.chunk import run_chunk
 from demo.engine.follow_ups import FollowUps
 from demo.engine.photo_projection import PhotoProjection
 from demo.engine.stages import Stages, resident_mb
 from demo.tools.constraints import Constraints
 from demo.tools.raster import IncrementalRaster
-
-SOLVER_TIMINGS = {"forward": FORWARD, "backward": BACKWARD, "adam": ADAM}
-
 
 class Engine:
     """The synchronous engine; ``solver_factory`` (default ``ConstraintSolver``) is for fault injection in tests."""
@@ -191,37 +188,13 @@ class Engine:
         elif self._step_seconds:  # On CUDA the host runs ahead of the device; the measured step time caps the count.
             budget = min(budget, max(1, int(request.chunk_seconds / self._step_seconds)))
         self._first_chunk = False
-        solver = self._solver
-        began = time.perf_counter()
-        newer, asked = False, 0
-
-        def stop() -> bool:
-            """Asked after each step: a newer request waits, or one more step would overrun the chunk."""
-            nonlocal newer, asked
-            asked += 1
-            newer = newer or (should_stop is not None and should_stop())
-            elapsed = time.perf_counter() - began
-            return newer or elapsed * (asked + 1) / asked > request.chunk_seconds
-
-        if self._solver_stops:
-            done = solver.step(budget, should_stop=stop)
-        else:
-            done = 0
-            while done < budget and not (done and stop()):
-                solver.step(1)
-                done += 1
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        ended = time.perf_counter()
-        if done:
-            stages.add(STEP, began, ended)
-            measured = (ended - began) / done
+        synchronize = torch.cuda.synchronize if device.type == "cuda" else None
+        outcome = run_chunk(self._solver, budget=budget, chunk_seconds=request.chunk_seconds, should_stop=should_stop,
+                            solver_stops=self._solver_stops, synchronize=synchronize, stages=stages)
+        done, newer = outcome.steps, outcome.newer
+        if outcome.seconds_per_step is not None:
+            measured = outcome.seconds_per_step
             self._step_seconds = measured if not self._step_seconds else 0.7 * self._step_seconds + 0.3 * measured
-        take_timings = getattr(solver, "take_timings", None)
-        if take_timings is not None:
-            for name, seconds in take_timings().items():
-                if name in SOLVER_TIMINGS:
-                    stages.total(SOLVER_TIMINGS[name], seconds)
         self.steps_left -= done
         self.steps_total += done
         return done, newer
