@@ -223,3 +223,11 @@ def test_curated_start_seeds_rank_brighter_starts_first_and_are_written_into_the
     after = json.loads(card_path.read_text())
     assert after.pop("start_seeds") == [s.seed for s in ranked[:4]] and after == before
     assert load_model(card_path.with_suffix(".safetensors")).card.start_seeds == tuple(s.seed for s in ranked[:4])
+    # The file carries the new card too, so it loads the same on its own, weights unchanged.
+    alone = tmp_path / "alone" / "small.safetensors"
+    alone.parent.mkdir()
+    alone.write_bytes(card_path.with_suffix(".safetensors").read_bytes())
+    travelled = load_model(alone)
+    assert travelled.card.start_seeds == tuple(s.seed for s in ranked[:4])
+    for name, value in small_model.G.state_dict().items():
+        assert torch.equal(travelled.G.state_dict()[name], value)

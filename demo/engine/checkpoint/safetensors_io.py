@@ -4,6 +4,8 @@ beside ``NAME.json``, the model card. safetensors holds only tensors, so loading
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +29,28 @@ def save_model(path: str | Path, card: ModelCard, *, G: Generator, D: Discrimina
                 tensors[f"{prefix}.{key}"] = value.detach().cpu().contiguous().clone()
     save_file(tensors, str(path), metadata={"card": card.to_json()})
     path.with_suffix(".json").write_text(card.to_json() + "\n")
+    return path
+
+
+def embed_card(path: str | Path) -> Path:
+    """Copy the card beside ``path`` (.json) into the file's metadata, so the file alone carries it (atomic replace).
+
+    The .json card is the one that is read; the embedded copy is for a .safetensors file that travels alone.
+    """
+    path = Path(path).with_suffix(".safetensors")
+    card_text = path.with_suffix(".json").read_text()
+    tensors = load_file(str(path))
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = dict(handle.metadata() or {})
+    metadata["card"] = json.dumps(json.loads(card_text))
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        save_file(tensors, temp, metadata=metadata)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return path
 
 

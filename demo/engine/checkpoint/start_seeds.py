@@ -78,7 +78,10 @@ def write_start_seeds(card_path: str | Path, seeds: list[int]) -> Path:
 
 
 def update_card(card_path: str | Path, **fields) -> Path:
-    """Set ``fields`` in a card's JSON, leaving every other field as it is (temp file, fsync, rename)."""
+    """Set ``fields`` in a card's JSON, leaving every other field as it is (temp file, fsync, rename).
+
+    A .safetensors file beside the card gets the new card embedded too.
+    """
     card_path = Path(card_path)
     try:
         data = json.loads(card_path.read_text())
@@ -97,6 +100,10 @@ def update_card(card_path: str | Path, **fields) -> Path:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    if card_path.with_suffix(".safetensors").exists():
+        from demo.engine.checkpoint.safetensors_io import embed_card
+
+        embed_card(card_path)
     return card_path
 
 
