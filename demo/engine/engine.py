@@ -30,6 +30,7 @@ from demo.engine.stages import Stages, resident_mb
 from demo.tools.constraints import Constraints
 from demo.tools.raster import IncrementalRaster
 
+
 class Engine:
     """The synchronous engine; ``solver_factory`` (default ``ConstraintSolver``) is for fault injection in tests."""
 

@@ -4,8 +4,6 @@ beside ``NAME.json``, the model card. safetensors holds only tensors, so loading
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -13,6 +11,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from demo.engine.checkpoint.atomic import replacing
 from demo.engine.checkpoint.card import LoadedModel, ModelCard
 from demo.engine.networks import Discriminator, Encoder, Generator
 from demo.errors import UserError
@@ -43,14 +42,8 @@ def embed_card(path: str | Path) -> Path:
     with safe_open(str(path), framework="pt") as handle:
         metadata = dict(handle.metadata() or {})
     metadata["card"] = json.dumps(json.loads(card_text))
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with replacing(path) as temp:
         save_file(tensors, temp, metadata=metadata)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return path
 
 

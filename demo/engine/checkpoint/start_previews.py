@@ -12,13 +12,12 @@ named by the card's ``start_previews``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from demo.engine.checkpoint.atomic import replacing
 from demo.errors import UserError
 
 
@@ -48,14 +47,8 @@ def write_start_previews(model_path: str | Path) -> Path:
         raise UserError(f"{model_path}: start previews need a .safetensors model whose card has start_seeds")
     images = render_start_previews(model.path, count=len(model.card.start_seeds))  # [n, R, R, 3]
     strip = model.path.with_name(f"{model.path.stem}_starts.png")
-    handle, temp = tempfile.mkstemp(dir=strip.parent, prefix=f".{strip.name}.", suffix=".png")
-    os.close(handle)
-    try:
+    with replacing(strip, suffix=".png") as temp:
         if not cv2.imwrite(temp, cv2.cvtColor(images.reshape(-1, *images.shape[2:]), cv2.COLOR_RGB2BGR)):
             raise UserError(f"{strip}: could not write the start previews")
-        os.replace(temp, strip)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     update_card(model.path.with_suffix(".json"), start_previews=strip.name)
     return strip

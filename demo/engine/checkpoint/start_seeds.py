@@ -14,12 +14,12 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from demo.engine.checkpoint.atomic import replacing
 from demo.engine.checkpoint.card import LoadedModel, parse_start_seeds
 from demo.engine.latent import sample_prior
 from demo.errors import UserError
@@ -90,16 +90,10 @@ def update_card(card_path: str | Path, **fields) -> Path:
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"{card_path}: cannot read the model card ({exc})") from None
     data.update(fields)
-    handle, temp = tempfile.mkstemp(dir=card_path.parent, prefix=f".{card_path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(json.dumps(data, indent=2) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, card_path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with replacing(card_path) as temp, open(temp, "w") as out:
+        out.write(json.dumps(data, indent=2) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
     if card_path.with_suffix(".safetensors").exists():
         from demo.engine.checkpoint.safetensors_io import embed_card
 
