@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from demo.engine.api import EVALUATE, QUEUE_WAIT, RASTERISE, STEP, EditRequest, IgnoredCommand, apply_command
+from demo.engine.api import EVALUATE, QUEUE_WAIT, RASTERISE, STEP, EditRequest, EditResult, IgnoredCommand, apply_command
 from demo.engine.engine import Engine
 from demo.engine.solver import ConstraintSolver
-from demo.engine.worker import AsyncClient, SyncClient
+from demo.engine.worker import AsyncClient, SyncClient, fold_skipped
 from demo.engine.worker_main import serve
 from demo.tools.brushes import rasterise
 from demo.tools.edit_state import EditState
@@ -219,6 +219,42 @@ def test_async_clients_step_stamp_and_time_their_stages(small_model_file, mode):
         client.close()
 
 
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_slow_polls_miss_no_step_and_no_stage_of_a_request(small_model_file, mode):
+    # One-step chunks, polled only every 0.3 s: several results arrive between polls, and poll returns
+    # the newest. Every step and the request's one queue wait must still reach the caller exactly once.
+    client = AsyncClient(mode, torch_threads=1)
+    try:
+        stamp = client.submit(request(small_model_file, candidates=2, steps=12, chunk_seconds=1e-4))
+        polled, deadline = [], time.monotonic() + 120
+        while not (polled and polled[-1].steps_left == 0) and time.monotonic() < deadline:
+            time.sleep(0.3)
+            result = client.poll()
+            if result is not None:
+                polled.append(result)
+        assert polled and polled[-1].steps_left == 0 and all(r.stamp == stamp and r.error is None for r in polled)
+        assert sum(r.chunk_steps for r in polled) == polled[-1].steps_done == 12
+        assert [name for r in polled for name, _, _ in r.spans].count(QUEUE_WAIT) == 1
+    finally:
+        client.close()
+
+
+def test_a_skipped_result_folds_its_chunk_into_the_newest_of_its_request():
+    first = EditResult(stamp=3, chunk_steps=2, notice="K lowered to 4", timings={QUEUE_WAIT: 0.1, STEP: 0.5},
+                       spans=((QUEUE_WAIT, 0.0, 0.1), (STEP, 0.1, 0.6)))
+    second = EditResult(stamp=3, chunk_steps=3, timings={STEP: 0.7}, spans=((STEP, 0.7, 1.4),),
+                        images=np.ones((1, 4, 4, 3), np.uint8))
+    folded = fold_skipped(first, second)
+    assert folded.chunk_steps == 5 and folded.notice == "K lowered to 4" and folded.images is second.images
+    assert folded.timings == pytest.approx({QUEUE_WAIT: 0.1, STEP: 1.2})
+    assert folded.spans == first.spans + second.spans
+    # A newer request's result keeps its own chunk; only the notice (still news) is carried over, once.
+    newer = EditResult(stamp=4, chunk_steps=1, notice="K lowered to 4", timings={STEP: 0.2})
+    across = fold_skipped(folded, newer)
+    assert across.chunk_steps == 1 and across.timings == {STEP: 0.2} and across.notice == "K lowered to 4"
+    assert fold_skipped(EditResult(stamp=4, notice="a"), EditResult(stamp=4, notice="b")).notice == "a; b"
+
+
 class OutOfMemoryAboveTwo(ConstraintSolver):
     """A real solver on which a step with more than two candidates fails as CUDA does when memory runs out."""
 
@@ -247,6 +283,19 @@ def test_out_of_memory_halves_k_keeps_the_best_and_carries_on(small_model_file):
     engine.submit(request(small_model_file, candidates=8, steps=1))
     again = engine.run()
     assert again.candidates == 2 and again.notice is None and again.error is None
+
+
+def test_a_notice_is_told_once_not_again_by_the_follow_ups(small_model_file):
+    engine = Engine(solver_factory=OutOfMemoryAboveTwo)
+    engine.submit(request(small_model_file, candidates=8, steps=1, morph_frames=2, display=True))
+    results = [engine.run()]
+    while engine.busy:
+        results.append(engine.run())
+    assert "out of GPU memory" in results[0].notice and results[0].steps_left == 0
+    # The display image and the morph follow, repeating the finished result's images but not its notice.
+    follow_ups = results[1:]
+    assert follow_ups and follow_ups[-1].morph_display is not None
+    assert all(r.error is None and r.notice is None and r.chunk_steps == 0 for r in follow_ups)
 
 
 def test_a_process_client_sleep_ends_when_a_result_arrives(small_model_file):

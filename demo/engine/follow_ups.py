@@ -93,5 +93,6 @@ class FollowUps:
 
 
 def _stamped(result: EditResult, stages: Stages) -> EditResult:
-    return dataclasses.replace(result, chunk_steps=0, preempted=False, timings=stages.timings,
+    # The follow-up repeats its request's last result; that result's notice was already told.
+    return dataclasses.replace(result, chunk_steps=0, preempted=False, notice=None, timings=stages.timings,
                                spans=tuple(stages.spans), finished_at=time.perf_counter())
