@@ -142,3 +142,8 @@ def test_saves_never_overwrite_and_leave_no_temporary_files(tmp_path):
     assert json.loads(second.with_suffix(".json").read_text())["image"] == second.name
     assert second.with_name(second.stem + "-photo.png").exists()
     assert np.array_equal(cv2.imread(str(first))[..., ::-1], image)
+    # Saved files get the mode any new file gets here (not the temporary file's owner-only 0600).
+    from demo.temp_files import current_umask
+
+    for path in (first, first.with_suffix(".jsonl"), second.with_name(second.stem + "-photo.png")):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask()

@@ -231,3 +231,16 @@ def test_curated_start_seeds_rank_brighter_starts_first_and_are_written_into_the
     assert travelled.card.start_seeds == tuple(s.seed for s in ranked[:4])
     for name, value in small_model.G.state_dict().items():
         assert torch.equal(travelled.G.state_dict()[name], value)
+
+
+def test_rewriting_a_card_keeps_the_files_modes(tmp_path, small_model):
+    from demo.engine.checkpoint.start_seeds import write_start_seeds
+
+    card_path = save_model(tmp_path / "shared", small_model.card, G=small_model.G).with_suffix(".json")
+    card_path.chmod(0o644)
+    card_path.with_suffix(".safetensors").chmod(0o640)
+    write_start_seeds(card_path, [3, 1])
+    # Both files were replaced (the card, and the weights carrying the embedded card), modes kept.
+    assert load_model(card_path.with_suffix(".safetensors")).card.start_seeds == (3, 1)
+    assert card_path.stat().st_mode & 0o777 == 0o644
+    assert card_path.with_suffix(".safetensors").stat().st_mode & 0o777 == 0o640

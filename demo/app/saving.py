@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from demo.temp_files import give_plain_mode
 from demo.tools.session import SESSION_VERSION, Event
 
 SUFFIXES = (".png", ".jsonl", ".json", "-photo.png")  # one save's files: NAME + suffix
@@ -62,6 +63,7 @@ def write_synced_temp(folder: Path, data: bytes) -> Path:
     handle, name = tempfile.mkstemp(dir=folder, prefix=".igan-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
+            give_plain_mode(name)
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
