@@ -241,11 +241,12 @@ def test_slow_polls_miss_no_step_and_no_stage_of_a_request(small_model_file, mod
 
 def test_a_skipped_result_folds_its_chunk_into_the_newest_of_its_request():
     first = EditResult(stamp=3, chunk_steps=2, notice="K lowered to 4", timings={QUEUE_WAIT: 0.1, STEP: 0.5},
-                       spans=((QUEUE_WAIT, 0.0, 0.1), (STEP, 0.1, 0.6)))
+                       spans=((QUEUE_WAIT, 0.0, 0.1), (STEP, 0.1, 0.6)), compute_seconds=0.6)
     second = EditResult(stamp=3, chunk_steps=3, timings={STEP: 0.7}, spans=((STEP, 0.7, 1.4),),
-                        images=np.ones((1, 4, 4, 3), np.uint8))
+                        images=np.ones((1, 4, 4, 3), np.uint8), compute_seconds=0.7)
     folded = fold_skipped(first, second)
     assert folded.chunk_steps == 5 and folded.notice == "K lowered to 4" and folded.images is second.images
+    assert folded.compute_seconds == pytest.approx(1.3)
     assert folded.timings == pytest.approx({QUEUE_WAIT: 0.1, STEP: 1.2})
     assert folded.spans == first.spans + second.spans
     # A newer request's result keeps its own chunk; only the notice (still news) is carried over, once.

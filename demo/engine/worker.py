@@ -4,7 +4,8 @@ The worker drains its queue and works only on the newest request, and cuts a chu
 short when a newer one arrives; results carry the request's stamp, and ``poll`` drops results
 older than the newest one seen or than the last barrier (a restart or a model change), so a stale
 image never replaces a fresh one. When several results arrive between two polls, the newest is
-returned with the skipped ones' per-chunk figures folded in (``fold_skipped``). Neither ``submit`` nor ``poll`` ever blocks, whatever the worker does.
+returned with the skipped ones' per-chunk figures folded in (``fold_skipped``). Neither ``submit``
+nor ``poll`` ever blocks, whatever the worker does.
 
 Why a process by default: measured with ``python -m demo bench ui`` on the 2-core CPU, a thread
 worker competes with the UI thread for the GIL in the solver's Python code, while a process does
@@ -249,7 +250,8 @@ class AsyncClient(_ClientBase):
 
 def fold_skipped(skipped: EditResult, newest: EditResult) -> EditResult:
     """``newest`` carrying what ``skipped`` (an earlier result that arrived in the same poll, so no caller saw
-    it) said about its own chunk: its notice, and for the same request its steps, stage timings and spans.
+    it) said about its own chunk: its notice, and for the same request its steps, compute time, stage timings
+    and spans.
     Images and latents are state, and the newest holds them; these are per chunk, and without them a slow
     frame would lose a request's queue wait from the profiler, a K-lowered notice from the screen, or the
     solver step that answers a stroke from the latency tracker."""
@@ -260,6 +262,7 @@ def fold_skipped(skipped: EditResult, newest: EditResult) -> EditResult:
     for name, seconds in newest.timings.items():
         timings[name] = timings.get(name, 0.0) + seconds
     return dataclasses.replace(newest, notice=notice, chunk_steps=skipped.chunk_steps + newest.chunk_steps,
+                               compute_seconds=skipped.compute_seconds + newest.compute_seconds,
                                timings=timings, spans=skipped.spans + newest.spans)
 
 
