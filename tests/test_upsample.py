@@ -155,6 +155,35 @@ def test_training_runs_and_resumes(tmp_path):
     assert main(["train", *common[:-4], "--width", "5", "--depth", "1", "--steps", "4"]) == 2  # another shape
 
 
+def test_training_can_start_from_an_upsampler_file(tmp_path):
+    """A machine without runs/ fine-tunes the shipped weights: --init starts a run from the file's network."""
+    from demo.train.upsampler import main, trained_net
+
+    data = tmp_path / "land256"
+    data.mkdir()
+    np.save(data / "landscapes.npy", np.stack([landscape_pair(seed)[0] for seed in (1, 2)]))
+    start = untrained_upsampler(seed=4).net  # width 8, depth 2, a random residual
+    weights = save_upsampler(tmp_path / "start.safetensors", start, {"name": "start", "training": {"steps": 12}})
+    run = tmp_path / "run"
+    common = ["--data", str(data), "--out", str(run), "--batch", "2", "--width", "8", "--depth", "2"]
+    assert main(["train", *common, "--steps", "1", "--lr", "0", "--init", str(weights)]) == 0
+    net, _ = trained_net(run)
+    for name, tensor in start.state_dict().items():  # a zero rate leaves the file's weights as they were
+        assert torch.equal(net.state_dict()[name], tensor), name
+    assert json.loads((run / "log.jsonl").read_text())["init"] == {"file": str(weights), "steps": 12}
+    # A resumed run keeps its own weights, not another file's.
+    other_weights = save_upsampler(tmp_path / "other.safetensors", untrained_upsampler(seed=5).net, {"name": "other"})
+    assert main(["train", *common, "--steps", "2", "--lr", "0", "--init", str(other_weights)]) == 0
+    resumed, info = trained_net(run)
+    assert info["step"] == 2
+    assert all(torch.equal(resumed.state_dict()[name], tensor) for name, tensor in start.state_dict().items())
+    # A file of another shape is refused, naming it, and no run is started.
+    other = tmp_path / "other_run"
+    assert main(["train", "--data", str(data), "--out", str(other), "--batch", "2", "--width", "4", "--depth", "1",
+                 "--steps", "1", "--init", str(weights)]) == 2
+    assert not (other / "checkpoint.pt").exists()
+
+
 def test_training_can_take_g_own_projections_as_inputs(tmp_path):
     from demo.train.upsampler import main
     from demo.train.upsampler_data import gan_tag

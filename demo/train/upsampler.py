@@ -12,7 +12,9 @@ that to the true 256^2 scene; its fidelity step keeps the result's 64^2 downsamp
     python -m demo.train.upsampler export --out runs/upsample4x --heldout data/land256_heldout
     python -m demo.train.upsampler bench
 
-Training is resumable: re-run ``train`` to continue from runs/.../checkpoint.pt. The inputs and their
+Training is resumable: re-run ``train`` to continue from runs/.../checkpoint.pt. ``--init FILE`` starts a new
+run from an upsampler file instead (e.g. the shipped models/upsample4x.safetensors, with a fresh Adam), which is
+how a machine without runs/ fine-tunes the shipped weights. The inputs and their
 degradations are built in ``demo.train.upsampler_data``; ``evaluate``, ``export`` and ``bench`` in
 ``demo.train.upsampler_report``.
 """
@@ -23,7 +25,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from demo.engine.upsample import UpsampleNet, UpsamplerConfig
+from demo.engine.upsample import UpsampleNet, UpsamplerConfig, read_upsampler
 from demo.errors import UserError
 from demo.train.common import load_checkpoint, save_checkpoint
 from demo.train.upsampler_data import Degradation, degrade, prepare, sample_batch
@@ -77,8 +79,6 @@ def train(args) -> int:
     net_config = UpsamplerConfig(width=args.width, depth=args.depth)
     spec = Degradation(projection_probability=args.projection_probability)
     run_dir = Path(args.out)
-    data = prepare([Path(p) for p in args.data], run_dir / "cache", limit=args.limit,
-                   projections=spec.projection_probability > 0)
     net = UpsampleNet(net_config)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(args.seed)
@@ -91,6 +91,12 @@ def train(args) -> int:
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["rng"])
         step = state["step"]
+    init = None if state is not None or args.init is None else init_from_file(net, args.init)
+    if init is not None:
+        print(f"new run {run_dir} starts from {init['file']} (its step {init['steps']}; fresh Adam)")
+    # Prepare the data after the checks above, which take no time (projecting it takes minutes).
+    data = prepare([Path(p) for p in args.data], run_dir / "cache", limit=args.limit,
+                   projections=spec.projection_probability > 0)
     started, recent = time.perf_counter(), []
     with (run_dir / "log.jsonl").open("a") as log, tqdm(total=config.steps, initial=step, desc="upsampler", unit="step") as bar:
         while step < config.steps:
@@ -111,12 +117,22 @@ def train(args) -> int:
                 row = {"step": step, "loss": float(np.mean(recent)), "seconds": round(time.perf_counter() - started, 1),
                        "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data],
                        "net_config": asdict(net_config), "train_config": asdict(config),
-                       "degradation": asdict(spec)}
+                       "degradation": asdict(spec), **({"init": init} if init is not None else {})}
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
                 recent = []
     return 0
+
+
+def init_from_file(net: UpsampleNet, path: str) -> dict:
+    """Load an upsampler file's weights into ``net`` (same shape, else UserError); {file, steps} for the log."""
+    loaded = read_upsampler(path)
+    if replace(loaded.net.config, residual_gain=1.0) != net.config:
+        raise UserError(f"{path}: its network is {asdict(loaded.net.config)}, not the {asdict(net.config)} asked for "
+                        "(pass its --width and --depth)")
+    net.load_state_dict(loaded.net.state_dict())
+    return {"file": str(path), "steps": int(loaded.card.get("training", {}).get("steps", 0))}
 
 
 def trained_net(run_dir: Path) -> tuple[UpsampleNet, dict]:
@@ -142,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
                                    "image is then projected once, about a second of CPU each)")
     train_parser.add_argument("--limit", type=int, default=None, metavar="N",
                               help="use the first N images of each data file (default: all)")
+    train_parser.add_argument("--init", default=None, metavar="FILE",
+                              help="start a new run from this upsampler file's weights (e.g. "
+                                   "models/upsample4x.safetensors; fresh Adam); ignored when the run has a checkpoint")
     train_parser.add_argument("--batch", type=int, default=TrainConfig.batch)
     train_parser.add_argument("--lr", type=float, default=TrainConfig.lr)
     train_parser.add_argument("--gradient-weight", type=float, default=TrainConfig.gradient_weight,

@@ -222,6 +222,7 @@ def training_seconds(rows: list[dict]) -> float:
 def model_card(run_dir: Path, info: dict, report: dict) -> dict:
     """The card: what it is, the data and its licence, training and the measured figures."""
     rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
+    inits = [row["init"] for row in rows if "init" in row]  # the upsampler file a fine-tuning run started from
     avatars_card = json.loads((Path(DEFAULT_UPSAMPLER).parent / "avatars64.json").read_text())
     share = rows[-1].get("degradation", {}).get("projection_probability", 0) if rows else 0
     projected = (f", a share {share} of the time, G's own projection of the scene (encoder guess + 100 Adam steps on "
@@ -240,7 +241,8 @@ def model_card(run_dir: Path, info: dict, report: dict) -> dict:
         "licence": "CC-BY-4.0 (the avatar data is CC-BY-4.0; landscape data is CC0-1.0). " + avatars_card["licence"],
         "training": {"steps": info["step"], "seconds": training_seconds(rows),
                      "final_loss": rows[-1]["loss"] if rows else None, "images": rows[-1]["images"] if rows else None,
-                     "threads": 1, "command": "python -m demo.train.upsampler train ... (see docs/upsampler.md)"},
+                     "threads": 1, "command": "python -m demo.train.upsampler train ... (see docs/upsampler.md)",
+                     **({"init": inits[0]} if inits else {})},
         "metrics": report["metrics"],
         "speed_1_thread": report["speed_1_thread"],
         "metric_notes": "held-out scenes: landscapes from seeds 10,000,000+ and avatars from seeds 10,000,000+; "
