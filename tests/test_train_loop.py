@@ -264,12 +264,13 @@ def test_the_reconstruction_term_can_weigh_a_moon_above_its_few_pixels(landscape
 def test_recipe_settings_come_from_the_flag_else_the_run_else_the_model_file_else_the_default():
     run = {"recon_weight": 1.0, "d_tone": "sqrt", "lr_g": 1e-4, "lr_d": 1e-4}
     model = {"recon_weight": 2.0, "translate": 0.125, "base": 32}
-    flags = {"recon_weight": None, "translate": None, "d_tone": None, "lr": None, "batch": 16}
+    flags = {"recon_weight": None, "translate": None, "d_tone": None, "lr": None, "batch": 16, "lr_e": 2.5e-4}
     config, sources = settle_config(flags, resolution=16, seed=3, run=run, model=model)
     assert (config.recon_weight, config.d_tone, config.lr_g, config.lr_d) == (1.0, "sqrt", 1e-4, 1e-4)  # the run's
     assert config.translate == 0.125 and config.batch == 16 and config.seed == 3 and config.nz == GanConfig().nz
+    assert config.lr_e == 2.5e-4  # E's rate has a flag of its own
     assert sources == {"recon_weight": "run", "d_tone": "run", "lr_g": "run", "lr_d": "run", "translate": "model",
-                       "batch": "flag"}  # base 32 is the default: not listed
+                       "batch": "flag", "lr_e": "flag"}  # base 32 is the default: not listed
 
 
 def test_the_ema_gs_batchnorm_statistics_come_from_the_mix_it_was_trained_on(landscapes16, tmp_path):

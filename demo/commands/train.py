@@ -97,6 +97,8 @@ def add_arguments(parser) -> None:
     recipe.add_argument("--nz", type=int, default=None, help="latent size (default: 100)")
     recipe.add_argument("--prior", default=None, choices=("uniform", "normal"), help="latent prior (default: uniform[-1,1])")
     recipe.add_argument("--lr", type=float, default=None, help="Adam learning rate of G and D (default: 2e-4)")
+    recipe.add_argument("--lr-e", type=float, default=None,
+                        help="Adam learning rate of the encoder E, trained beside G when --recon-weight > 0 (default: 5e-4)")
     recipe.add_argument("--ema", type=float, default=None, help="EMA decay of the sampled generator (default: 0.999)")
     recipe.add_argument("--warmup", type=int, default=None,
                         help="steps of learning-rate warm-up whenever Adam starts fresh (default: 100)")

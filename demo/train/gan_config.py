@@ -68,6 +68,7 @@ RECIPE_FLAGS: dict[str, tuple[str, ...]] = {
     "nz": ("nz",), "prior": ("prior",), "base": ("base",), "d_base": ("d_base",), "d_tone": ("d_tone",),
     "recon_weight": ("recon_weight",), "recon_tone": ("recon_tone",),
     "recon_dark_boost": ("recon_dark_boost",), "recon_blob_gain": ("recon_blob_gain",), "batch": ("batch",), "lr": ("lr_g", "lr_d"),
+    "lr_e": ("lr_e",),
     "ema": ("ema_decay",), "warmup": ("warmup",), "translate": ("translate",),
 }
 
