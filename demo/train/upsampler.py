@@ -91,8 +91,9 @@ def train(args) -> int:
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["rng"])
         step = state["step"]
-    init = None if state is not None or args.init is None else init_from_file(net, args.init)
-    if init is not None:
+    init = None
+    if state is None and args.init is not None:
+        init = init_from_file(net, args.init)
         print(f"new run {run_dir} starts from {init['file']} (its step {init['steps']}; fresh Adam)")
     # Prepare the data after the checks above, which take no time (projecting it takes minutes).
     data = prepare([Path(p) for p in args.data], run_dir / "cache", limit=args.limit,
