@@ -54,6 +54,29 @@ def test_resumed_run_is_identical_to_an_uninterrupted_one(landscapes16, tmp_path
     assert (tmp_path / "b" / "log.csv").read_text().startswith("step,loss_d")
 
 
+def test_a_run_that_died_without_saving_resumes_with_one_log_row_per_step(landscapes16, tmp_path):
+    # Rows at steps 10 and 20, a checkpoint at 15, then the process dies (no KeyboardInterrupt: nothing saved).
+    trainer = open_run(tmp_path, TINY, landscapes16)
+    train_step = trainer.train_step
+
+    def dies_after_step_20():
+        if trainer.step == 20:
+            raise RuntimeError("power cut")
+        return train_step()
+
+    trainer.train_step = dies_after_step_20
+    with pytest.raises(RuntimeError, match="power cut"):
+        train_gan(trainer, tmp_path, steps=30, checkpoint_every=15, sample_every=0, progress=False)
+    steps_logged = [row.split(",")[0] for row in (tmp_path / "log.csv").read_text().splitlines()[1:]]
+    assert steps_logged == ["10", "20"]
+
+    resumed = open_run(tmp_path, TINY, landscapes16)
+    assert resumed.step == 15
+    train_gan(resumed, tmp_path, steps=30, checkpoint_every=15, sample_every=0, progress=False)
+    steps_logged = [row.split(",")[0] for row in (tmp_path / "log.csv").read_text().splitlines()[1:]]
+    assert steps_logged == ["10", "20", "30"]
+
+
 def test_training_changes_the_nets_and_losses_are_finite(landscapes16, tmp_path):
     trainer = open_run(tmp_path, TINY, landscapes16)
     before = {k: v.clone() for k, v in trainer.G.state_dict().items()}

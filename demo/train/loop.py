@@ -168,7 +168,7 @@ def train_loop(
 
     deadline = None if minutes is None else time.monotonic() + 60 * minutes
     main = workers.is_main
-    log_file = _open_log(run_dir, trainer.log_columns) if main else None
+    log_file = _open_log(run_dir, trainer.log_columns, resumed_step=trainer.step) if main else None
     bar = tqdm(total=steps, initial=trainer.step, unit="step", desc=trainer.kind, disable=not (progress and main),
                dynamic_ncols=True)
     try:
@@ -178,7 +178,7 @@ def train_loop(
             last = trainer.step == steps or (trainer.step % 10 == 0 and _time_is_up(deadline, workers))
             if main and (trainer.step % 10 == 0 or last):
                 bar.set_postfix(**trainer.postfix(row))
-                values = ",".join(f"{row[k]:.5g}" for k in ("step", *trainer.log_columns))
+                values = ",".join([str(trainer.step), *(f"{row[k]:.5g}" for k in trainer.log_columns)])
                 log_file.write(f"{values},{trainer.seconds:.1f},{workers.world_size}\n")
                 log_file.flush()
             if main and sample_every > 0 and (trainer.step % sample_every == 0 or last):
@@ -217,15 +217,21 @@ def _time_is_up(deadline: float | None, workers: Workers) -> bool:
     return bool(up.item())
 
 
-def _open_log(run_dir: Path, columns: tuple[str, ...]):
-    """log.csv for appending; a log from before the world_size column gains it (those runs had one process)."""
+def _open_log(run_dir: Path, columns: tuple[str, ...], *, resumed_step: int):
+    """log.csv for appending. Rows past ``resumed_step`` go: a run that died without saving (power cut, kill -9)
+    logged steps its checkpoint does not hold, and the resumed run logs them again. A log from before the
+    world_size column gains it (those runs had one process)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / LOG_NAME
     header = ",".join(("step", *columns, "seconds", "world_size"))
-    if path.exists():
-        lines = path.read_text().splitlines()
-        if lines and lines[0] != header and f"{lines[0]},world_size" == header:
-            path.write_text("\n".join([header, *(f"{line},1" for line in lines[1:] if line)]) + "\n")
-    else:
+    if not path.exists():
         path.write_text(header + "\n")
+        return path.open("a")
+    lines = path.read_text().splitlines() or [header]
+    first, *rows = lines
+    if first != header and f"{first},world_size" == header:
+        first, rows = header, [f"{row},1" for row in rows]
+    rows = [row for row in rows if row and float(row.split(",", 1)[0]) <= resumed_step]
+    if [first, *rows] != lines:
+        path.write_text("\n".join([first, *rows]) + "\n")
     return path.open("a")
