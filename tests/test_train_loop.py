@@ -69,6 +69,8 @@ def test_a_run_that_died_without_saving_resumes_with_one_log_row_per_step(landsc
         train_gan(trainer, tmp_path, steps=30, checkpoint_every=15, sample_every=0, progress=False)
     steps_logged = [row.split(",")[0] for row in (tmp_path / "log.csv").read_text().splitlines()[1:]]
     assert steps_logged == ["10", "20"]
+    with (tmp_path / "log.csv").open("a") as log:  # and a write torn by the power cut: no newline, NUL bytes
+        log.write("\x00\x00")
 
     resumed = open_run(tmp_path, TINY, landscapes16)
     assert resumed.step == 15

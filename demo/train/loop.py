@@ -227,11 +227,19 @@ def _open_log(run_dir: Path, columns: tuple[str, ...], *, resumed_step: int):
     if not path.exists():
         path.write_text(header + "\n")
         return path.open("a")
-    lines = path.read_text().splitlines() or [header]
-    first, *rows = lines
+    text = path.read_text(errors="replace")
+    first, *rows = text.splitlines() or [header]
     if first != header and f"{first},world_size" == header:
         first, rows = header, [f"{row},1" for row in rows]
-    rows = [row for row in rows if row and float(row.split(",", 1)[0]) <= resumed_step]
-    if [first, *rows] != lines:
-        path.write_text("\n".join([first, *rows]) + "\n")
+    kept = "\n".join([first, *(row for row in rows if _logged_step(row) <= resumed_step)]) + "\n"
+    if kept != text:
+        path.write_text(kept)
     return path.open("a")
+
+
+def _logged_step(row: str) -> float:
+    """The step a log row is for; infinity for a row that is not one (a torn last write), so that it goes too."""
+    try:
+        return float(row.split(",", 1)[0])
+    except ValueError:
+        return float("inf")
