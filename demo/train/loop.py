@@ -224,10 +224,7 @@ def _open_log(run_dir: Path, columns: tuple[str, ...], *, resumed_step: int):
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / LOG_NAME
     header = ",".join(("step", *columns, "seconds", "world_size"))
-    if not path.exists():
-        path.write_text(header + "\n")
-        return path.open("a")
-    text = path.read_text(errors="replace")
+    text = path.read_text(errors="replace") if path.exists() else ""
     first, *rows = text.splitlines() or [header]
     if first != header and f"{first},world_size" == header:
         first, rows = header, [f"{row},1" for row in rows]
