@@ -128,7 +128,7 @@ def test_card_step_credits_every_style_and_measures_on_unseen_avatars(renderer, 
 
     from demo.engine.checkpoint import LoadedModel
     from demo.engine.networks import CriticConfig, Encoder
-    from demo.train.avatars import describe, unseen_metrics
+    from demo.train.shipping.avatars import describe, unseen_metrics
 
     out = tmp_path / "avatars"
     assert main(["data", "avatars", "--count", "8", "--size", "32", "--out", str(out)]) == 0

@@ -16,7 +16,7 @@ import torch
 from cli_errors import assert_one_clear_line, run_cli
 from PIL import Image
 
-from demo.app.saving import save_result
+from demo.app.edit.saving import save_result
 from demo.engine.checkpoint import load_model
 from demo.errors import UserError
 from demo.tools.session import Event, parse_lines
@@ -117,7 +117,7 @@ def test_session_error_in_the_cli_is_one_line(tmp_path, capsys):
 def test_a_failed_save_leaves_nothing_behind(tmp_path):
     """A write that fails part way (here the file-size limit, as a full disk fails) raises OSError for
     the app's notice and leaves neither a partial file nor a temporary one."""
-    script = ("import resource, sys, numpy as np; from demo.app.saving import save_result\n"
+    script = ("import resource, sys, numpy as np; from demo.app.edit.saving import save_result\n"
               "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, resource.RLIM_INFINITY))\n"
               "noise = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)\n"
               "try:\n"
@@ -143,7 +143,7 @@ def test_saves_never_overwrite_and_leave_no_temporary_files(tmp_path):
     assert second.with_name(second.stem + "-photo.png").exists()
     assert np.array_equal(cv2.imread(str(first))[..., ::-1], image)
     # Saved files get the mode any new file gets here (not the temporary file's owner-only 0600).
-    from demo.temp_files import current_umask
+    from demo.safe_files import current_umask
 
     for path in (first, first.with_suffix(".jsonl"), second.with_name(second.stem + "-photo.png")):
         assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask()

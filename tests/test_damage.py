@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from demo.app.damage import DrawOp, area, damage, merge
-from demo.app.scene import BACKGROUND
+from demo.app.render.damage import DrawOp, area, damage, merge
+from demo.app.render.scene import BACKGROUND
 from demo.gl import RenderTarget
 from demo.input import Action
 
@@ -175,7 +175,7 @@ def test_every_frame_drawn_where_damaged_equals_the_frame_drawn_whole(small_mode
 
 
 def test_thumbnails_follow_a_stream_of_results_at_their_refresh_rate_and_a_settled_one_at_once(ctx):
-    from demo.app.views.thumbnails import REFRESH_SECONDS, ThumbnailsView
+    from demo.app.render.views.thumbnails import REFRESH_SECONDS, ThumbnailsView
     from demo.engine.api import EditResult
 
     def result(value, *, steps_left=5):
@@ -197,7 +197,7 @@ def test_thumbnails_follow_a_stream_of_results_at_their_refresh_rate_and_a_settl
 
 
 def test_the_window_probe_trusts_a_kept_back_buffer_and_gives_up_on_a_lost_one():
-    from demo.app.window import Window
+    from demo.app.render.window import Window
 
     window = Window((96, 64))
     try:
@@ -228,7 +228,7 @@ def test_the_window_probe_trusts_a_kept_back_buffer_and_gives_up_on_a_lost_one()
     ("cde", "abcde"), ("", "ab"), ("ab", ""), ("abcabc", "abcXabc"), ("aaaa", "aa"), ("abcd", "dcba"),
 ])
 def test_the_trimmed_matching_pairs_every_op_once_in_order(old, new):
-    from demo.app.damage import _opcodes
+    from demo.app.render.damage import _opcodes
 
     codes = _opcodes(list(old), list(new))
     matched = [(i, j) for tag, i1, i2, j1, j2 in codes if tag == "equal" for i, j in zip(range(i1, i2), range(j1, j2))]

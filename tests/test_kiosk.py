@@ -18,10 +18,10 @@ import pytest
 from datagrams import received
 from fake_clock import FakeClock
 
-from demo.app.autosave import Autosave, latest_autosave
-from demo.app.kiosk_config import Chord, KioskConfig, apply_config_file
-from demo.app.kiosk_policy import ATTRACT, RESET, WAKE, ChordWatch, CursorHider, IdlePolicy
-from demo.app.sdnotify import SystemdNotifier
+from demo.app.edit.autosave import Autosave, latest_autosave
+from demo.app.kiosk.config import Chord, KioskConfig, apply_config_file
+from demo.app.kiosk.policy import ATTRACT, RESET, WAKE, ChordWatch, CursorHider, IdlePolicy
+from demo.app.kiosk.sdnotify import SystemdNotifier
 from demo.errors import UserError
 from demo.tools.session import Event, read_session
 
@@ -182,7 +182,7 @@ def test_systemd_abstract_socket_and_other_processes_pid_and_no_socket():
 
 # Autosave.
 def _controller_with(events):
-    from demo.app.controller import EditController
+    from demo.app.edit.controller import EditController
 
     controller = EditController(client=None, model="unused")
     for event in events:
@@ -232,7 +232,7 @@ def full_disk(tmp_path):
 
 
 def test_a_full_disk_becomes_a_notice_for_autosave_and_save(full_disk):
-    from demo.app.files import save_picture
+    from demo.app.edit.files import save_picture
     from demo.engine.api import EditResult
 
     told = []

@@ -17,8 +17,8 @@ import pytest
 from datagrams import received
 from fake_clock import FakeClock
 
-from demo.app.autosave import latest_autosave
-from demo.app.kiosk_config import KioskConfig
+from demo.app.edit.autosave import latest_autosave
+from demo.app.kiosk.config import KioskConfig
 from demo.input.actions import Action, Brush
 from demo.tools.session import read_session
 

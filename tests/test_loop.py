@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from fake_clock import FakeClock
 
-from demo.app.frame_loop import FrameLoop, Pacer
-from demo.app.morph_player import MorphPlayer
-from demo.app.timing import STAGES, FrameRecord
-from demo.app.ui_state import UiState, reduce
-from demo.app.watchdog import Watchdog, WatchdogConfig
+from demo.app.loop.frame_loop import FrameLoop, Pacer
+from demo.app.edit.morph_player import MorphPlayer
+from demo.app.loop.timing import STAGES, FrameRecord
+from demo.app.edit.ui_state import UiState, reduce
+from demo.app.loop.watchdog import Watchdog, WatchdogConfig
 from demo.input.actions import Action
 
 
@@ -275,7 +275,7 @@ def test_the_worker_ends_when_the_app_is_killed(small_model_file, tmp_path):
 def test_startup_marks_the_preview_then_the_first_generated_image_once_each():
     from types import SimpleNamespace
 
-    from demo.app.startup import StartupMarks
+    from demo.app.loop.startup import StartupMarks
 
     clock = FakeClock()
     marks = StartupMarks(clock=clock, preview_pending=True)
@@ -298,7 +298,7 @@ def test_startup_marks_the_preview_then_the_first_generated_image_once_each():
 
 
 def test_eyedropper_colour_is_the_pixel_under_image_coordinates():
-    from demo.app.effects import color_at
+    from demo.app.edit.effects import color_at
 
     image = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3)
     assert color_at(image, (0.0, 0.0)) == tuple(image[0, 0])

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from demo.app.timing import STAGES, FrameRecord
+from demo.app.loop.timing import STAGES, FrameRecord
 from demo.engine.api import EditResult
 from demo.profile.recorder import ProfileRecorder
 from demo.tools.session import Event, write_session

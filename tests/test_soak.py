@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from demo.app.kiosk_soak import visit_steps
+from demo.bench.soak_visitor import visit_steps
 from demo.tools.session import read_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -7,11 +7,11 @@ import json
 
 import numpy as np
 
-from demo.app.start_preview import load_start_preview
+from demo.app.loop.start_preview import load_start_preview
 from demo.engine.api import EditRequest
 from demo.engine.checkpoint import load_model, save_model
 from demo.engine.checkpoint.start_previews import write_start_previews
-from demo.engine.checkpoint.start_seeds import update_card
+from demo.engine.checkpoint.safetensors_io import update_card
 from demo.engine.engine import Engine
 from demo.engine.solver import ConstraintSolver
 

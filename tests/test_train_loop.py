@@ -22,12 +22,12 @@ from demo.engine.filters import bright_blob_weights
 from demo.engine.networks import Discriminator, tone_curve
 from demo.errors import UserError
 from demo.train.common import sample_prior
-from demo.train.encoder import EncoderConfig, EncoderTrainer
-from demo.train.gan import GanConfig, translate
-from demo.train.gan_config import settle_config
-from demo.train.gan_parts import dark_boost_weights, reconstruction_loss
-from demo.train.gan_run import open_run, train_gan
-from demo.train.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
+from demo.train.gan.encoder import EncoderConfig, EncoderTrainer
+from demo.train.gan.trainer import GanConfig, translate
+from demo.train.gan.config import settle_config
+from demo.train.gan.parts import dark_boost_weights, reconstruction_loss
+from demo.train.gan.run import open_run, train_gan
+from demo.train.gan.metrics import frechet_distance_lowres, mean_pairwise_rms, nearest_neighbour_rms
 
 
 def same_state(a: dict, b: dict) -> None:

@@ -14,12 +14,12 @@ from demo.cli import main
 from demo.engine.checkpoint import load_model
 from demo.errors import UserError
 from demo.train.common import load_images
-from demo.train.export import dataset_lineage
-from demo.train.gan import GanConfig
-from demo.train.gan_config import recipe_changes
-from demo.train.gan_run import open_run
-from demo.train.model_file import load_raw_generator_state
-from demo.train.provenance import Provenance
+from demo.train.shipping.export import dataset_lineage
+from demo.train.gan.trainer import GanConfig
+from demo.train.gan.config import recipe_changes
+from demo.train.gan.run import open_run
+from demo.train.shipping.model_file import load_raw_generator_state
+from demo.train.shipping.provenance import Provenance
 
 
 def test_train_command_resumes_and_exports_a_loadable_model(landscapes16_dir, tmp_path, capsys):
@@ -175,7 +175,7 @@ def test_a_data_folder_of_either_kind_loads_and_an_empty_one_names_both_files(tm
 
 def test_colour_calibration_matches_the_data_mean_and_leaves_convolutions_alone():
     from demo.engine.networks import Generator
-    from demo.train.calibrate import ColourCalibration, calibrate_colour_mean
+    from demo.train.shipping.calibrate import ColourCalibration, calibrate_colour_mean
 
     torch.manual_seed(0)
     G = Generator(TINY.generator_config()).eval().requires_grad_(False)  # as models load

@@ -139,7 +139,7 @@ def test_shipped_upsampler_is_sharper_than_bicubic_and_faithful():
 
 
 def test_training_runs_and_resumes(tmp_path):
-    from demo.train.upsampler import main
+    from demo.train.upsampler.__main__ import main
 
     _, low = landscape_pair(1)
     truths = np.stack([landscape_pair(seed)[0] for seed in (1, 2)])
@@ -157,7 +157,8 @@ def test_training_runs_and_resumes(tmp_path):
 
 def test_training_can_start_from_an_upsampler_file(tmp_path):
     """A machine without runs/ fine-tunes the shipped weights: --init starts a run from the file's network."""
-    from demo.train.upsampler import main, trained_net
+    from demo.train.upsampler.__main__ import main
+    from demo.train.upsampler.train import trained_net
 
     data = tmp_path / "land256"
     data.mkdir()
@@ -185,8 +186,8 @@ def test_training_can_start_from_an_upsampler_file(tmp_path):
 
 
 def test_training_can_take_g_own_projections_as_inputs(tmp_path):
-    from demo.train.upsampler import main
-    from demo.train.upsampler_data import gan_tag
+    from demo.train.upsampler.__main__ import main
+    from demo.train.upsampler.data import gan_tag
 
     truths = np.stack([landscape_pair(seed)[0] for seed in (1, 2, 3)])
     data = tmp_path / "land256"
@@ -233,7 +234,7 @@ def test_sample_command_rejects_bad_input(tmp_path, capsys):
 def test_the_shipped_weights_are_measured_again_without_their_run(tmp_path):
     # A new machine has no runs/: after a GAN changes, export --weights re-measures a model file on held-out
     # scenes and rewrites its figures, keeping its weights and the rest of its card.
-    from demo.train.upsampler import main
+    from demo.train.upsampler.__main__ import main
 
     net = UpsampleNet(UpsamplerConfig(width=4, depth=1, residual_gain=0.5))
     torch.nn.init.normal_(net.residual[-1].weight, std=0.05, generator=torch.Generator().manual_seed(0))

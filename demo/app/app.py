@@ -2,7 +2,7 @@
 
 The worker (process by default) is started first, so that torch loads and the model's first image
 renders while the window opens. Each frame is ``FrameLoop``'s sequence of timed stages
-(``demo/app/stages.py``): input (pygame events -> session events and actions), rasterise (the stroke
+(``demo/app/loop/stages.py``): input (pygame events -> session events and actions), rasterise (the stroke
 overlay, on the GPU), submit (the newest edit, at most one request), poll (the newest fresh result,
 never blocking), upload, draw, present. UI state changes through one reducer (``ui_state.reduce``);
 what actions do beyond it is in ``effects.py``; the morph, the worker watchdog, the start-up marks
@@ -17,27 +17,27 @@ from pathlib import Path
 
 import numpy as np
 
-from demo.app.autosave import Autosave
+from demo.app.edit.autosave import Autosave
 from demo.app.config import AppConfig, start_worker
-from demo.app.controller import EditController
-from demo.app.effects import EFFECTS
-from demo.app.feeder import LiveFeeder
-from demo.app.files import save_picture, write_image
-from demo.app.frame_loop import FrameLoop, Pacer
-from demo.app.layout import Layout, compute_layout
-from demo.app.morph_player import MorphPlayer
-from demo.app.photo_desk import PhotoDesk
-from demo.app.replay import ReplayFeeder
-from demo.app.scene import Scene
-from demo.app.start_preview import load_start_preview
-from demo.app.stages import AppStages
-from demo.app.startup import StartupMarks
-from demo.app.sdnotify import SystemdNotifier
-from demo.app.timing import FrameRecord, FrameStats
-from demo.app.ui_state import UiState, reduce
-from demo.app.views.morph import slider_value
-from demo.app.watchdog import Watchdog, WatchdogConfig
-from demo.app.window import Window
+from demo.app.edit.controller import EditController
+from demo.app.edit.effects import EFFECTS
+from demo.app.edit.feeder import LiveFeeder
+from demo.app.edit.files import save_picture, write_image
+from demo.app.loop.frame_loop import FrameLoop, Pacer
+from demo.app.render.layout import Layout, compute_layout
+from demo.app.edit.morph_player import MorphPlayer
+from demo.app.photo.desk import PhotoDesk
+from demo.app.edit.replay import ReplayFeeder
+from demo.app.render.scene import Scene
+from demo.app.loop.start_preview import load_start_preview
+from demo.app.loop.stages import AppStages
+from demo.app.loop.startup import StartupMarks
+from demo.app.kiosk.sdnotify import SystemdNotifier
+from demo.app.loop.timing import FrameRecord, FrameStats
+from demo.app.edit.ui_state import UiState, reduce
+from demo.app.render.views.morph import slider_value
+from demo.app.loop.watchdog import Watchdog, WatchdogConfig
+from demo.app.render.window import Window
 from demo.memory import keep_heap_compact
 from demo.input import Action, InputRouter, Viewport
 from demo.input.pen import EvdevTablet, TouchPressure
@@ -98,10 +98,10 @@ class App:
         self.stages = AppStages(self)
         pacer = Pacer(max_fps=config.max_fps, vsync=lambda: self.window.vsync, clock=clock, sleep=self._sleep)
         self.loop = FrameLoop(self.stages.table(), pacer=pacer, clock=clock, listeners=listeners)
-        # Exhibition hooks (the logic lives in demo/app/kiosk.py, autosave.py and sdnotify.py).
+        # Exhibition hooks (the logic lives in demo/app/kiosk/kiosk.py, autosave.py and sdnotify.py).
         self.kiosk = None
         if config.kiosk is not None:
-            from demo.app.kiosk import Kiosk
+            from demo.app.kiosk.kiosk import Kiosk
 
             self.kiosk = Kiosk(self, config.kiosk)
         self.autosave = Autosave(config.save_dir, seconds=config.autosave_seconds, clock=clock, meta=self._meta(),

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo.app.kiosk_config import KioskConfig
+from demo.app.kiosk.config import KioskConfig
 
 DEFAULT_MODEL = "landscape64"
 

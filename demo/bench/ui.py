@@ -4,7 +4,7 @@ A scripted pen (a thread posting mouse events at 120 Hz, as a tablet would, each
 time it was created) draws strokes for ``--seconds`` while the solver runs at K candidates in the
 chosen worker. Frame time is each frame's own work (input .. present); the interval is start to start
 (paced to 60 Hz without vsync). Latency runs from a pen event's creation to the first presented frame
-that shows a solver step which saw it (demo.app.timing.LatencyTracker). Every worker mode is run in
+that shows a solver step which saw it (demo.app.loop.timing.LatencyTracker). Every worker mode is run in
 turn, in the same process, so they share the machine's state as far as possible.
 """
 
@@ -92,7 +92,7 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
     """One worker mode: frame times, latency and solver speed while a scripted pen draws."""
     from demo.app.app import App
     from demo.app.config import AppConfig
-    from demo.app.timing import STAGES
+    from demo.app.loop.timing import STAGES
 
     app = App(AppConfig(model=model, size=(size, size), worker=mode, candidates=candidates, device=device, seed=seed,
                         max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0, profile=profile_dir,

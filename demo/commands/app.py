@@ -96,8 +96,8 @@ def exhibition_settings(args):
     session to replay (--resume: the newest autosave)."""
     import sys
 
-    from demo.app.autosave import latest_autosave
-    from demo.app.kiosk_config import KioskConfig, apply_config_file
+    from demo.app.edit.autosave import latest_autosave
+    from demo.app.kiosk.config import KioskConfig, apply_config_file
     from demo.errors import UserError
 
     kiosk = None
@@ -105,7 +105,7 @@ def exhibition_settings(args):
         args, kiosk = apply_config_file(_flags_parser(), args, args.config)
     kiosk = (kiosk or KioskConfig()) if args.kiosk else None
     if kiosk is not None:
-        from demo.app.kiosk import load_attract_sessions
+        from demo.app.kiosk.kiosk import load_attract_sessions
 
         load_attract_sessions(kiosk)  # fail before the window opens
     if args.hang_seconds <= 0 or args.autosave_seconds < 0:

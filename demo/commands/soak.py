@@ -32,7 +32,7 @@ examples:
 
 def add_arguments(parser) -> None:
     from demo.app.config import DEFAULT_MODEL
-    from demo.app.kiosk_config import BUNDLED_SESSIONS
+    from demo.app.kiosk.config import BUNDLED_SESSIONS
 
     parser.add_argument("--minutes", type=float, required=True, help="how long to run (e.g. 30; 0.2 for a smoke test)")
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the report here")
@@ -65,8 +65,8 @@ def run(args) -> int:
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import tempfile
 
-    from demo.app.kiosk import load_attract_sessions
-    from demo.app.kiosk_config import KioskConfig
+    from demo.app.kiosk.kiosk import load_attract_sessions
+    from demo.app.kiosk.config import KioskConfig
 
     try:
         kiosk = KioskConfig(idle_seconds=args.idle_seconds, reset_seconds=args.reset_seconds,
@@ -94,8 +94,8 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
 
     from demo.app.app import App
     from demo.app.config import AppConfig
-    from demo.app.kiosk_soak import SoakVisitor
-    from demo.app.soak_monitor import SoakMonitor
+    from demo.bench.soak_visitor import SoakVisitor
+    from demo.bench.soak_monitor import SoakMonitor
 
     config = AppConfig(model=args.model, size=size, device=args.device, candidates=args.candidates, seed=args.seed,
                        worker=args.worker, worker_nice=10 if args.worker == "process" else 0, save_dir=save_dir,

@@ -141,7 +141,7 @@ def run(args) -> int:
     workers, device = start_workers(_device(args))
     try:
         if args.what == "encoder":
-            from demo.train.encoder import run_encoder_command
+            from demo.train.gan.encoder import run_encoder_command
 
             saved = run_encoder_command(args, device=device, workers=workers)
             if saved is not None:  # rank 0
@@ -154,8 +154,8 @@ def run(args) -> int:
 
 def _run_gan(args, *, device, workers) -> int:
     from demo.errors import UserError
-    from demo.train.export import export_gan, read_data_meta
-    from demo.train.gan_run import open_run, train_gan
+    from demo.train.shipping.export import export_gan, read_data_meta
+    from demo.train.gan.run import open_run, train_gan
 
     images = training_images(args)
     if device.type == "cuda":
@@ -196,7 +196,7 @@ def _settle_config(args, run_dir: Path, init, *, resolution: int, announce: bool
     """The run's GanConfig: flags given, else the run's checkpoint, else the --init file's card, else defaults."""
     from demo.errors import UserError
     from demo.train.common import load_checkpoint
-    from demo.train.gan_config import RECIPE_FLAGS, settle_config
+    from demo.train.gan.config import RECIPE_FLAGS, settle_config
 
     state = load_checkpoint(run_dir, mmap=True)  # only its config: open_run reads the weights
     model_card = Path(init).with_suffix(".json") if init is not None and state is None else None

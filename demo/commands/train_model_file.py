@@ -9,11 +9,11 @@ from pathlib import Path
 
 def card_for_data_domain(saved: Path, data: str) -> None:
     """A model trained on avatars gets its card's domain parts (dataset, licence, attribution, figures on
-    unseen avatars) from demo.train.avatars; export, calibrate and encoder measure unseen figures on landscapes."""
-    from demo.train.export import read_data_meta
+    unseen avatars) from demo.train.shipping.avatars; export, calibrate and encoder measure unseen figures on landscapes."""
+    from demo.train.shipping.export import read_data_meta
 
     if read_data_meta(data).get("kind") == "avatars":
-        from demo.train.avatars import finish_card
+        from demo.train.shipping.avatars import finish_card
 
         finish_card(saved, data=data)
         print(f"rewrote the card of {saved} for the avatars domain (unseen figures on held-out avatars)")
@@ -22,7 +22,7 @@ def card_for_data_domain(saved: Path, data: str) -> None:
 def measure(args) -> int:
     """Held-out FD8 of a model (the card's protocol), without training."""
     from demo.engine.checkpoint import load_model
-    from demo.train.export import heldout_fd8
+    from demo.train.shipping.export import heldout_fd8
 
     loaded = load_model(args.model)
     figures = heldout_fd8(loaded.G, prior=loaded.card.prior, count=args.measure_count)
@@ -36,7 +36,7 @@ def calibrate(args) -> int:
 
     from demo.engine.checkpoint import load_model
     from demo.errors import UserError
-    from demo.train.recalibrate import recalibrate_model_file
+    from demo.train.shipping.recalibrate import recalibrate_model_file
 
     loaded = load_model(args.model)
     if loaded.path is None or loaded.path.suffix != ".safetensors" or loaded.card.stand_in:
@@ -61,7 +61,7 @@ def calibrate(args) -> int:
 
 def calibration_of(args):
     """The colour calibration that --calibration-steps asks for (None: skip it)."""
-    from demo.train.calibrate import ColourCalibration
+    from demo.train.shipping.calibrate import ColourCalibration
 
     return ColourCalibration(steps=args.calibration_steps) if args.calibration_steps > 0 else None
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo.app.timing import STAGES, FrameRecord
+from demo.app.loop.timing import STAGES, FrameRecord
 from demo.profile.stats import latency_summary, summary
 from demo.profile.trace import GPU_TID, INPUT_TID, UI_TID, WORKER_TID, TraceBuilder
 

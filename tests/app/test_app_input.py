@@ -14,7 +14,7 @@ import pygame
 import pytest
 from app_window import STROKES, app_action, canvas_pixels, make_app, run_until
 
-from demo.app.timing import STAGES
+from demo.app.loop.timing import STAGES
 from demo.input import sdl
 from demo.tools.session import read_session
 

@@ -19,7 +19,7 @@ import moderngl
 import numpy as np
 from app_window import GREEN, RED, STROKES, app_action, band, canvas_pixels, distance, make_app, run_until
 
-from demo.app.overlay import StrokeOverlay
+from demo.app.render.overlay import StrokeOverlay
 from demo.gl import create_headless_context
 from demo.tools.brushes import rasterise
 from demo.tools.edit_state import EditState
@@ -137,7 +137,7 @@ def test_save_never_overwrites_and_the_session_replays(app_model, tmp_path):
 
 
 def test_the_window_shows_the_models_start_preview_before_the_worker_has_loaded(tmp_path):
-    from demo.app.start_preview import load_start_preview
+    from demo.app.loop.start_preview import load_start_preview
 
     preview = load_start_preview("landscape64", seed=2)
     app = make_app("landscape64", tmp_path, worker="process", seed=2, hud=False, candidates=8)

@@ -55,5 +55,5 @@ cp "models/$MODEL.json" "$OUT/$MODEL.json"
 "$PY" -m demo train export --data "$DATA" --out "$RUN" --export "$OUT/$MODEL" --device "$DEVICE" --threads 4 "$@"
 cp "$RUN/log.csv" "$OUT/train_log.csv"
 ls -l "$OUT"
-# avatars64: afterwards, on a machine with the renderer, `python -m demo.train.avatars --model ... --data ...`
+# avatars64: afterwards, on a machine with the renderer, `python -m demo.train.shipping.avatars --model ... --data ...`
 # restores its dataset, licence and held-out figures in the card (export writes the landscape wording).

@@ -4,6 +4,7 @@ beside ``NAME.json``, the model card. safetensors holds only tensors, so loading
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -91,3 +92,25 @@ def _build(path: Path, what: str, make: Callable[[], torch.nn.Module], state: di
         first = str(exc).strip().splitlines()
         raise UserError(f"{path}: {what} weights do not match the model card ({' '.join(first[:3])[:300]})") from None
     return net
+
+
+def update_card(card_path: str | Path, **fields) -> Path:
+    """Set ``fields`` in a card's JSON, leaving every other field as it is (temp file, fsync, rename).
+
+    A .safetensors file beside the card gets the new card embedded too.
+    """
+    card_path = Path(card_path)
+    try:
+        data = json.loads(card_path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{card_path}: model card not found") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{card_path}: cannot read the model card ({exc})") from None
+    data.update(fields)
+    with replacing(card_path) as temp, open(temp, "w") as out:
+        out.write(json.dumps(data, indent=2) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    if card_path.with_suffix(".safetensors").exists():
+        embed_card(card_path)
+    return card_path

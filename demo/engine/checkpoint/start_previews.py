@@ -1,7 +1,7 @@
 """Start previews: the first image the engine shows for each of a card's start seeds, stored beside the card.
 
 The app's window opens in about a second, but its worker needs two more to import torch and load the
-model. The window shows the start preview meanwhile (``demo.app.start_preview``): the very image the
+model. The window shows the start preview meanwhile (``demo.app.loop.start_preview``): the very image the
 engine's first result will show, rendered here by the engine itself (a fresh start with app seed i
 begins at the card's ``start_seeds[i]``, and with no strokes the shown candidate is slot 0, the same
 for any K). The strip is ``NAME_starts.png`` (uint8, one R x R image per start seed, top to bottom),
@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from demo.engine.checkpoint.atomic import replacing
+from demo.engine.checkpoint.safetensors_io import update_card
 from demo.errors import UserError
 
 
@@ -40,7 +41,6 @@ def render_start_previews(model_path: Path, *, count: int) -> np.ndarray:
 def write_start_previews(model_path: str | Path) -> Path:
     """Render the previews of every start seed of the model's card, write the strip and name it in the card."""
     from demo.engine.checkpoint.lookup import load_model
-    from demo.engine.checkpoint.start_seeds import update_card
 
     model = load_model(model_path)
     if model.path is None or model.path.suffix != ".safetensors" or not model.card.start_seeds:

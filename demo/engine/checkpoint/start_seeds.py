@@ -11,16 +11,15 @@ the card's ``start_seeds``; ``start_seed_for`` then hands them out in turn.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from demo.engine.checkpoint.atomic import replacing
 from demo.engine.checkpoint.card import LoadedModel, parse_start_seeds
+from demo.engine.checkpoint.safetensors_io import update_card
+from demo.engine.checkpoint.start_previews import write_start_previews
 from demo.engine.latent import sample_prior
 from demo.errors import UserError
 
@@ -77,30 +76,6 @@ def write_start_seeds(card_path: str | Path, seeds: list[int]) -> Path:
     return update_card(card_path, start_seeds=[int(s) for s in seeds])
 
 
-def update_card(card_path: str | Path, **fields) -> Path:
-    """Set ``fields`` in a card's JSON, leaving every other field as it is (temp file, fsync, rename).
-
-    A .safetensors file beside the card gets the new card embedded too.
-    """
-    card_path = Path(card_path)
-    try:
-        data = json.loads(card_path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{card_path}: model card not found") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"{card_path}: cannot read the model card ({exc})") from None
-    data.update(fields)
-    with replacing(card_path) as temp, open(temp, "w") as out:
-        out.write(json.dumps(data, indent=2) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    if card_path.with_suffix(".safetensors").exists():
-        from demo.engine.checkpoint.safetensors_io import embed_card
-
-        embed_card(card_path)
-    return card_path
-
-
 DESCRIPTION = """\
 Rank seeds by how their first K starts look (brightness, darkest candidate, colourfulness), print the
 best, and with --write store them as the model card's start_seeds, which the app starts from (and
@@ -131,8 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.previews_only:
-            from demo.engine.checkpoint.start_previews import write_start_previews
-
             torch.set_num_threads(1)
             print(f"wrote {write_start_previews(args.model)}")
             return 0
@@ -155,8 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             path = write_start_seeds(model.path.with_suffix(".json"), [entry.seed for entry in best])
             print(f"wrote start_seeds to {path}")
-            from demo.engine.checkpoint.start_previews import write_start_previews
-
             print(f"wrote {write_start_previews(model.path)} (the first image of each start, shown while the engine loads)")
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

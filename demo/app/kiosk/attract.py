@@ -1,0 +1,74 @@
+"""The attract loop: what an idle exhibition screen shows (no GL; drives the app through its input path).
+
+Each round starts fresh (a ``reset`` command: a new start, one of the model's curated good starts
+where the engine has them), then plays one bundled session in real time through ``LiveFeeder``, as a
+pen would; once the solver has settled (or ``settle_seconds`` passed) it plays the morph from the
+start to the painted picture (strokes hidden) for ``morph_seconds``, and moves on to the next session, in a loop.
+"""
+
+from __future__ import annotations
+
+from demo.app.edit.feeder import SOURCE as FEED_SOURCE
+from demo.app.edit.feeder import LiveFeeder
+from demo.input.actions import Action
+from demo.tools.session import Session
+
+PLAY, SETTLE, MORPH = "play", "settle", "morph"
+
+
+class AttractLoop:
+    def __init__(self, sessions: list[Session], *, settle_seconds: float, morph_seconds: float, fresh_start):
+        """``fresh_start()`` clears the edit for a new round (the kiosk's own fresh start)."""
+        if not sessions:
+            raise ValueError("the attract loop needs at least one session")
+        self.sessions = sessions
+        self.settle_seconds = settle_seconds
+        self.morph_seconds = morph_seconds
+        self.next_index = 0  # the session the next round plays (rounds go on where the last loop stopped)
+        self.rounds = 0
+        self.phase: str | None = None  # None: not running
+        self.phase_started = 0.0
+        self.feeder: LiveFeeder | None = None
+        self.fresh_start = fresh_start
+
+    @property
+    def running(self) -> bool:
+        return self.phase is not None
+
+    def start(self, app, now: float) -> None:
+        """Begin a round (the caller has just made a fresh start)."""
+        session = self.sessions[self.next_index % len(self.sessions)]
+        self.next_index += 1
+        self.rounds += 1
+        self.feeder = LiveFeeder(session, clock=app.clock)
+        self.feeder.start(now)
+        self._enter(PLAY, now)
+
+    def step(self, app, now: float) -> bool:
+        """Advance the round; True if something visible changed."""
+        if self.phase == PLAY:
+            self.feeder.feed(app.router, app.on_action)
+            if self.feeder.done:
+                if app.ui.show_overlay:
+                    app.on_action(Action(name="toggle_overlay"))  # the finished picture, without the strokes over it
+                self._enter(SETTLE, now)
+            return True
+        if self.phase == SETTLE:
+            if app.controller.idle or now - self.phase_started >= self.settle_seconds:
+                app.on_action(Action(name="morph_play"))  # plays where the engine sent morph frames
+                self._enter(MORPH, now)
+            return False
+        if self.phase == MORPH and now - self.phase_started >= self.morph_seconds:
+            self.fresh_start()
+            self.start(app, now)
+            return True
+        return False
+
+    def stop(self, app) -> None:
+        """End the round at once; a stroke the feed had begun is finished, so the router is free."""
+        if app.router.stroke_owner == FEED_SOURCE:
+            app.router.pointer(FEED_SOURCE, "up", *(app.router.cursor or (0.0, 0.0)), 0.0)
+        self.phase, self.feeder = None, None
+
+    def _enter(self, phase: str, now: float) -> None:
+        self.phase, self.phase_started = phase, now

@@ -1,0 +1,242 @@
+"""Kiosk mode: the app unattended at an exhibition (``python -m demo --kiosk [--config FILE.toml]``).
+
+The App hands the kiosk each frame's pygame events before routing them (``screen``), and calls
+``tick`` once per frame and ``draw`` over the frame. The kiosk:
+
+- drops what a visitor must not do: close the window, quit (Ctrl+Q), leave fullscreen, drop files;
+- watches for the operator's exit chord (e.g. ctrl+alt+q) held for ``chord_seconds``;
+- after ``reset_seconds`` without input saves an unattended picture that has strokes, then clears it;
+  after ``idle_seconds`` starts the attract loop; the first touch, click or button ends it with a
+  fresh start for the visitor;
+- hides an idle mouse cursor, and shows big hints and a 'saved' confirmation.
+
+Everything it does to the edit goes through the app's own action path (``app.on_action``,
+``app.router.act``); the decisions themselves are pure (``kiosk_policy``).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import pygame
+
+from demo.app.edit.feeder import SOURCE as FEED_SOURCE
+from demo.app.kiosk.attract import AttractLoop
+from demo.app.kiosk.config import MODIFIERS, KioskConfig
+from demo.app.kiosk.policy import ATTRACT, RESET, WAKE, ChordWatch, CursorHider, IdlePolicy
+from demo.app.render.views.kiosk_hints import HintState, KioskHintsView
+from demo.input import keyboard
+from demo.input.actions import Action, Brush
+from demo.tools.session import read_session
+
+SAVED_SECONDS = 3.0  # how long the 'saved' confirmation stays
+BLOCKED_EVENTS = {pygame.QUIT, pygame.WINDOWCLOSE, pygame.DROPFILE, pygame.DROPTEXT, pygame.DROPBEGIN,
+                  pygame.DROPCOMPLETE}
+BLOCKED_ACTIONS = {"quit", "toggle_fullscreen", "load_photo"}  # the visitor cannot quit, leave fullscreen or open files
+MODIFIER_KEYS = {pygame.K_LCTRL: "ctrl", pygame.K_RCTRL: "ctrl", pygame.K_LALT: "alt", pygame.K_RALT: "alt",
+                 pygame.K_LSHIFT: "shift", pygame.K_RSHIFT: "shift"}
+MODIFIER_MASKS = {"ctrl": pygame.KMOD_CTRL, "alt": pygame.KMOD_ALT, "shift": pygame.KMOD_SHIFT}
+WAKING = {pygame.MOUSEBUTTONDOWN, pygame.FINGERDOWN, pygame.KEYDOWN, pygame.CONTROLLERBUTTONDOWN, pygame.JOYBUTTONDOWN}
+ACTIVITY = WAKING | {pygame.MOUSEMOTION, pygame.MOUSEWHEEL, pygame.MOUSEBUTTONUP, pygame.FINGERMOTION, pygame.FINGERUP,
+                     pygame.KEYUP, pygame.CONTROLLERBUTTONUP, pygame.JOYBUTTONUP, pygame.JOYHATMOTION,
+                     pygame.CONTROLLERAXISMOTION, pygame.JOYAXISMOTION}
+
+
+def load_attract_sessions(config: KioskConfig):
+    """The attract loop's sessions; a UserError line if the glob finds none or one is malformed."""
+    from demo.errors import UserError
+
+    paths = config.session_paths()
+    if not paths:
+        raise UserError(f"attract_sessions {config.attract_sessions!r}: no session files match")
+    return [read_session(path) for path in paths]
+
+
+def is_waking(event: pygame.event.Event) -> bool:
+    """A touch, click, key or button; a trigger or stick pushed well past its rest; a D-pad press."""
+    if event.type in WAKING:
+        return True
+    if event.type == pygame.CONTROLLERAXISMOTION:
+        return abs(event.value) > 0.5 * 32767
+    if event.type == pygame.JOYAXISMOTION:
+        return abs(event.value) > 0.5 and event.value != -1.0  # triggers rest at -1
+    return event.type == pygame.JOYHATMOTION and tuple(event.value) != (0, 0)
+
+
+class Kiosk:
+    def __init__(self, app, config: KioskConfig, *, sessions=None):
+        self.app = app
+        self.config = config
+        now = app.clock()
+        self.policy = IdlePolicy(config, now=now)
+        self.chord = ChordWatch(config.chord, seconds=config.chord_seconds)
+        self.cursor = CursorHider(seconds=config.cursor_hide_seconds, now=now)
+        self.attract = AttractLoop(sessions if sessions is not None else load_attract_sessions(config),
+                                   settle_seconds=config.settle_seconds, morph_seconds=config.morph_seconds,
+                                   fresh_start=self.fresh_start)
+        self.hints = KioskHintsView()
+        self.resets = 0  # unattended edits cleared
+        self.unattended_saves = 0
+        self.wakes = 0
+        self._saved: tuple[str, bool, float] | None = None  # (line, ok, until)
+        self._cursor_visible: bool | None = None
+        self._exit_progress = 0.0
+        self._status: str | None = None
+        self._terminated = False
+        self._old_handlers = self._take_stop_signals()
+
+    def _take_stop_signals(self) -> dict:
+        """SIGTERM (systemctl stop) and SIGINT quit cleanly. SDL turns them into a QUIT event, which the
+        kiosk must drop (it is also the window's close button), so the kiosk handles them itself."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        old = {}
+        for number in (signal.SIGTERM, signal.SIGINT):
+            old[number] = signal.signal(number, self._on_stop_signal)
+        return old
+
+    def _on_stop_signal(self, number, frame) -> None:
+        self._terminated = True
+
+    @property
+    def attracting(self) -> bool:
+        return self.attract.running
+
+    # Input.
+    def screen(self, events: list, now: float) -> list:
+        """This frame's pygame events minus what a visitor may not do; notes activity and the exit chord."""
+        kept = []
+        for event in events:
+            if event.type in BLOCKED_EVENTS:
+                continue
+            if event.type in (pygame.KEYDOWN, pygame.KEYUP):
+                self._chord_key(event, now)
+                if event.type == pygame.KEYDOWN and self._blocked_key(event):
+                    continue
+            elif event.type == pygame.WINDOWFOCUSLOST:
+                self.chord.clear()
+            elif event.type == pygame.MOUSEMOTION and not getattr(event, "touch", False):
+                self.cursor.moved(now)
+            if event.type in ACTIVITY and self.policy.input(now, waking=is_waking(event)) == WAKE:
+                self._wake()
+            kept.append(event)
+        return kept
+
+    def _chord_key(self, event, now: float) -> None:
+        # Modifiers follow the event's own modifier state, so a missed key-up cannot leave one held.
+        for name in MODIFIERS:
+            if event.mod & MODIFIER_MASKS[name]:
+                self.chord.down(name, now)
+            else:
+                self.chord.up(name)
+        name = MODIFIER_KEYS.get(event.key) or pygame.key.name(event.key).lower()
+        if event.type == pygame.KEYDOWN:
+            self.chord.down(name, now)
+        elif name not in MODIFIERS:
+            self.chord.up(name)
+
+    @staticmethod
+    def _blocked_key(event) -> bool:
+        shortcut = keyboard.lookup(event.key, event.mod)
+        return shortcut is not None and shortcut.action.name in BLOCKED_ACTIONS
+
+    # Per frame.
+    def tick(self, now: float) -> bool:
+        """Decide and act (reset, attract, the attract loop, the exit chord, the cursor); True if the frame changed."""
+        app = self.app
+        changed = False
+        if app.router.stroke_owner not in (None, FEED_SOURCE):
+            self.policy.input(now, waking=False)  # a visitor holding a stroke still is not idle
+        decision = self.policy.due(now)
+        if decision in (RESET, ATTRACT):
+            self._save_unattended()
+            self.fresh_start()
+            changed = True
+            if decision == RESET:
+                self.resets += 1
+            else:
+                self.attract.start(app, now)
+        if self.attract.running:
+            changed |= self.attract.step(app, now)
+        progress = self.chord.progress(now)
+        changed |= progress != self._exit_progress
+        self._exit_progress = progress
+        if self.chord.held(now) or self._terminated:
+            app.on_action(Action(name="quit"))  # the operator's exit or a stop signal (the visitor's quit is blocked above)
+        visible = self.cursor.visible(now)
+        if visible != self._cursor_visible:
+            pygame.mouse.set_visible(visible)
+            self._cursor_visible = visible
+        if self._saved is not None and now >= self._saved[2]:
+            self._saved = None
+            changed = True
+        self._tell_systemd()
+        return changed
+
+    def _tell_systemd(self) -> None:
+        """A STATUS= line for ``systemctl status`` when the kiosk changes between visitor and attract loop."""
+        status = "attract loop" if self.attract.running else "visitor"
+        if status != self._status:
+            self._status = status
+            self.app.systemd.notify(f"STATUS={status}; {self.unattended_saves} pictures saved unattended, "
+                                    f"{self.app.watchdog.restarts} solver restarts")
+
+    def _wake(self) -> None:
+        """The first touch, click or button in the attract loop: a fresh start for the visitor."""
+        self.attract.stop(self.app)
+        self.fresh_start()
+        self.wakes += 1
+
+    def _save_unattended(self) -> None:
+        """Keep what a visitor left: a picture with strokes is saved before it is cleared."""
+        state = self.app.controller.state
+        if state.strokes or state.active is not None:
+            self.app.save()
+            self.unattended_saves += 1
+
+    def fresh_start(self) -> None:
+        """A new start with no strokes, the default brush, the strokes shown, no help or morph on screen."""
+        app = self.app
+        app.on_action(Action(name="cancel"))  # closes the help, leaves the morph
+        if not app.ui.show_overlay:
+            app.on_action(Action(name="toggle_overlay"))
+        brush = Brush()
+        app.on_action(Action(name="color", value=brush.color))
+        app.on_action(Action(name="width", value=brush.width))
+        app.on_action(Action(name="tool", value=brush.tool))
+        app.router.act(Action(name="command", value="reset"))
+        # The next save (and autosave) holds this visitor's session only, and the list stays bounded all day.
+        app.controller.fresh_session()
+
+    def saved(self, path, message: str) -> None:
+        """The App saved (or failed to): a big confirmation for a few seconds."""
+        if path is None and self.app.controller.result is None:
+            return  # nothing to save yet
+        if path is not None:
+            line, ok = "Saved! Your picture is kept.", True
+        elif "No space" in message or "disk" in message.lower():
+            line, ok = "The disk is full: pictures cannot be saved right now.", False
+        else:
+            line, ok = "Sorry, the picture could not be saved.", False
+        self._saved = (line, ok, self.app.clock() + SAVED_SECONDS)
+
+    # Drawing.
+    def hint_state(self) -> HintState:
+        app = self.app
+        drawing = app.router.stroke_owner not in (None, FEED_SOURCE)
+        gamepad = app.router.gamepad is not None and bool(app.router.gamepad.pads)
+        saved = self._saved
+        return HintState(attract=self.attract.running, fresh=not app.controller.state.strokes, drawing=drawing,
+                         gamepad=gamepad, saved=saved[0] if saved and saved[1] else None,
+                         save_failed=saved[0] if saved and not saved[1] else None, exit_progress=self._exit_progress)
+
+    def draw(self, painter, size: tuple[int, int], canvas) -> None:
+        self.hints.draw(painter, size, canvas, self.hint_state())
+
+    def close(self) -> None:
+        if self._cursor_visible is False and pygame.display.get_init():
+            pygame.mouse.set_visible(True)
+        for number, handler in self._old_handlers.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: one set from C (SDL)
+        self._old_handlers = {}

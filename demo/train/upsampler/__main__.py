@@ -1,0 +1,58 @@
+"""``python -m demo.train.upsampler``: train, evaluate, export and time the x4 display upsampler."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from demo.engine.upsample import UpsamplerConfig
+from demo.errors import UserError
+from demo.train.upsampler import report
+from demo.train.upsampler import train as train_module
+from demo.train.upsampler.data import Degradation
+from demo.train.upsampler.train import TrainConfig, train
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo.train.upsampler", description=train_module.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    train_parser = sub.add_parser("train", help="train (resumable)")
+    train_parser.add_argument("--data", nargs="+", required=True, help="256^2 data folders or .npy files")
+    train_parser.add_argument("--out", required=True, help="run folder, e.g. runs/upsample4x")
+    train_parser.add_argument("--steps", type=int, default=TrainConfig.steps)
+    train_parser.add_argument("--projection-probability", type=float, default=Degradation.projection_probability,
+                              help="chance that an input is G's own projection of the scene (default: 0; each "
+                                   "image is then projected once, about a second of CPU each)")
+    train_parser.add_argument("--limit", type=int, default=None, metavar="N",
+                              help="use the first N images of each data file (default: all)")
+    train_parser.add_argument("--init", default=None, metavar="FILE",
+                              help="start a new run from this upsampler file's weights (e.g. "
+                                   "models/upsample4x.safetensors; fresh Adam); ignored when the run has a checkpoint")
+    train_parser.add_argument("--batch", type=int, default=TrainConfig.batch)
+    train_parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    train_parser.add_argument("--gradient-weight", type=float, default=TrainConfig.gradient_weight,
+                              help=f"weight of the L1 on image gradients (default: {TrainConfig.gradient_weight})")
+    train_parser.add_argument("--detail-weight", type=float, default=TrainConfig.detail_weight,
+                              help="weight of the local-detail term (default: 0)")
+    train_parser.add_argument("--width", type=int, default=UpsamplerConfig.width)
+    train_parser.add_argument("--depth", type=int, default=UpsamplerConfig.depth)
+    train_parser.add_argument("--seed", type=int, default=0)
+    report.add_parsers(sub)
+    for name, p in sub.choices.items():
+        p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        if args.action == "train":
+            return train(args)
+        return report.run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
