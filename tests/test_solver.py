@@ -63,9 +63,9 @@ def test_solver_is_deterministic_under_a_seed(small_model):
     assert not np.array_equal(other.evaluate().z, runs[0].z)
 
 
-def test_fix_recentres_and_anchors(small_model):
-    constraints = paint(32, ("color", [(0.2, 0.5), (0.8, 0.5)], (255, 255, 0)))
-    solver = ConstraintSolver(small_model, candidates=4, seed=0, config=SolverConfig(prior_weight=5.0))
+def drift_after_fix(model, constraints, *, prior_weight):
+    """Fix the best candidate after 5 steps, step 20 more; each candidate's distance from its z0. [K]"""
+    solver = ConstraintSolver(model, candidates=4, seed=0, config=SolverConfig(prior_weight=prior_weight))
     solver.set_constraints(constraints)
     solver.step(5)
     ranking = solver.evaluate(fresh=True)
@@ -73,12 +73,23 @@ def test_fix_recentres_and_anchors(small_model):
     assert not solver.anchored and "prior" not in ranking.terms
     solver.fix(chosen)
     fixed = solver.evaluate(fresh=True)
-    assert solver.anchored and "prior" in fixed.terms
+    assert solver.anchored
+    assert ("prior" in fixed.terms) == (prior_weight > 0)
     np.testing.assert_allclose(fixed.z0[0], ranking.z[chosen], atol=1e-5)
-    # Candidates stay near the fixed latent under lambda_S.
     solver.step(20)
     moved = solver.evaluate(fresh=True)
-    assert np.abs(moved.z - moved.z0).mean() < np.abs(moved.z - np.roll(moved.z0, 1)).mean() + 0.5
+    return np.linalg.norm(moved.z - moved.z0, axis=1)
+
+
+def test_fix_recentres_and_anchors(small_model):
+    # An unreachable yellow pulls every candidate away from where it was fixed; lambda_S (the default
+    # prior_weight, 5) holds each near its z0, so it drifts well under half as far as the same run with
+    # lambda_S = 0 (measured: ~0.12 against ~1.3 in latent L2).
+    constraints = paint(32, ("color", [(0.2, 0.5), (0.8, 0.5)], (255, 255, 0)))
+    anchored = drift_after_fix(small_model, constraints, prior_weight=SolverConfig().prior_weight)
+    free = drift_after_fix(small_model, constraints, prior_weight=0.0)
+    assert np.all(free > 0.5), free  # the constraint does pull, so the comparison means something
+    assert np.all(anchored < 0.5 * free), (anchored, free)
 
 
 def test_reset_and_start_from_a_given_latent(small_model):
