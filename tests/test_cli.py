@@ -39,7 +39,9 @@ def test_edit_writes_images_and_report(tmp_path, small_model_file):
     for key in ("steps", "candidates", "seconds", "device", "loss_initial", "loss_final", "color_error_initial",
                 "color_error_final", "sketch_error_initial", "sketch_error_final"):
         assert key in report, key
-    assert report["steps"] == 2 * 25 and report["candidates"] == 4  # 25 after each of the 2 strokes and report["device"] == "cpu"
+    assert report["steps"] == 2 * 25  # 25 after each of the 2 strokes
+    assert report["candidates"] == 4
+    assert report["device"] == "cpu"
     assert report["loss_final"] < report["loss_initial"]
     assert report["color_error_final"] < report["color_error_initial"]
 
