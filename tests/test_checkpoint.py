@@ -116,7 +116,13 @@ def test_safetensors_round_trip_with_card(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(loaded.G(z), G(z))
         torch.testing.assert_close(loaded.E(x), E.eval()(x))
+        # D comes back weight for weight (spectral-norm vectors included) and scores images the same.
         assert loaded.D is not None
+        ours, theirs = D.state_dict(), loaded.D.state_dict()
+        assert ours.keys() == theirs.keys()
+        for key in ours:
+            torch.testing.assert_close(theirs[key], ours[key], rtol=0, atol=0, msg=key)
+        torch.testing.assert_close(loaded.D.eval()(x), D.eval()(x))
     # The card embedded in the file stands in when the .json is missing.
     path.with_suffix(".json").unlink()
     assert load_model(path).card.name == "tiny"
