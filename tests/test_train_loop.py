@@ -94,10 +94,29 @@ def test_resume_with_other_settings_is_refused(landscapes16, tmp_path):
         open_run(tmp_path, other, landscapes16)
 
 
+def shifted(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """[C, H, W] moved down by dy and right by dx pixels (negative: up, left), zero-filled."""
+    out = torch.zeros_like(image)
+    _, h, w = image.shape
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = \
+        image[:, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)]
+    return out
+
+
 def test_translate_shifts_content_and_keeps_shape():
-    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
+    # Every pixel distinct and non-zero, so an image matches one shift only.
+    x = torch.arange(1, 16 * 3 * 8 * 8 + 1, dtype=torch.float32).reshape(16, 3, 8, 8)
     y = translate(x, ratio=0.25, generator=torch.Generator().manual_seed(0))
     assert y.shape == x.shape
+    pad = 2  # 0.25 * 8
+    offsets = []
+    for original, moved in zip(x, y):
+        matches = [(dy, dx) for dy in range(-pad, pad + 1) for dx in range(-pad, pad + 1)
+                   if torch.equal(moved, shifted(original, dy, dx))]
+        assert len(matches) == 1, "each image is its original moved by whole pixels, at most 2 each way"
+        offsets.append(matches[0])
+    assert any(offset != (0, 0) for offset in offsets)  # it does move content
+    assert len(set(offsets)) > 4  # each image draws its own shift
     assert translate(x, ratio=0.0, generator=torch.Generator()) is x
 
 
