@@ -197,11 +197,11 @@ def small_app(small_model_file, tmp_path):
     from demo.app.app import App
     from demo.app.config import AppConfig
 
-    def make(client, **overrides):
+    def make(client, *, clock=None, **overrides):
         config = dict(model=str(small_model_file), size=(480, 360), device="cpu", candidates=2, steps=4, top_k=2,
                       max_fps=60, save_dir=tmp_path / "saves", hud=False)
         config.update(overrides)
-        return App(AppConfig(**config), client=client)
+        return App(AppConfig(**config), client=client, **({} if clock is None else {"clock": clock}))
 
     return make
 
@@ -225,19 +225,30 @@ def test_frames_never_wait_for_a_busy_worker(small_app):
 
 
 def test_idle_app_frames_are_not_drawn_and_sleep(small_app):
-    """An idle window draws nothing and its pacer sleeps for every frame (no busy spin)."""
-    client = BlockedClient()
-    app = small_app(client)
-    slept = []
-    app.loop.pacer.sleep = slept.append
+    """An idle window draws nothing and sleeps out the rest of every frame (no busy spin). On a fake clock:
+    each frame's work is made to take 5 ms, so the loop must sleep the other 1/60 - 5 ms, through the client's
+    sleep (which a result would end early)."""
+    clock = FakeClock()
+
+    class SleepingBlockedClient(BlockedClient):
+        def sleep(self, seconds: float) -> None:
+            clock.sleep(seconds)
+
+    app = small_app(SleepingBlockedClient(), clock=clock)
+    app.loop.listeners.append(lambda record: clock.advance(0.005))  # the frame's work, in fake time
     try:
         for _ in range(10):  # the first frames draw the "loading" canvas and take the window's own events
             app.frame()
+        clock.slept.clear()
+        records = []
         for _ in range(20):
-            record = app.frame()
+            records.append(app.frame())
             app.pace()
-            assert not record.drawn
-        assert len(slept) == 20 and all(0 < s <= 1 / 60 for s in slept)
+        assert not any(record.drawn for record in records)
+        assert clock.slept == pytest.approx([1 / 60 - 0.005] * 20)
+        # Each frame starts one period after the one before: slept to the frame boundary, not spun past it.
+        starts = [record.start for record in records]
+        assert np.diff(starts) == pytest.approx([1 / 60] * 19)
     finally:
         app.close()
 
