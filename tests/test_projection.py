@@ -50,7 +50,10 @@ def test_each_method_returns_a_projection_and_optimisation_helps(model_with_enco
     for method, result in results.items():
         assert result.method == method
         assert result.z.shape == (model.card.nz,) and result.image.shape == (32, 32, 3)
-        assert result.perceptual is not None and result.pixel_rmse >= 0
+        assert result.perceptual is not None
+        # pixel_rmse is the RMSE of the returned image against the target (G's float image, so within rounding).
+        rmse = float(np.sqrt(((result.image.astype(float) - target.astype(float)) ** 2).mean()))
+        assert result.pixel_rmse == pytest.approx(rmse, abs=0.5)
     assert results["encoder"].steps == 0
     # Optimisation lowers the error from where the (untrained) encoder starts.
     assert results["hybrid"].pixel_rmse < results["encoder"].pixel_rmse
