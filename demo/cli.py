@@ -1,42 +1,50 @@
 """Command line: ``python -m demo [COMMAND] ...``. With no command it opens the interactive app.
 
-Each command lives in ``demo/commands/<name>.py`` and exposes ``HELP``, ``DESCRIPTION``,
-``add_arguments(parser)`` and ``run(args) -> int``. Every command takes ``--device`` and ``--seed``.
-Commands are imported lazily, so ``--help`` stays fast and one command's imports never slow another.
+Each command lives in ``demo/commands/<name>.py`` and exposes ``HELP`` (its line in ``--help``),
+``DESCRIPTION`` (its own ``--help`` page, with examples), ``add_arguments(parser)`` and ``run(args) -> int``.
+Every command takes ``--device`` and ``--seed``. Commands are imported lazily, so ``--help`` stays fast and
+one command's imports never slow another: the list in ``--help`` reads each module's ``HELP`` from its source
+without importing it.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
+import importlib.util
 import sys
 import textwrap
+from pathlib import Path
 
 from demo.errors import UserError
 
-# name -> (module, one-line help); order is the order shown in --help. Only the command being
-# run is imported, so no command pays for another's imports (torch stays out of `--help`).
+# name -> module; order is the order shown in --help. Only the command being run is imported, so no
+# command pays for another's imports (torch stays out of `--help`).
 COMMANDS = {
-    "app": ("demo.commands.app", "open the interactive editor (the default when no command is given)"),
-    "edit": ("demo.commands.edit", "replay a recorded session headless; write best.png, candidates.png and report.json"),
-    "project": ("demo.commands.project", "project a photo onto the generator's manifold (opt, encoder or hybrid)"),
-    "transfer": ("demo.commands.transfer", "carry a session's edit onto a full-resolution photo, with a morph"),
-    "sample": ("demo.commands.sample", "write random samples of a model at model and display resolution (NNNN.png, NNNN_display.png)"),
-    "data": ("demo.commands.data", "generate a training data set (procedural landscapes, avatars)"),
-    "train": ("demo.commands.train", "train a GAN or its encoder (resumable, with progress bars)"),
-    "profile": ("demo.commands.profile", "profile the real-time loop: stages, latency, Perfetto trace, report"),
-    "bench": ("demo.commands.bench", "benchmarks: solver overhead, projection table, edit transfer, UI frame time"),
-    "soak": ("demo.commands.soak", "soak test: the real app in kiosk mode, headless, for minutes; memory and frame drift"),
+    "app": "demo.commands.app",
+    "edit": "demo.commands.edit",
+    "project": "demo.commands.project",
+    "transfer": "demo.commands.transfer",
+    "sample": "demo.commands.sample",
+    "data": "demo.commands.data",
+    "train": "demo.commands.train",
+    "profile": "demo.commands.profile",
+    "bench": "demo.commands.bench",
+    "soak": "demo.commands.soak",
 }
 
+# Every path an example names exists in the repository (tests/test_examples.py checks it), except
+# the files a user brings, which are spelt YOUR_....
 EPILOG = textwrap.dedent(
     """\
     examples:
       python -m demo                                   open the editor on the default model (landscape64)
-      python -m demo --photo assets/photos/lake.jpg   open the editor on your own photo
+      python -m demo --photo assets/photos/lake_pier.jpg
+                                                       open the editor on a photo (or YOUR_PHOTO.jpg)
       python -m demo edit --session assets/sessions/sunset.jsonl --out out/sunset
                                                        replay a recorded session headless, write best.png
-      python -m demo project PHOTO --method hybrid --out out/proj
+      python -m demo project assets/photos/lake_pier.jpg --method hybrid --out out/proj
                                                        put a photo onto the manifold
       python -m demo bench                             solver speed vs a bare Adam loop
       python -m demo COMMAND --help                    every flag of one command
@@ -44,6 +52,18 @@ EPILOG = textwrap.dedent(
     Every command takes --device auto|cpu|cuda|mps (default auto) and --seed N (default 0).
     """
 )
+
+
+def command_help(module_name: str) -> str:
+    """A command module's ``HELP`` string, read from its source without importing the module."""
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.origin is None:
+        raise LookupError(f"no module {module_name}")
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HELP" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{module_name} has no HELP string")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,26 +76,31 @@ def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, o
     """The parser, with full arguments for ``command`` only; returns it and that command's module."""
     parser = argparse.ArgumentParser(
         prog="python -m demo",
-        description="iGAN Live: paint color, sketch and warp strokes; a GAN finds images that match them.",
+        description="iGAN Live: paint color, line, sketch and warp strokes; a GAN finds images that match them.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = None
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, module_name in COMMANDS.items():
         if name != command:
-            subparsers.add_parser(name, help=help_text, add_help=False)
+            subparsers.add_parser(name, help=_escape(command_help(module_name)), add_help=False)
             continue
         chosen = importlib.import_module(module_name)
         sub = subparsers.add_parser(
             name,
-            help=help_text,
-            description=getattr(chosen, "DESCRIPTION", help_text),
+            help=_escape(chosen.HELP),
+            description=getattr(chosen, "DESCRIPTION", chosen.HELP),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         chosen.add_arguments(sub)
         add_common_arguments(sub)
     return parser, chosen
+
+
+def _escape(help_text: str) -> str:
+    """argparse %-formats help strings: a literal % (as in "5% of a core") must be doubled."""
+    return help_text.replace("%", "%%")
 
 
 def main(argv: list[str] | None = None) -> int:

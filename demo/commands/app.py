@@ -6,22 +6,26 @@ from pathlib import Path
 
 HELP = "open the interactive editor (pen, mouse, gamepad); the default command"
 DESCRIPTION = """\
-Paint on a GAN's image manifold: the color brush says "this color here", the sketch brush draws
-edges, warp drags content from one place to another, the eraser removes constraints. After each
-edit the solver moves K candidate latents toward images that satisfy the strokes; the best few
-are shown as thumbnails. Drop a photo on the window (or pass --photo) to edit it instead.
+Paint on a GAN's image manifold: the color brush says "this color here", the line tool draws a straight
+line of colour (a horizon, a shore), the sketch brush draws edges, warp drags content from one place to
+another, the eraser removes constraints. After each edit the solver moves K candidate latents toward
+images that satisfy the strokes; the best few are shown as thumbnails. Drop a photo on the window (or
+pass --photo) to edit it instead.
 
 Press H in the window for every shortcut (keyboard, mouse, pen and gamepad).
 
 examples:
   python -m demo                                    the default model, ready to paint
-  python -m demo --photo lake.jpg --fullscreen      edit a photo, fullscreen
+  python -m demo --photo assets/photos/lake_dusk.jpg --fullscreen
+                                                    edit a photo (or YOUR_PHOTO.jpg), fullscreen
   python -m demo --record out/s.jsonl               keep the session (flushed as you paint)
   python -m demo --replay assets/sessions/sunset.jsonl --exit-when-done --screenshot out/sunset.png
                                                     replay a session deterministically, save the window
-  python -m demo --model /tmp/rs.safetensors --worker thread
+  python -m demo --model avatars64 --worker thread  the other bundled model, solver in a thread
+  python -m demo --model YOUR_MODEL.safetensors     a model file of yours (or a DCGAN generator .pth)
   python -m demo --kiosk --config deploy/kiosk.toml   an exhibition: fullscreen, attract loop, idle reset
-  python -m demo --config my.toml --resume          flags from a TOML file; restore the newest autosave
+  python -m demo --config deploy/kiosk.toml --resume
+                                                    flags from a TOML file; restore the newest autosave
 
 Exhibitions (kiosk mode, the TOML file's [kiosk] table, systemd): see docs/exhibition.md.
 """

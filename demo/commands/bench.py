@@ -8,12 +8,12 @@ import platform
 import sys
 from pathlib import Path
 
-HELP = "benchmarks: solver overhead, edit transfer per frame, UI frame time and latency"
+HELP = "benchmarks: solver overhead, projection table, edit transfer, UI frame time and latency, idle CPU"
 DESCRIPTION = """\
 Measure, in one run, the figures the project's targets are stated in:
   solver    solver steps/s vs a bare forward+backward+Adam loop at K = 1, 8, 64 (ratio >= 0.9 wanted)
   transfer  per-frame edit transfer cost (flow, upload, shader, readback) vs a pure-OpenCV path
-  projection opt vs encoder vs hybrid on held-out images (the README table)
+  projection opt vs encoder vs hybrid on held-out images (the table in docs/engine.md)
   ui        UI frame time p50/p95 and pen-to-first-response latency in a real window
   idle      CPU used by an idle window once the solver has settled (under 5% of a core wanted)
 
@@ -37,7 +37,7 @@ def add_arguments(parser) -> None:
             continue
         import argparse
 
-        suite = sub.add_parser(name, help=(module.__doc__ or name).strip().splitlines()[0], description=module.__doc__,
+        suite = sub.add_parser(name, help=(module.__doc__ or name).strip().splitlines()[0].replace("%", "%%"), description=module.__doc__,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(suite)
         suite.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")

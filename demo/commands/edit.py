@@ -8,7 +8,7 @@ from pathlib import Path
 
 HELP = "replay a recorded session headless; write best.png, candidates.png and report.json"
 DESCRIPTION = """\
-Replay a session file (JSON Lines of strokes, see README "Session files") through the solver,
+Replay a session file (JSON Lines of strokes, the format is in docs/sessions.md) through the solver,
 headless, and write:
   DIR/best.png        the best candidate (and best_display.png, x4 by the display upsampler)
   DIR/candidates.png  a grid of the top candidates, best first

@@ -27,7 +27,8 @@ the same figures on screen, or start it with --profile DIR to write this profile
 
 examples:
   python -m demo profile --headless --out out/profile
-  python -m demo profile --session my.jsonl --worker thread --seconds 20 --out out/profile-thread
+  python -m demo profile --session assets/sessions/attract_2_green_valley.jsonl --worker thread --seconds 20 \\
+      --out out/profile-thread
   python -m demo profile --device cuda --headless --out out/profile-cuda
 """
 

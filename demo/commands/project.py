@@ -19,8 +19,9 @@ Writes DIR/projection.png (G(z)), DIR/display.png (G(z) x4 by the display upsamp
 DIR/report.json (method, steps, seconds, pixel_rmse in 0..255 units, perceptual = D-feature error).
 
 examples:
-  python -m demo project assets/photos/lake.jpg --method hybrid --steps 200 --out out/lake
-  python -m demo project photo.jpg --model netG_epoch_24.pth --method opt --out out/imported
+  python -m demo project assets/photos/lake_pier.jpg --method hybrid --steps 200 --out out/lake_pier
+  python -m demo project YOUR_PHOTO.jpg --model YOUR_DCGAN_netG.pth --method opt --out out/imported
+                     a photo and a DCGAN generator (a PyTorch state_dict) of your own
 """
 
 

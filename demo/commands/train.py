@@ -15,7 +15,7 @@ from demo.commands.train_model_file import (
 )
 from demo.data.landscapes import DARK_SCENE_MEAN
 
-HELP = "train a GAN or its encoder (resumable), export a model"
+HELP = "train a GAN or its encoder (resumable); export, calibrate or measure a model"
 DESCRIPTION = """\
 Train the GAN, export it as a model, and train the encoder that starts photo projection.
 
@@ -42,14 +42,14 @@ Train the GAN, export it as a model, and train the encoder that starts photo pro
 
 Many processes: `torchrun --nproc-per-node N -m demo train gan|encoder ...` trains one model with
 DistributedDataParallel (gloo on CPU, nccl on CUDA, one GPU per process); --batch is per process and
-only rank 0 writes files. Without torchrun the same command runs as one process. See docs/training.md.
+only rank 0 writes files. Without torchrun the same command runs as one process. How-to: docs/training.md.
 
 examples:
   python -m demo data landscapes --count 60000 --out data/landscapes64
   python -m demo train gan --data data/landscapes64 --out runs/landscape64 --threads 1   # continues models/landscape64
   python -m demo train gan --out runs/landscape64 --minutes 30 --device cuda
   torchrun --nproc-per-node 2 -m demo train gan --out runs/landscape64 --device cpu
-  python -m demo train gan --data data/landscapes64 --out runs/scratch --init none --steps 12000 \
+  python -m demo train gan --data data/landscapes64 --out runs/scratch --init none --steps 12000 \\
       --d-tone sqrt --recon-weight 1 --recon-tone sqrt
   python -m demo train export --data data/landscapes64 --out runs/landscape64 --export models/landscape64
   python -m demo train encoder --model landscape64 --steps 3000

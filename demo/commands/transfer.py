@@ -30,8 +30,11 @@ Writes:
 Photos up to the GPU's largest texture (GL_MAX_TEXTURE_SIZE, 16384 on Mesa llvmpipe) are kept at full
 size; larger ones are scaled down, with a message. Without EGL, --renderer opencv does the same on the CPU.
 
-example:
-  python -m demo transfer assets/photos/lake.jpg --session assets/sessions/sunset.jsonl --out out/lake --gif
+examples:
+  python -m demo transfer assets/photos/lake_pier.jpg --session assets/sessions/transfer_lake_pier_sky.jsonl \\
+      --out out/lake_pier --gif
+  python -m demo transfer YOUR_PHOTO.jpg --session assets/sessions/sunset.jsonl --out out/mine --mp4
+                     a photo of your own, edited by the bundled sunset session
 """
 
 
