@@ -1,28 +1,28 @@
 """Saving the result: PNG + session + model name, atomically, never overwriting an earlier save.
 
-Each file is written whole to a temporary file in the save folder and fsync'd; only then is it put in
-place under its final name, by a hard link that fails rather than replace an existing file (or, where
-the file system has no hard links, a rename after checking the name is free). A save that fails part
-way (disk full, no permission) leaves no partial files behind and raises ``OSError``, which the app
-shows as a notice.
+Each file is written whole to a hidden temporary file in the save folder and fsync'd; only then are they
+put in place under their final names, the PNG first, none replacing an existing file (``demo.safe_files``:
+a hard link that fails if the name exists, or a rename after checking it is free). A save that fails
+part way (disk full, no permission) leaves no partial files behind and raises ``OSError``, which the app
+shows as a notice; one killed part way leaves at most hidden temporary files (``.igan.*.tmp``), which a
+later save removes once they are old and their writer is gone.
 """
 
 from __future__ import annotations
 
 import errno
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from demo.temp_files import give_plain_mode
+from demo.safe_files import publish, write_new_temp
 from demo.tools.session import SESSION_VERSION, Event
 
-SUFFIXES = (".png", ".jsonl", ".json", "-photo.png")  # one save's files: NAME + suffix
+SUFFIXES = (".png", ".jsonl", ".json", "-photo.png")  # one save's files: NAME + suffix, published in this order
+TEMP_LABEL = "igan"
 
 
 def save_result(folder: str | Path, *, image: np.ndarray, events: list[Event], meta: dict,
@@ -41,7 +41,7 @@ def save_result(folder: str | Path, *, image: np.ndarray, events: list[Event], m
     temps: dict[str, Path] = {}
     try:
         for suffix, data in contents.items():
-            temps[suffix] = write_synced_temp(folder, data)
+            temps[suffix] = write_new_temp(folder, data, label=TEMP_LABEL)
         for n in range(10000):
             name = stem if n == 0 else f"{stem}-{n}"
             if any((folder / f"{name}{suffix}").exists() for suffix in SUFFIXES):
@@ -49,81 +49,13 @@ def save_result(folder: str | Path, *, image: np.ndarray, events: list[Event], m
             info = {**meta, "image": f"{name}.png", "session": f"{name}.jsonl"}
             if ".json" in temps:
                 temps.pop(".json").unlink(missing_ok=True)
-            temps[".json"] = write_synced_temp(folder, (json.dumps(info, indent=2) + "\n").encode("utf-8"))
-            if _publish(folder, name, temps):
+            temps[".json"] = write_new_temp(folder, (json.dumps(info, indent=2) + "\n").encode("utf-8"), label=TEMP_LABEL)
+            if publish([(temps[suffix], folder / f"{name}{suffix}") for suffix in sorted(temps, key=SUFFIXES.index)]):
                 return folder / f"{name}.png"
         raise FileExistsError(errno.EEXIST, f"no free name for {stem}", str(folder))
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
-
-
-def write_synced_temp(folder: Path, data: bytes) -> Path:
-    """``data`` in a new temporary file in ``folder``, flushed to disk; removed again if that fails."""
-    handle, name = tempfile.mkstemp(dir=folder, prefix=".igan-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            give_plain_mode(name)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return Path(name)
-
-
-def _publish(folder: Path, name: str, temps: dict[str, Path]) -> bool:
-    """Give each temp file its final name ``name + suffix``, the PNG first; none replaces an existing file.
-
-    False if a concurrent save took the name first (nothing of ours is left under it then).
-    """
-    placed: list[Path] = []
-    try:
-        for suffix in sorted(temps, key=SUFFIXES.index):
-            target = folder / f"{name}{suffix}"
-            try:
-                place_without_overwriting(temps[suffix], target)
-            except FileExistsError:
-                for path in placed:
-                    path.unlink(missing_ok=True)
-                return False
-            placed.append(target)
-        _sync_folder(folder)
-    except BaseException:
-        for path in placed:
-            path.unlink(missing_ok=True)
-        raise
-    return True
-
-
-def place_without_overwriting(source: Path, target: Path) -> None:
-    """Give ``source`` the name ``target`` atomically; FileExistsError if ``target`` exists."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
-            raise
-        # No hard links here (FAT, some network shares): rename, after checking the name is free.
-        if target.exists():
-            raise FileExistsError(errno.EEXIST, "exists", str(target)) from None
-        os.rename(source, target)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Flush the folder's entries, so the new names survive a power cut (where the OS allows it)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass  # Some file systems cannot fsync a folder; the files themselves are synced.
-    finally:
-        os.close(descriptor)
 
 
 def _png(image: np.ndarray) -> bytes:

@@ -12,10 +12,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from demo.engine.checkpoint.atomic import replacing
 from demo.engine.checkpoint.card import LoadedModel, ModelCard
 from demo.engine.networks import Discriminator, Encoder, Generator
 from demo.errors import UserError
+from demo.safe_files import replacing
 
 
 def save_model(path: str | Path, card: ModelCard, *, G: Generator, D: Discriminator | None = None, E: Encoder | None = None) -> Path:

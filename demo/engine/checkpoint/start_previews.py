@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from demo.engine.checkpoint.atomic import replacing
 from demo.engine.checkpoint.safetensors_io import update_card
 from demo.errors import UserError
+from demo.safe_files import replacing
 
 
 def render_start_previews(model_path: Path, *, count: int) -> np.ndarray:
