@@ -4,7 +4,6 @@ beside ``NAME.json``, the model card. safetensors holds only tensors, so loading
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -15,11 +14,11 @@ from safetensors.torch import load_file, save_file
 from demo.engine.checkpoint.card import LoadedModel, ModelCard
 from demo.engine.networks import Discriminator, Encoder, Generator
 from demo.errors import UserError
-from demo.safe_files import replacing
+from demo.safe_files import replace_file, replacing
 
 
 def save_model(path: str | Path, card: ModelCard, *, G: Generator, D: Discriminator | None = None, E: Encoder | None = None) -> Path:
-    """Write ``path`` (.safetensors) and its card ``path.with_suffix('.json')``."""
+    """Write ``path`` (.safetensors) and its card ``path.with_suffix('.json')``, each replaced all at once."""
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors: dict[str, torch.Tensor] = {}
@@ -27,9 +26,15 @@ def save_model(path: str | Path, card: ModelCard, *, G: Generator, D: Discrimina
         if net is not None:
             for key, value in net.state_dict().items():
                 tensors[f"{prefix}.{key}"] = value.detach().cpu().contiguous().clone()
-    save_file(tensors, str(path), metadata={"card": card.to_json()})
-    path.with_suffix(".json").write_text(card.to_json() + "\n")
+    write_model_file(path, tensors, card_text=card.to_json())
     return path
+
+
+def write_model_file(path: Path, tensors: dict[str, torch.Tensor], *, card_text: str) -> None:
+    """Replace ``path`` (.safetensors, the card embedded) and then its .json card, each all at once."""
+    with replacing(path) as temp:
+        save_file(tensors, temp, metadata={"card": card_text})
+    replace_file(path.with_suffix(".json"), card_text + "\n")
 
 
 def embed_card(path: str | Path) -> Path:
@@ -95,7 +100,7 @@ def _build(path: Path, what: str, make: Callable[[], torch.nn.Module], state: di
 
 
 def update_card(card_path: str | Path, **fields) -> Path:
-    """Set ``fields`` in a card's JSON, leaving every other field as it is (temp file, fsync, rename).
+    """Set ``fields`` in a card's JSON, leaving every other field as it is (replaced all at once).
 
     A .safetensors file beside the card gets the new card embedded too.
     """
@@ -107,10 +112,7 @@ def update_card(card_path: str | Path, **fields) -> Path:
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"{card_path}: cannot read the model card ({exc})") from None
     data.update(fields)
-    with replacing(card_path) as temp, open(temp, "w") as out:
-        out.write(json.dumps(data, indent=2) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
+    replace_file(card_path, json.dumps(data, indent=2) + "\n")
     if card_path.with_suffix(".safetensors").exists():
         embed_card(card_path)
     return card_path

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from demo.engine.checkpoint import ModelCard, save_model
+from demo.engine.checkpoint.safetensors_io import write_model_file
 from demo.engine.networks import Discriminator, Encoder, Generator, GeneratorConfig
 from demo.errors import UserError
 
@@ -44,8 +45,7 @@ def save_trained_model(path: str | Path, card: ModelCard, *, G: Generator, D: Di
         for key, value in raw_G.state_dict().items():
             tensors[f"{RAW_G_PREFIX}.{key}"] = value.detach().cpu().contiguous().clone()
     text = json.dumps({**new_card, "metrics": {**new_card.get("metrics", {}), **speed}, **kept}, indent=2)
-    save_file(tensors, str(saved), metadata={"card": text})
-    card_path.write_text(text + "\n")
+    write_model_file(saved, tensors, card_text=text)
     if kept.get("start_previews"):  # the new G starts elsewhere: redraw what the app shows while it loads
         from demo.engine.checkpoint.start_previews import write_start_previews
 
