@@ -2,7 +2,8 @@
 
 The edit is its session (every event applied since the start, or since the kiosk's last fresh
 start), written as ``autosave-<start time>-<pid>.jsonl``, one file per run, replaced atomically
-(written beside it, flushed, renamed), so a crash at any moment leaves the previous complete copy.
+(``demo.safe_files.replace_file``: written beside it, flushed, renamed), so a crash at any moment leaves
+the previous complete copy.
 Only an edit that changed since the last write is written, by a background thread (a slow disk's
 fsync never stalls a frame; only the newest snapshot waits). A failed write (a full disk) becomes
 one notice and is retried later; the app carries on. The newest ``KEEP`` files are kept.
@@ -16,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from demo.safe_files import replace_file
 from demo.tools.session import SESSION_VERSION
 
 AUTOSAVE_DIR = ".autosave"
@@ -123,16 +125,7 @@ class Autosave:
         self.folder.mkdir(parents=True, exist_ok=True)
         lines = [json.dumps({"type": "meta", "version": SESSION_VERSION, **self.meta, "autosave": True})]
         lines += [json.dumps(event.to_json()) for event in events]
-        temp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            with open(temp, "w", encoding="utf-8") as handle:
-                handle.write("\n".join(lines) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
-        except OSError:
-            temp.unlink(missing_ok=True)
-            raise
+        replace_file(self.path, "\n".join(lines) + "\n")
         if self.writes == 0:
             self._prune()
         return self.path
