@@ -6,6 +6,7 @@ G only (``project --method opt`` works; encoder and hybrid say they need E)."""
 from __future__ import annotations
 
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -53,11 +54,13 @@ def _tensor_dicts(obj: Any) -> list[dict[str, torch.Tensor]]:
 
 
 def import_generator_state_dict(obj: Any, *, source: str = "state_dict") -> tuple[GeneratorConfig, dict[str, torch.Tensor]]:
-    """Map any standard DCGAN generator state_dict onto our ``Generator``, whatever its key names.
+    """Map any standard DCGAN generator state_dict onto our ``Generator``, whatever its key names and order.
 
-    The stack is read in key order: ConvTranspose2d weights ([in, out, 4, 4]) alternating with
-    BatchNorm2d parameters, ending in a ConvTranspose2d to 1 or 3 channels. nz, widths, depth,
-    resolution and channels come from the shapes.
+    The stack is found by structure, not by the order of the keys: ConvTranspose2d weights ([in, out, 4, 4])
+    taken in natural order of their module paths (main.2 before main.10; convTr2 before convTr10) when their
+    channels chain, else in the order their channels chain; each BatchNorm2d goes to the conv whose width it
+    has (natural order among equal widths). The last conv makes 1 or 3 channels. A ``module.`` prefix
+    (DataParallel) is ignored. nz, widths, depth, resolution and channels come from the shapes.
     """
     candidates = _tensor_dicts(obj)
     if not candidates:
@@ -71,18 +74,44 @@ def import_generator_state_dict(obj: Any, *, source: str = "state_dict") -> tupl
     raise UserError(f"{source}: not a DCGAN generator ({'; '.join(errors)[:300]})")
 
 
-def _import_one(state: dict[str, torch.Tensor]) -> tuple[GeneratorConfig, dict[str, torch.Tensor]]:
-    # Group tensors by module prefix, keeping first-seen order.
+def natural_key(path: str) -> tuple:
+    """Sort key of a module path with its numbers compared as numbers: main.2 < main.10, convTr2 < convTr10."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path) if part)
+
+
+def _modules(state: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    """Tensors grouped by module path (``module.`` prefixes dropped), in natural order of the paths."""
     modules: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in state.items():
-        prefix, _, leaf = key.rpartition(".")
+        prefix, _, leaf = key.removeprefix("module.").rpartition(".")
         modules.setdefault(prefix, {})[leaf] = value
+    return {prefix: modules[prefix] for prefix in sorted(modules, key=natural_key)}
+
+
+def _chain(convs: list[dict[str, torch.Tensor]]) -> list[dict[str, torch.Tensor]] | None:
+    """The convs in an order where each one's input channels are the previous one's output channels and the last
+    makes 1 or 3 channels, preferring the given (natural) order; None if there is none."""
+
+    def extend(order: list[int]) -> list[int] | None:
+        if len(order) == len(convs):
+            return order if convs[order[-1]]["weight"].shape[1] in (1, 3) else None
+        for i in range(len(convs)):
+            if i not in order and (not order or convs[i]["weight"].shape[0] == convs[order[-1]]["weight"].shape[1]):
+                found = extend(order + [i])
+                if found is not None:
+                    return found
+        return None
+
+    order = extend([])
+    return None if order is None else [convs[i] for i in order]
+
+
+def _import_one(state: dict[str, torch.Tensor]) -> tuple[GeneratorConfig, dict[str, torch.Tensor]]:
+    # Sort the modules into transposed convs and batch norms, each in natural order of their paths.
     convs: list[dict[str, torch.Tensor]] = []
     norms: list[dict[str, torch.Tensor]] = []
-    for prefix, params in modules.items():
+    for prefix, params in _modules(state).items():
         if "running_mean" in params:
-            if len(norms) != len(convs) - 1:
-                raise ValueError(f"batch norm {prefix!r} does not follow a transposed conv")
             norms.append(params)
         elif "weight" in params and params["weight"].dim() == 4:
             convs.append(params)
@@ -94,21 +123,30 @@ def _import_one(state: dict[str, torch.Tensor]) -> tuple[GeneratorConfig, dict[s
         raise ValueError("fewer than two transposed conv layers")
     if len(norms) != len(convs) - 1:
         raise ValueError(f"{len(convs)} transposed convs need {len(convs) - 1} batch norms, found {len(norms)}")
+    for i, conv in enumerate(convs):
+        if tuple(conv["weight"].shape[2:]) != (4, 4):
+            raise ValueError(f"layer {i} has kernel {tuple(conv['weight'].shape[2:])}, expected 4x4")
+    # Order the convs by how their channels chain.
+    chained = _chain(convs)
+    if chained is None:
+        shapes = [tuple(c["weight"].shape[:2]) for c in convs]
+        raise ValueError(f"the transposed convs' channels (in, out) {shapes} do not chain into a stack ending in 1 or 3")
+    convs = chained
     shapes = [tuple(c["weight"].shape) for c in convs]
-    for (i, shape) in enumerate(shapes):
-        if shape[2:] != (4, 4):
-            raise ValueError(f"layer {i} has kernel {shape[2:]}, expected 4x4")
-        if i and shape[0] != shapes[i - 1][1]:
-            raise ValueError(f"layer {i} takes {shape[0]} channels but layer {i - 1} gives {shapes[i - 1][1]}")
-    for i, (conv, norm) in enumerate(zip(convs, norms)):
-        width = shapes[i][1]
+    # Give each conv but the last the first unused batch norm of its width.
+    paired: list[dict[str, torch.Tensor]] = []
+    for i, shape in enumerate(shapes[:-1]):
+        width = shape[1]
+        norm = next((n for n in norms if not any(n is p for p in paired) and tuple(n["running_mean"].shape) == (width,)), None)
+        if norm is None:
+            raise ValueError(f"no batch norm of width {width} for layer {i}")
         for leaf, value in norm.items():
             if leaf != "num_batches_tracked" and tuple(value.shape) != (width,):
                 raise ValueError(f"batch norm {i} {leaf} has shape {tuple(value.shape)}, expected ({width},)")
-        if "bias" in conv and tuple(conv["bias"].shape) != (width,):
-            raise ValueError(f"layer {i} bias has shape {tuple(conv['bias'].shape)}, expected ({width},)")
-    if shapes[-1][1] not in (1, 3):
-        raise ValueError(f"the last layer makes {shapes[-1][1]} channels, expected 1 (grey) or 3 (RGB)")
+        paired.append(norm)
+    for i, conv in enumerate(convs):
+        if "bias" in conv and tuple(conv["bias"].shape) != (shapes[i][1],):
+            raise ValueError(f"layer {i} bias has shape {tuple(conv['bias'].shape)}, expected ({shapes[i][1]},)")
     has_bias = ["bias" in c for c in convs]
     if len(set(has_bias)) != 1:
         raise ValueError("some transposed convs have a bias and some do not")
@@ -124,8 +162,8 @@ def _import_one(state: dict[str, torch.Tensor]) -> tuple[GeneratorConfig, dict[s
     for i, conv in enumerate(convs):
         for leaf, value in conv.items():
             ours[f"main.{3 * i}.{leaf}"] = value
-        if i < len(norms):
-            norm = dict(norms[i])
+        if i < len(paired):
+            norm = dict(paired[i])
             norm.setdefault("num_batches_tracked", torch.tensor(0))
             for leaf, value in norm.items():
                 ours[f"main.{3 * i + 1}.{leaf}"] = value
