@@ -13,6 +13,7 @@ import pytest
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
 MAX_LINES = 300
+MAX_APP_ATTRIBUTES = 5
 
 
 def module_name(path: Path) -> str:
@@ -102,3 +103,36 @@ def test_modules_stay_small():
 def test_every_package_says_what_lives_there():
     silent = [name for name, path in MODULES.items() if path.name == "__init__.py" and not ast.get_docstring(ast.parse(path.read_text()))]
     assert silent == []
+
+
+def app_reads(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """(attributes read of an ``app`` / ``self.app``, those read two levels deep as 'a.b')."""
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+    def is_app(node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id == "app"
+        return (isinstance(node, ast.Attribute) and node.attr in ("app", "_app")
+                and isinstance(node.value, ast.Name) and node.value.id == "self")
+
+    read, deep = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_app(node.value):
+            read.add(node.attr)
+            parent = parents.get(node)
+            if isinstance(parent, ast.Attribute) and parent.value is node:
+                deep.add(f"{node.attr}.{parent.attr}")
+    return read, deep
+
+
+@pytest.mark.parametrize("name", [name for name in MODULES if name != "demo.app.app"])
+def test_no_module_reaches_into_the_app(name):
+    read, deep = app_reads(ast.parse(MODULES[name].read_text()))
+    assert len(read) <= MAX_APP_ATTRIBUTES, sorted(read)
+    assert deep == set()
+
+
+def test_the_app_reach_check_sees_two_levels():
+    read, deep = app_reads(ast.parse("def f(app):\n    app.router.gamepad.pads\n    app.tell('x')\n"))
+    assert read == {"router", "tell"}
+    assert deep == {"router.gamepad"}

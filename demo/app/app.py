@@ -1,12 +1,10 @@
 """The interactive app: wiring. One window, one frame loop that never waits for the solver.
 
-The worker (process by default) is started first, so that torch loads and the model's first image
-renders while the window opens. Each frame is ``FrameLoop``'s sequence of timed stages
-(``demo/app/loop/stages.py``): input (pygame events -> session events and actions), rasterise (the stroke
-overlay, on the GPU), submit (the newest edit, at most one request), poll (the newest fresh result,
-never blocking), upload, draw, present. UI state changes through one reducer (``ui_state.reduce``);
-what actions do beyond it is in ``effects.py``; the morph, the worker watchdog, the start-up marks
-and the file jobs stand on their own. ``App`` builds the parts, takes input (``InputSink``) and runs.
+The worker (process by default) starts first, so that torch loads while the window opens. Each frame is
+``FrameLoop``'s sequence of timed stages (``demo/app/loop/stages.py``: input, rasterise, submit, poll,
+upload, draw, present), each built from the parts it uses. UI state changes through one reducer
+(``UiStore``); what actions do beyond it is in ``edit/effects.py``. ``App`` builds the parts, takes input
+(``InputSink``), hosts the kiosk (``KioskHost``), answers ``status()`` and runs.
 """
 
 from __future__ import annotations
@@ -17,35 +15,37 @@ from pathlib import Path
 
 import numpy as np
 
-from demo.app.edit.autosave import Autosave
 from demo.app.config import AppConfig, start_worker
+from demo.app.edit.autosave import Autosave
 from demo.app.edit.controller import EditController
-from demo.app.edit.effects import EFFECTS
+from demo.app.edit.effects import Effects
 from demo.app.edit.feeder import LiveFeeder
 from demo.app.edit.files import save_picture, write_image
-from demo.app.loop.frame_loop import FrameLoop, Pacer
-from demo.app.render.layout import Layout, compute_layout
 from demo.app.edit.morph_player import MorphPlayer
-from demo.app.photo.desk import PhotoDesk
 from demo.app.edit.replay import ReplayFeeder
-from demo.app.render.scene import Scene
-from demo.app.loop.start_preview import load_start_preview
-from demo.app.loop.stages import AppStages
-from demo.app.loop.startup import StartupMarks
+from demo.app.edit.ui_state import UiState, UiStore
 from demo.app.kiosk.sdnotify import SystemdNotifier
+from demo.app.loop.frame_loop import FrameLoop, Pacer
+from demo.app.loop import stages
+from demo.app.loop.start_preview import load_start_preview
+from demo.app.loop.startup import StartupMarks
 from demo.app.loop.timing import FrameRecord, FrameStats
-from demo.app.edit.ui_state import UiState, reduce
-from demo.app.render.views.morph import slider_value
 from demo.app.loop.watchdog import Watchdog, WatchdogConfig
+from demo.app.photo.desk import PhotoDesk
+from demo.app.render.layout import Layout, LayoutKeeper
+from demo.app.render.scene import Scene
+from demo.app.render.views.morph import slider_value
 from demo.app.render.window import Window
-from demo.memory import keep_heap_compact
+from demo.app.status import AppStatus
 from demo.input import Action, InputRouter, Viewport
 from demo.input.pen import EvdevTablet, TouchPressure
+from demo.memory import keep_heap_compact
 from demo.tools.session import Event, SessionWriter, read_session
 
 
 class App:
-    def __init__(self, config: AppConfig, *, client=None, clock=time.perf_counter, profiler=None):
+    def __init__(self, config: AppConfig, *, client=None, clock=time.perf_counter, profiler=None, listeners=()):
+        """``listeners`` are called with each frame's ``FrameRecord`` (benches and the soak watch the frames so)."""
         if config.worker == "process":  # not where the solver runs: see demo/memory.py
             keep_heap_compact()  # a window that runs all day must not creep up
         self.config = config
@@ -82,11 +82,13 @@ class App:
         if profiler is not None:
             self.startup.listeners.append(profiler.startup_mark)
         self.photos = PhotoDesk(self.ctx, controller=self.controller, tell=self.tell)
-        self.ui = UiState()
+        self.store = UiStore()
         self.morph = MorphPlayer()
         self.watchdog = Watchdog(WatchdogConfig(hang_seconds=config.hang_seconds), clock=clock)
-        self.layout: Layout = compute_layout(self.window.size, thumbnails=config.top_k)
+        self.layouts = LayoutKeeper(self.window.size, thumbnails=config.top_k)
         self.router = InputRouter(self, clock=clock, touch_pressure=TouchPressure(), tablet=EvdevTablet.find())
+        self.effects = Effects(controller=self.controller, scene=self.scene, router=self.router, morph=self.morph,
+                               window=self.window, dispatch=self.on_action, save=self.save, load_photo=self.load_photo)
         self.recorder = SessionWriter(config.record, meta=self._meta()) if config.record is not None else None
         self.replay = ReplayFeeder(replay) if replay is not None else None
         self.feeder = LiveFeeder(feed, clock=clock) if feed is not None else None
@@ -94,25 +96,64 @@ class App:
             self.startup.listeners.append(self.feeder.startup_mark)
         self.controller.auto_submit = self.replay is None
         self.stats = FrameStats()
-        listeners = [self._keep_stats] + ([profiler.frame] if profiler is not None else [])
-        self.stages = AppStages(self)
-        pacer = Pacer(max_fps=config.max_fps, vsync=lambda: self.window.vsync, clock=clock, sleep=self._sleep)
-        self.loop = FrameLoop(self.stages.table(), pacer=pacer, clock=clock, listeners=listeners)
-        # Exhibition hooks (the logic lives in demo/app/kiosk/kiosk.py, autosave.py and sdnotify.py).
+        # Exhibition hooks (the logic lives in demo/app/kiosk/, and edit/autosave.py).
+        self.systemd = SystemdNotifier.from_environ()
         self.kiosk = None
         if config.kiosk is not None:
             from demo.app.kiosk.kiosk import Kiosk
 
-            self.kiosk = Kiosk(self, config.kiosk)
+            self.kiosk = Kiosk(self, config.kiosk, router=self.router, controller=self.controller,
+                               notify=self.systemd.notify, restarts=lambda: self.watchdog.restarts)
         self.autosave = Autosave(config.save_dir, seconds=config.autosave_seconds, clock=clock, meta=self._meta(),
                                  tell=lambda text: self.tell(text, "error", 8.0),
                                  paused=lambda: self.kiosk is not None and self.kiosk.attracting)
-        self.systemd = SystemdNotifier.from_environ()
-        self.loop.listeners += [lambda record: self.autosave.maybe_save(self.controller), self.systemd.frame]
-        self.captured: np.ndarray | None = None  # a captured frame's pixels
+        self.loop = self._build_loop(listeners)
         self._slider_held = False
         if config.photo is not None:
             self.on_action(Action(name="load_photo", value=str(config.photo)))
+
+    def _build_loop(self, listeners) -> FrameLoop:
+        """The frame's stages, each from the parts it uses, and the listeners of each frame's record."""
+        clock, controller, router, scene = self.clock, self.controller, self.router, self.scene
+        poll = stages.PollStage(controller=controller, watchdog=self.watchdog, client=self.client, clock=clock,
+                                tell=self.tell, profiler=self.profiler)
+        self._draw = stages.DrawStage(scene=scene, window=self.window, layouts=self.layouts, store=self.store,
+                                      controller=controller, router=router, morph=self.morph, photos=self.photos,
+                                      stats=self.stats, client=self.client, hud=self.config.hud, kiosk=self.kiosk,
+                                      replay=self.replay)
+        table = stages.stage_table(
+            input=stages.InputStage(router=router, window=self.window, layouts=self.layouts, store=self.store,
+                                    morph=self.morph, startup=self.startup, controller=controller,
+                                    apply_event=self.apply_event, dispatch=self.on_action, kiosk=self.kiosk,
+                                    replay=self.replay, feeder=self.feeder),
+            rasterise=stages.RasteriseStage(overlay=scene.overlay, controller=controller, layouts=self.layouts),
+            submit=stages.SubmitStage(controller=controller, replay=self.replay), poll=poll,
+            upload=stages.UploadStage(scene=scene, photos=self.photos, poll=poll), draw=self._draw,
+            present=stages.PresentStage(window=self.window, controller=controller, startup=self.startup, clock=clock))
+        pacer = Pacer(max_fps=self.config.max_fps, vsync=lambda: self.window.vsync, clock=clock, sleep=self._sleep)
+        watchers = [self._keep_stats, *([self.profiler.frame] if self.profiler is not None else []),
+                    lambda record: self.autosave.maybe_save(controller), self.systemd.frame, *listeners]
+        return FrameLoop(table, pacer=pacer, clock=clock, listeners=watchers)
+
+    # State.
+    @property
+    def ui(self) -> UiState:
+        return self.store.state
+
+    @property
+    def layout(self) -> Layout:
+        return self.layouts.layout
+
+    def status(self) -> AppStatus:
+        """What a bench, the soak or an operator may read of the running app, in one snapshot."""
+        startup, controller = self.startup, self.controller
+        return AppStatus(
+            running=self.ui.running, result=controller.result, error=controller.error, idle=controller.idle,
+            notice=self.ui.notice, frames=self.loop.index, window_opened_at=self.window_opened_at,
+            preview_at=startup.preview_at, first_image_at=startup.first_image_at,
+            first_image_frame=startup.first_image_frame, worker_mode=self.client.mode,
+            vsync=bool(self.window.vsync), solver_restarts=self.watchdog.restarts,
+            autosave_writes=self.autosave.writes, kiosk=None if self.kiosk is None else self.kiosk.counts())
 
     # InputSink.
     @property
@@ -161,10 +202,8 @@ class App:
 
     def on_action(self, action: Action) -> None:
         """Every UI action goes through the reducer; those with effects outside the UI state also run them."""
-        self.ui = reduce(self.ui, action)
-        effect = EFFECTS.get(action.name)
-        if effect is not None:
-            effect(self, action.value)
+        self.store.dispatch(action)
+        self.effects.run(action)
 
     def tell(self, text: str, kind: str = "notice", seconds: float = 4.0) -> None:
         self.on_action(Action(name="notice", value=(text, kind, self.clock() + seconds)))
@@ -189,12 +228,12 @@ class App:
 
     # The frame's stages.
     def frame(self, *, capture: bool = False) -> FrameRecord:
-        """One frame; with ``capture`` the drawn pixels are kept in ``self.captured`` (read before present).
+        """One frame; with ``capture`` the drawn pixels are kept for ``capture()`` (read before present).
 
         A frame in which nothing visible changed (no input, no result, no animation, HUD not due) is
         neither drawn nor presented, so an idle window leaves the CPU to the solver.
         """
-        self.stages.capture = capture
+        self._draw.capture = capture
         return self.loop.tick()
 
     def _keep_stats(self, record: FrameRecord) -> None:
@@ -240,7 +279,7 @@ class App:
     def capture(self) -> np.ndarray:
         """Draw one more frame and return its pixels, [H, W, 3] uint8, row 0 at the top."""
         self.frame(capture=True)
-        return self.captured
+        return self._draw.captured
 
     def screenshot(self, path: str | Path) -> Path:
         return write_image(path, self.capture())

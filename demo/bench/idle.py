@@ -30,29 +30,32 @@ def run(args) -> dict:
     me = psutil.Process()
     try:
         deadline = time.perf_counter() + 120
-        while not (app.startup.first_image_frame is not None and app.controller.idle) and time.perf_counter() < deadline:
+        status = app.status()
+        while not (status.first_image_frame is not None and status.idle) and time.perf_counter() < deadline:
             app.frame()
             app.pace()
+            status = app.status()
         for _ in range(30):  # the HUD's last refreshes
             app.frame()
             app.pace()
-        worker = psutil.Process(app.client.worker_pid) if args.worker == "process" else None
+        worker = psutil.Process(app.status().worker_pid) if args.worker == "process" else None
         ui_before, worker_before = me.cpu_times(), worker.cpu_times() if worker else None
-        frames_before, drawn = app.loop.index, 0
+        frames_before, drawn = app.status().frames, 0
         started = time.perf_counter()
         while time.perf_counter() - started < args.seconds:
             drawn += app.frame().drawn
             app.pace()
         elapsed = time.perf_counter() - started
         ui_after, worker_after = me.cpu_times(), worker.cpu_times() if worker else None
-        frames = app.loop.index - frames_before
+        status = app.status()
+        frames = status.frames - frames_before
     finally:
         app.close()
     busy = lambda a, b: (b.user + b.system) - (a.user + a.system)
     return {
         "suite": "idle",
         "video_driver": os.environ.get("SDL_VIDEODRIVER", "default"),
-        "vsync": bool(app.window.vsync),
+        "vsync": status.vsync,
         "seconds": round(elapsed, 2),
         "frames": frames,
         "frames_drawn": drawn,

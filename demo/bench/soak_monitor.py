@@ -11,12 +11,14 @@ sharing the CPU (a soak on a shared machine is only as quiet as its neighbours).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from demo.app.status import AppStatus
     from demo.bench.soak_visitor import SoakVisitor
 
 MEMORY_PERIOD = 5.0  # seconds between memory samples
@@ -52,31 +54,31 @@ class SoakMonitor:
             if self.flooding():
                 self.flood_frames.append(record.total * 1000)
 
-    def after_frame(self, app, now: float) -> None:
+    def after_frame(self, status: AppStatus, now: float) -> None:
         """Errors the frame showed, and a memory sample when one is due (after the warm-up)."""
-        error = app.controller.error
+        error = status.error
         if error and error != self._last_error:
             self.errors[error.strip().splitlines()[0][:160]] += 1
         self._last_error = error
-        notice = app.ui.notice
+        notice = status.notice
         if notice is not None and notice is not self._last_notice and notice.kind == "error":
             self.errors[notice.text[:160]] += 1
         self._last_notice = notice
         if now >= self._next_sample and now - self.started >= self.warmup:
-            self.sample(app, now)
+            self.sample(status, now)
 
-    def sample(self, app, now: float) -> None:
+    def sample(self, status: AppStatus, now: float) -> None:
         """One memory sample now."""
         self._next_sample = now + MEMORY_PERIOD
-        self.memory.append((now - self.started, *self._rss(app)))
-        self.cpu.append((now - self.started, *self._cpu_seconds(app)))
+        self.memory.append((now - self.started, *self._rss(status)))
+        self.cpu.append((now - self.started, *self._cpu_seconds(status)))
 
-    def _cpu_seconds(self, app) -> tuple[float, float, float]:
+    def _cpu_seconds(self, status: AppStatus) -> tuple[float, float, float]:
         """CPU seconds so far: the whole machine busy (all cores), this process, the worker process."""
         machine = self.psutil.cpu_times()
         busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
         own = sum(self.psutil.Process(os.getpid()).cpu_times()[:2])
-        pid = self._worker_pid(app)
+        pid = self._worker_pid(status)
         try:
             worker = sum(self.psutil.Process(pid).cpu_times()[:2]) if pid else 0.0
         except self.psutil.Error:
@@ -113,10 +115,10 @@ class SoakMonitor:
     def exception(self, text: str) -> None:
         self.errors[text[:160]] += 1
 
-    def _rss(self, app) -> tuple[float, float]:
+    def _rss(self, status: AppStatus) -> tuple[float, float]:
         """Resident MB of this process (window, UI) and of the worker process (0 for an in-process worker)."""
         own = self.psutil.Process(os.getpid()).memory_info().rss / 2**20
-        pid = self._worker_pid(app)
+        pid = self._worker_pid(status)
         if not pid:
             return own, 0.0
         try:
@@ -125,18 +127,16 @@ class SoakMonitor:
             return own, 0.0
 
     @staticmethod
-    def _worker_pid(app) -> int:
+    def _worker_pid(status: AppStatus) -> int:
         """The worker's process id; 0 for a worker that runs in this process."""
-        result = app.controller.result
-        pid = result.worker_pid if result is not None else 0
+        pid = status.worker_pid
         return 0 if pid == os.getpid() else pid
 
-    def report(self, app, visitor: SoakVisitor, *, seconds_run: float) -> dict:
+    def report(self, status: AppStatus, visitor: SoakVisitor, *, seconds_run: float) -> dict:
         first = self.memory[0] if self.memory else (0.0, 0.0, 0.0)
         last = self.memory[-1] if self.memory else first
         drawn = [ms for minute in sorted(self.minutes) for ms in self.minutes[minute]]
-        kiosk = app.kiosk
-        result = app.controller.result
+        kiosk, result = status.kiosk, status.result
         return {
             "seconds_run": round(seconds_run, 1),
             "warmup_seconds": self.warmup,
@@ -155,17 +155,16 @@ class SoakMonitor:
                                            if self.flood_frames else None),
             "errors": sum(self.errors.values()),
             "error_messages": dict(self.errors.most_common(20)),
-            "worker_restarts": app.watchdog.restarts,
+            "worker_restarts": status.solver_restarts,
             "frames": self.frames,
             "frames_drawn": self.frames_drawn,
             "visitor": {"visits": visitor.visits, "strokes": visitor.strokes, "saves": visitor.saves,
                         "floods": visitor.floods, "flood_events": visitor.flood_events},
-            "kiosk": {"attract_rounds": kiosk.attract.rounds, "resets": kiosk.resets,
-                      "unattended_saves": kiosk.unattended_saves, "wakes": kiosk.wakes},
-            "autosave_writes": app.autosave.writes,
+            "kiosk": dataclasses.asdict(kiosk) if kiosk is not None else {},
+            "autosave_writes": status.autosave_writes,
             "device": result.device if result is not None else "",
             "candidates": result.candidates if result is not None else 0,
-            "worker": app.client.mode,
+            "worker": status.worker_mode,
             "cpu_count": os.cpu_count(),
             "load_average": [round(v, 2) for v in os.getloadavg()],
         }

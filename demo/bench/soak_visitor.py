@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pygame
 
+from demo.app.render.layout import Layout
 from demo.tools.brushes import BRUSHES
 from demo.tools.session import Session
 
@@ -81,14 +82,14 @@ class SoakVisitor:
         self._flood_posted = 0
         self._last_point = (0.5, 0.5)
 
-    def post_due(self, app, now: float) -> None:
-        """Post every step that is due into pygame's event queue."""
+    def post_due(self, layout: Layout, now: float) -> None:
+        """Post every step that is due into pygame's event queue, aimed at the window's ``layout``."""
         if not self._steps and self._flood_until is None and now >= self._next_visit:
             self._begin_visit(now)
         while self._steps and self._began + self._steps[0].t <= now:
-            self._post(app, self._steps.popleft(), now)
+            self._post(layout, self._steps.popleft(), now)
         if self._flood_until is not None:
-            self._flood(app, now)
+            self._flood(layout, now)
         if not self._steps and self._flood_until is None and not self._gap_scheduled:
             self._next_visit = now + self.gaps[(self.visits - 1) % len(self.gaps)]
             self._gap_scheduled = True
@@ -100,8 +101,7 @@ class SoakVisitor:
         self._gap_scheduled = False
         self.visits += 1
 
-    def _post(self, app, step: Step, now: float) -> None:
-        layout = app.layout
+    def _post(self, layout: Layout, step: Step, now: float) -> None:
         if step.kind == "tap_swatch":
             swatch = min(layout.swatches, key=lambda w: sum((a - b) ** 2 for a, b in zip(w.target.value, step.value)))
             self._tap(swatch.rect)
@@ -110,7 +110,7 @@ class SoakVisitor:
             self._tap(tool.rect)
         elif step.kind in ("down", "move", "up"):
             self._last_point = (step.x, step.y)
-            position = self._window(app, step.x, step.y)
+            position = self._window(layout, step.x, step.y)
             if step.kind == "move":
                 _post(pygame.MOUSEMOTION, pos=position, rel=(1, 0), buttons=(1, 0, 0))
             else:
@@ -125,9 +125,9 @@ class SoakVisitor:
             self._flood_started = now
             self._flood_posted = 0
             self.floods += 1
-            _post(pygame.MOUSEBUTTONDOWN, pos=self._window(app, 0.2, 0.5), button=1)
+            _post(pygame.MOUSEBUTTONDOWN, pos=self._window(layout, 0.2, 0.5), button=1)
 
-    def _flood(self, app, now: float) -> None:
+    def _flood(self, layout: Layout, now: float) -> None:
         """A 1000 Hz pointer sweeping across the canvas and back: as many events as are due by now."""
         elapsed = min(now, self._flood_until) - self._flood_started
         due = int(elapsed * FLOOD_RATE)
@@ -135,11 +135,11 @@ class SoakVisitor:
             phase = (i / FLOOD_RATE) / FLOOD_SECONDS  # 0..1 over the flood
             u = 0.2 + 0.6 * (1 - abs(2 * phase - 1))
             v = 0.5 + 0.1 * np.sin(40 * np.pi * phase)
-            _post(pygame.MOUSEMOTION, pos=self._window(app, u, v), rel=(1, 0), buttons=(1, 0, 0))
+            _post(pygame.MOUSEMOTION, pos=self._window(layout, u, v), rel=(1, 0), buttons=(1, 0, 0))
         self.flood_events += max(0, due - self._flood_posted)
         self._flood_posted = max(self._flood_posted, due)
         if now >= self._flood_until:
-            _post(pygame.MOUSEBUTTONUP, pos=self._window(app, 0.2, 0.5), button=1)
+            _post(pygame.MOUSEBUTTONUP, pos=self._window(layout, 0.2, 0.5), button=1)
             self.strokes += 1
             self._flood_until = None
 
@@ -148,8 +148,8 @@ class SoakVisitor:
         return self._flood_until is not None
 
     @staticmethod
-    def _window(app, u: float, v: float) -> tuple[float, float]:
-        x, y, w, h = app.layout.canvas
+    def _window(layout: Layout, u: float, v: float) -> tuple[float, float]:
+        x, y, w, h = layout.canvas
         return x + u * w, y + v * h
 
     @staticmethod

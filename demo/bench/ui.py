@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from demo.profile.stats import summary
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--model", default=None,
@@ -79,14 +81,6 @@ class ScriptedPen(threading.Thread):
             self.stop.wait(0.4)
 
 
-def _percentiles(values, scale: float = 1000.0) -> dict:
-    if not len(values):
-        return {"p50": None, "p95": None, "max": None, "n": 0}
-    array = np.asarray(values, np.float64) * scale
-    return {"p50": round(float(np.percentile(array, 50)), 2), "p95": round(float(np.percentile(array, 95)), 2),
-            "max": round(float(array.max()), 2), "n": int(len(array))}
-
-
 def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float, warmup: float, pen_hz: float,
             device: str, seed: int, worker_nice: int = 0, profile_dir=None, gl_threads: int | None = None) -> dict:
     """One worker mode: frame times, latency and solver speed while a scripted pen draws."""
@@ -101,19 +95,21 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
     try:
         # Load the model (its first result), then draw a while before measuring.
         deadline = time.perf_counter() + 120
-        while app.controller.result is None and app.controller.error is None and time.perf_counter() < deadline:
+        status = app.status()
+        while status.result is None and status.error is None and time.perf_counter() < deadline:
             app.frame()
             app.pace()
-        if app.controller.result is None:
-            raise RuntimeError(f"{mode} worker gave no result: {app.controller.error}")
-        pen = ScriptedPen(app.layout.canvas, hz=pen_hz)
+            status = app.status()
+        if status.result is None:
+            raise RuntimeError(f"{mode} worker gave no result: {status.error}")
+        canvas = app.canvas
+        pen = ScriptedPen((canvas.x, canvas.y, canvas.width, canvas.height), hz=pen_hz)
         pen.start()
         end_warmup = time.perf_counter() + warmup
         while time.perf_counter() < end_warmup:
             app.frame()
             app.pace()
-        latency_from = len(app.controller.latency.all)
-        first = app.controller.result
+        first = app.status()
         records = []
         load_before = os.getloadavg()
         started = time.perf_counter()
@@ -121,8 +117,7 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
             records.append(app.frame())
             app.pace()
         elapsed = time.perf_counter() - started
-        last = app.controller.result
-        latencies = list(app.controller.latency.all)[latency_from:]
+        last = app.status()
     finally:
         if pen is not None:
             pen.stop.set()
@@ -131,27 +126,27 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
     records = [r for r in records if r.drawn]  # idle frames (nothing changed) are neither drawn nor presented
     totals = [r.total for r in records]
     intervals = np.diff([r.start for r in records])
-    steps = last.steps_total - first.steps_total
+    steps = last.result.steps_total - first.result.steps_total
     return {
         "worker": mode,
         "profiler": profile_dir is not None,
         "frames": len(records),  # drawn
         "fps": round(len(records) / elapsed, 1),
-        "frame_ms": _percentiles(totals),
-        "interval_ms": _percentiles(intervals),
+        "frame_ms": summary(totals),
+        "interval_ms": summary(intervals),
         "frames_over_16_7ms": int(sum(t > 1 / 60 for t in totals)),
-        "stage_ms": {stage: _percentiles([r.stages.get(stage, 0.0) for r in records]) for stage in STAGES},
-        "latency_ms": _percentiles(latencies),
+        "stage_ms": {stage: summary(r.stages.get(stage, 0.0) for r in records) for stage in STAGES},
+        "latency_ms": summary(latency for r in records for latency in r.latencies),
         "solver_steps_per_s": round(steps / elapsed, 1),
         "pen_events": pen.posted,
         # On screen: the model's start preview, else the engine's first image; then the engine's own.
-        "first_image_after_window_s": round((app.startup.preview_at or app.startup.first_image_at) - app.window_opened_at, 3),
-        "first_result_after_window_s": round(app.startup.first_image_at - app.window_opened_at, 3),
+        "first_image_after_window_s": round((last.preview_at or last.first_image_at) - last.window_opened_at, 3),
+        "first_result_after_window_s": round(last.first_image_at - last.window_opened_at, 3),
         "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        "model": last.model_name,
-        "stand_in": last.stand_in,
-        "candidates": last.candidates,
-        "device": last.device,
+        "model": last.result.model_name,
+        "stand_in": last.result.stand_in,
+        "candidates": last.result.candidates,
+        "device": last.result.device,
     }
 
 

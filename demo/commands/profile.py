@@ -61,24 +61,28 @@ def run(args) -> int:
         raise UserError(f"{args.session}: session not found")
     if args.frames is not None and args.frames < 1 or args.seconds is not None and args.seconds <= 0:
         raise UserError("--frames and --seconds must be positive")
+    import time
+
     import pygame
 
     from demo.app.app import App
     from demo.app.config import AppConfig
+    from demo.profile.recorder import ProfileRecorder
 
     config = AppConfig(model=args.model, size=(args.size, args.size), device=args.device, candidates=args.candidates,
                        seed=args.seed, worker=args.worker, worker_nice=10 if args.worker == "process" else 0,
                        feed=args.session, profile=args.out, exit_after_frames=args.frames,
                        exit_after_seconds=args.seconds, exit_when_done=args.frames is None and args.seconds is None)
+    profiler = ProfileRecorder.for_app(config, clock=time.perf_counter)
     try:
-        app = App(config)
+        app = App(config, clock=time.perf_counter, profiler=profiler)
     except pygame.error as exc:
         raise UserError(f"cannot open the window ({exc}); use --headless on a machine without a display") from None
     app.run()
-    report = app.profiler.report_written
+    report = profiler.report_written
     print(f"{report['frames']} frames: frame p50 {report['frame_ms']['p50']} ms, p95 {report['frame_ms']['p95']} ms; "
           f"pen->image p50 {report['latency_ms']['p50']} ms, p95 {report['latency_ms']['p95']} ms; "
           f"solver {report['solver_steps_per_s']} steps/s; first image {report['startup']['first_image_s']} s")
-    for path in app.profiler.written.values():
+    for path in profiler.written.values():
         print(f"wrote {path}")
     return 0

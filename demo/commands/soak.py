@@ -65,8 +65,8 @@ def run(args) -> int:
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import tempfile
 
-    from demo.app.kiosk.kiosk import load_attract_sessions
     from demo.app.kiosk.config import KioskConfig
+    from demo.app.kiosk.kiosk import load_attract_sessions
 
     try:
         kiosk = KioskConfig(idle_seconds=args.idle_seconds, reset_seconds=args.reset_seconds,
@@ -88,43 +88,44 @@ def run(args) -> int:
 
 def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
     """Run the app until --minutes have passed; the report."""
+    import time
     import traceback
 
     from tqdm import tqdm
 
     from demo.app.app import App
     from demo.app.config import AppConfig
-    from demo.bench.soak_visitor import SoakVisitor
     from demo.bench.soak_monitor import SoakMonitor
+    from demo.bench.soak_visitor import SoakVisitor
 
     config = AppConfig(model=args.model, size=size, device=args.device, candidates=args.candidates, seed=args.seed,
                        worker=args.worker, worker_nice=10 if args.worker == "process" else 0, save_dir=save_dir,
                        kiosk=kiosk, hud=False, autosave_seconds=5.0, hang_seconds=args.hang_seconds)
-    app = App(config)
-    clock = app.clock
-    started = clock()
-    end = started + args.minutes * 60
+    clock = time.perf_counter
     visitor = SoakVisitor(sessions, reset_seconds=kiosk.reset_seconds, idle_seconds=kiosk.idle_seconds)
-    monitor = SoakMonitor(clock=clock, warmup=args.warmup, started=started, flooding=lambda: visitor.flooding)
-    app.loop.listeners.append(monitor.frame)
+    monitor = SoakMonitor(clock=clock, warmup=args.warmup, started=clock(), flooding=lambda: visitor.flooding)
+    app = App(config, clock=clock, listeners=[monitor.frame])
+    started = monitor.started = clock()  # the soak's time counts from the open window
+    end = started + args.minutes * 60
     try:
         with tqdm(total=round(args.minutes * 60), desc="soak", unit="s", disable=None) as bar:
-            while app.ui.running:
+            while app.status().running:
                 now = clock()
                 if now >= end:
                     break
-                visitor.post_due(app, now)
+                visitor.post_due(app.layout, now)
                 try:
                     app.frame()
                 except Exception:  # noqa: BLE001 - a soak counts every failure and stops at the first
                     monitor.exception(traceback.format_exc(limit=3).strip().splitlines()[-1])
                     break
-                monitor.after_frame(app, clock())
+                monitor.after_frame(app.status(), clock())
                 bar.update(int(clock() - started) - bar.n)
                 app.pace()
         seconds_run = clock() - started
-        monitor.sample(app, clock())  # the last memory sample
-        report = monitor.report(app, visitor, seconds_run=seconds_run)
+        status = app.status()
+        monitor.sample(status, clock())  # the last memory sample
+        report = monitor.report(status, visitor, seconds_run=seconds_run)
     finally:
         app.close()
     report = {"minutes": args.minutes, **report, "model": args.model,

@@ -56,6 +56,15 @@ class InputRouter:
         self._finger: tuple[int, int] | None = None  # the (touch, finger) drawing
         self._input_time = 0.0  # clock time of the pygame event being handled
 
+    @property
+    def gamepad_connected(self) -> bool:
+        """A gamepad is plugged in (the cursor is then drawn as a crosshair)."""
+        return self.gamepad is not None and bool(self.gamepad.pads)
+
+    def drawing(self, *, besides: str | None = None) -> bool:
+        """A stroke is being drawn, by any source other than ``besides`` (e.g. a fed session)."""
+        return self.stroke_owner not in (None, besides)
+
     def now(self) -> float:
         """Session time of an event handled now (seconds since the router started)."""
         return self.clock() - self.t0

@@ -151,7 +151,7 @@ class ProfileRecorder:
     def report(self) -> dict:
         frames, results = self._measured()
         drawn = [f for f in frames if f.drawn]
-        latencies = [f.ends["present"] - t for f in drawn for t in f.shown_inputs]
+        latencies = [latency for f in drawn for latency in f.latencies]
         last = results[-1] if results else None
         seconds = (frames[-1].start - frames[0].start) if len(frames) > 1 else 0.0
         return {
@@ -227,7 +227,7 @@ class ProfileRecorder:
             writer = csv.writer(handle)
             writer.writerow(["frame", "time_s", "drawn", "frame_ms", *(f"{s}_ms" for s in STAGES), "steps_done", "latency_ms"])
             for f in self.frames:
-                latency = ";".join(f"{(f.ends['present'] - t) * 1000:.2f}" for t in f.shown_inputs)
+                latency = ";".join(f"{latency * 1000:.2f}" for latency in f.latencies)
                 writer.writerow([f.index, f"{f.start - self.origin:.6f}", int(f.drawn), f"{f.total * 1000:.3f}",
                                  *(f"{f.stages.get(s, 0.0) * 1000:.3f}" for s in STAGES), f.steps_done, latency])
 

@@ -65,3 +65,20 @@ def reduce(state: UiState, action: Action) -> UiState:
     """The UI state after ``action`` (the same state for actions that are not the UI's)."""
     handler = _REDUCERS.get(action.name)
     return state if handler is None else handler(state, action.value)
+
+
+class UiStore:
+    """The current UI state. It changes only through ``reduce`` (``dispatch``) and a notice's expiry."""
+
+    def __init__(self, state: UiState = UiState()):
+        self.state = state
+
+    def dispatch(self, action: Action) -> None:
+        self.state = reduce(self.state, action)
+
+    def expire(self, now: float) -> bool:
+        """Drop a notice whose time has passed; True if that changed the state."""
+        expired = self.state.expire(now)
+        changed = expired is not self.state
+        self.state = expired
+        return changed

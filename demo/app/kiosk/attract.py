@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from demo.app.edit.feeder import SOURCE as FEED_SOURCE
 from demo.app.edit.feeder import LiveFeeder
+from demo.app.kiosk.host import KioskHost
 from demo.input.actions import Action
 from demo.tools.session import Session
 
@@ -17,8 +18,10 @@ PLAY, SETTLE, MORPH = "play", "settle", "morph"
 
 
 class AttractLoop:
-    def __init__(self, sessions: list[Session], *, settle_seconds: float, morph_seconds: float, fresh_start):
-        """``fresh_start()`` clears the edit for a new round (the kiosk's own fresh start)."""
+    def __init__(self, sessions: list[Session], *, settle_seconds: float, morph_seconds: float, fresh_start,
+                 host: KioskHost, router, controller):
+        """``fresh_start()`` clears the edit for a new round (the kiosk's own fresh start); the rounds are fed
+        through ``router`` and the ``host``'s action path, and wait for ``controller`` to settle."""
         if not sessions:
             raise ValueError("the attract loop needs at least one session")
         self.sessions = sessions
@@ -30,44 +33,49 @@ class AttractLoop:
         self.phase_started = 0.0
         self.feeder: LiveFeeder | None = None
         self.fresh_start = fresh_start
+        self.host = host
+        self.router = router
+        self.controller = controller
 
     @property
     def running(self) -> bool:
         return self.phase is not None
 
-    def start(self, app, now: float) -> None:
+    def start(self, now: float) -> None:
         """Begin a round (the caller has just made a fresh start)."""
         session = self.sessions[self.next_index % len(self.sessions)]
         self.next_index += 1
         self.rounds += 1
-        self.feeder = LiveFeeder(session, clock=app.clock)
+        self.feeder = LiveFeeder(session, clock=self.host.clock)
         self.feeder.start(now)
         self._enter(PLAY, now)
 
-    def step(self, app, now: float) -> bool:
+    def step(self, now: float) -> bool:
         """Advance the round; True if something visible changed."""
+        host = self.host
         if self.phase == PLAY:
-            self.feeder.feed(app.router, app.on_action)
+            self.feeder.feed(self.router, host.on_action)
             if self.feeder.done:
-                if app.ui.show_overlay:
-                    app.on_action(Action(name="toggle_overlay"))  # the finished picture, without the strokes over it
+                if host.ui.show_overlay:
+                    host.on_action(Action(name="toggle_overlay"))  # the finished picture, without the strokes over it
                 self._enter(SETTLE, now)
             return True
         if self.phase == SETTLE:
-            if app.controller.idle or now - self.phase_started >= self.settle_seconds:
-                app.on_action(Action(name="morph_play"))  # plays where the engine sent morph frames
+            if self.controller.idle or now - self.phase_started >= self.settle_seconds:
+                host.on_action(Action(name="morph_play"))  # plays where the engine sent morph frames
                 self._enter(MORPH, now)
             return False
         if self.phase == MORPH and now - self.phase_started >= self.morph_seconds:
             self.fresh_start()
-            self.start(app, now)
+            self.start(now)
             return True
         return False
 
-    def stop(self, app) -> None:
+    def stop(self) -> None:
         """End the round at once; a stroke the feed had begun is finished, so the router is free."""
-        if app.router.stroke_owner == FEED_SOURCE:
-            app.router.pointer(FEED_SOURCE, "up", *(app.router.cursor or (0.0, 0.0)), 0.0)
+        router = self.router
+        if router.stroke_owner == FEED_SOURCE:
+            router.pointer(FEED_SOURCE, "up", *(router.cursor or (0.0, 0.0)), 0.0)
         self.phase, self.feeder = None, None
 
     def _enter(self, phase: str, now: float) -> None:

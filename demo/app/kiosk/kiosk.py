@@ -10,21 +10,32 @@ The App hands the kiosk each frame's pygame events before routing them (``screen
   fresh start for the visitor;
 - hides an idle mouse cursor, and shows big hints and a 'saved' confirmation.
 
-Everything it does to the edit goes through the app's own action path (``app.on_action``,
-``app.router.act``); the decisions themselves are pure (``kiosk_policy``).
+It sees the app through ``KioskHost`` (clock, UI state, the action path, save) and the parts it drives
+(the input router, the edit controller); everything it does to the edit goes through the app's own action
+path (``host.on_action``, ``router.act``); the decisions themselves are pure (``policy``).
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+from dataclasses import dataclass
+from typing import Callable
 
 import pygame
 
 from demo.app.edit.feeder import SOURCE as FEED_SOURCE
 from demo.app.kiosk.attract import AttractLoop
 from demo.app.kiosk.config import MODIFIERS, KioskConfig
-from demo.app.kiosk.policy import ATTRACT, RESET, WAKE, ChordWatch, CursorHider, IdlePolicy
+from demo.app.kiosk.host import KioskHost
+from demo.app.kiosk.policy import (
+    ATTRACT,
+    RESET,
+    WAKE,
+    ChordWatch,
+    CursorHider,
+    IdlePolicy,
+)
 from demo.app.render.views.kiosk_hints import HintState, KioskHintsView
 from demo.input import keyboard
 from demo.input.actions import Action, Brush
@@ -64,17 +75,34 @@ def is_waking(event: pygame.event.Event) -> bool:
     return event.type == pygame.JOYHATMOTION and tuple(event.value) != (0, 0)
 
 
+@dataclass(frozen=True)
+class KioskCounts:
+    """What the kiosk has done since it started, for a soak report or an operator."""
+
+    attract_rounds: int
+    resets: int  # unattended edits cleared
+    unattended_saves: int
+    wakes: int
+
+
 class Kiosk:
-    def __init__(self, app, config: KioskConfig, *, sessions=None):
-        self.app = app
+    def __init__(self, host: KioskHost, config: KioskConfig, *, router, controller,
+                 notify: Callable[[str], None] = lambda line: None, restarts: Callable[[], int] = lambda: 0,
+                 sessions=None):
+        """``notify`` sends a line to systemd; ``restarts()`` is how often the solver was restarted."""
+        self.host = host
+        self.router = router
+        self.controller = controller
+        self.notify = notify
+        self.restarts = restarts
         self.config = config
-        now = app.clock()
+        now = host.clock()
         self.policy = IdlePolicy(config, now=now)
         self.chord = ChordWatch(config.chord, seconds=config.chord_seconds)
         self.cursor = CursorHider(seconds=config.cursor_hide_seconds, now=now)
         self.attract = AttractLoop(sessions if sessions is not None else load_attract_sessions(config),
                                    settle_seconds=config.settle_seconds, morph_seconds=config.morph_seconds,
-                                   fresh_start=self.fresh_start)
+                                   fresh_start=self.fresh_start, host=host, router=router, controller=controller)
         self.hints = KioskHintsView()
         self.resets = 0  # unattended edits cleared
         self.unattended_saves = 0
@@ -102,6 +130,10 @@ class Kiosk:
     @property
     def attracting(self) -> bool:
         return self.attract.running
+
+    def counts(self) -> KioskCounts:
+        return KioskCounts(attract_rounds=self.attract.rounds, resets=self.resets,
+                           unattended_saves=self.unattended_saves, wakes=self.wakes)
 
     # Input.
     def screen(self, events: list, now: float) -> list:
@@ -144,9 +176,8 @@ class Kiosk:
     # Per frame.
     def tick(self, now: float) -> bool:
         """Decide and act (reset, attract, the attract loop, the exit chord, the cursor); True if the frame changed."""
-        app = self.app
         changed = False
-        if app.router.stroke_owner not in (None, FEED_SOURCE):
+        if self.router.drawing(besides=FEED_SOURCE):
             self.policy.input(now, waking=False)  # a visitor holding a stroke still is not idle
         decision = self.policy.due(now)
         if decision in (RESET, ATTRACT):
@@ -156,14 +187,14 @@ class Kiosk:
             if decision == RESET:
                 self.resets += 1
             else:
-                self.attract.start(app, now)
+                self.attract.start(now)
         if self.attract.running:
-            changed |= self.attract.step(app, now)
+            changed |= self.attract.step(now)
         progress = self.chord.progress(now)
         changed |= progress != self._exit_progress
         self._exit_progress = progress
         if self.chord.held(now) or self._terminated:
-            app.on_action(Action(name="quit"))  # the operator's exit or a stop signal (the visitor's quit is blocked above)
+            self.host.on_action(Action(name="quit"))  # the operator's exit or a stop signal (the visitor's quit is blocked above)
         visible = self.cursor.visible(now)
         if visible != self._cursor_visible:
             pygame.mouse.set_visible(visible)
@@ -179,39 +210,39 @@ class Kiosk:
         status = "attract loop" if self.attract.running else "visitor"
         if status != self._status:
             self._status = status
-            self.app.systemd.notify(f"STATUS={status}; {self.unattended_saves} pictures saved unattended, "
-                                    f"{self.app.watchdog.restarts} solver restarts")
+            self.notify(f"STATUS={status}; {self.unattended_saves} pictures saved unattended, "
+                        f"{self.restarts()} solver restarts")
 
     def _wake(self) -> None:
         """The first touch, click or button in the attract loop: a fresh start for the visitor."""
-        self.attract.stop(self.app)
+        self.attract.stop()
         self.fresh_start()
         self.wakes += 1
 
     def _save_unattended(self) -> None:
         """Keep what a visitor left: a picture with strokes is saved before it is cleared."""
-        state = self.app.controller.state
+        state = self.controller.state
         if state.strokes or state.active is not None:
-            self.app.save()
+            self.host.save()
             self.unattended_saves += 1
 
     def fresh_start(self) -> None:
         """A new start with no strokes, the default brush, the strokes shown, no help or morph on screen."""
-        app = self.app
-        app.on_action(Action(name="cancel"))  # closes the help, leaves the morph
-        if not app.ui.show_overlay:
-            app.on_action(Action(name="toggle_overlay"))
+        dispatch = self.host.on_action
+        dispatch(Action(name="cancel"))  # closes the help, leaves the morph
+        if not self.host.ui.show_overlay:
+            dispatch(Action(name="toggle_overlay"))
         brush = Brush()
-        app.on_action(Action(name="color", value=brush.color))
-        app.on_action(Action(name="width", value=brush.width))
-        app.on_action(Action(name="tool", value=brush.tool))
-        app.router.act(Action(name="command", value="reset"))
+        dispatch(Action(name="color", value=brush.color))
+        dispatch(Action(name="width", value=brush.width))
+        dispatch(Action(name="tool", value=brush.tool))
+        self.router.act(Action(name="command", value="reset"))
         # The next save (and autosave) holds this visitor's session only, and the list stays bounded all day.
-        app.controller.fresh_session()
+        self.controller.fresh_session()
 
     def saved(self, path, message: str) -> None:
         """The App saved (or failed to): a big confirmation for a few seconds."""
-        if path is None and self.app.controller.result is None:
+        if path is None and self.controller.result is None:
             return  # nothing to save yet
         if path is not None:
             line, ok = "Saved! Your picture is kept.", True
@@ -219,16 +250,13 @@ class Kiosk:
             line, ok = "The disk is full: pictures cannot be saved right now.", False
         else:
             line, ok = "Sorry, the picture could not be saved.", False
-        self._saved = (line, ok, self.app.clock() + SAVED_SECONDS)
+        self._saved = (line, ok, self.host.clock() + SAVED_SECONDS)
 
     # Drawing.
     def hint_state(self) -> HintState:
-        app = self.app
-        drawing = app.router.stroke_owner not in (None, FEED_SOURCE)
-        gamepad = app.router.gamepad is not None and bool(app.router.gamepad.pads)
         saved = self._saved
-        return HintState(attract=self.attract.running, fresh=not app.controller.state.strokes, drawing=drawing,
-                         gamepad=gamepad, saved=saved[0] if saved and saved[1] else None,
+        return HintState(attract=self.attract.running, fresh=not self.controller.state.strokes,
+                         drawing=self.router.drawing(besides=FEED_SOURCE), gamepad=self.router.gamepad_connected, saved=saved[0] if saved and saved[1] else None,
                          save_failed=saved[0] if saved and not saved[1] else None, exit_progress=self._exit_progress)
 
     def draw(self, painter, size: tuple[int, int], canvas) -> None:

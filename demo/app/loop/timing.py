@@ -31,6 +31,11 @@ class FrameRecord:
     def total(self) -> float:
         return sum(self.stages.values())
 
+    @property
+    def latencies(self) -> list[float]:
+        """Seconds from each input this frame showed first to the end of its present stage."""
+        return [self.ends["present"] - t for t in self.shown_inputs]
+
     def mark(self, stage: str, now: float) -> None:
         """Close ``stage`` at ``now``; it began where the previous stage ended."""
         begin = self.ends[next(reversed(self.ends))] if self.ends else self.start

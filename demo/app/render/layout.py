@@ -99,3 +99,18 @@ def compute_layout(size: tuple[int, int], *, thumbnails: int = 8, margin: float 
     return Layout(size=(width, height), canvas=canvas, morph_button=morph_button, morph_track=morph_track,
                   thumbnails=thumbnails_rects, panel=panel, size_preview=size_preview, tools=tools, swatches=swatches,
                   buttons=buttons, widgets=tools + swatches + buttons + others)
+
+
+class LayoutKeeper:
+    """The layout of the window as it is now: computed again when the window's size changes."""
+
+    def __init__(self, size: tuple[int, int], *, thumbnails: int):
+        self.thumbnails = thumbnails
+        self.layout = compute_layout(size, thumbnails=thumbnails)
+
+    def follow(self, size: tuple[int, int]) -> bool:
+        """Lay out for ``size``; True if the layout changed."""
+        if self.layout.size == tuple(size):
+            return False
+        self.layout = compute_layout(size, thumbnails=self.thumbnails)
+        return True

@@ -9,13 +9,14 @@ count as a change only when they differ.
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
+from demo.app.edit.ui_state import UiState
 from demo.app.render.back_buffer import code_box
 from demo.app.render.layout import Layout
 from demo.app.render.overlay import StrokeOverlay
 from demo.app.render.painter import Painter
-from demo.app.edit.ui_state import UiState
 from demo.app.render.views.banner import BannerView, summarise
 from demo.app.render.views.canvas import CanvasView
 from demo.app.render.views.help import HelpView
@@ -29,6 +30,24 @@ from demo.gl import RenderTarget
 OVERLAY_OPACITY = 0.75
 HUD_PERIOD = 0.25  # seconds between HUD refreshes
 BACKGROUND = (0.09, 0.09, 0.1, 1.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrameView:
+    """What one frame shows, gathered by the draw stage: everything ``Scene.draw`` reads."""
+
+    window_size: tuple[int, int]
+    layout: Layout
+    ui: UiState
+    result: Any  # the shown EditResult, or None before the first
+    error: str | None
+    morph: Any  # the MorphPlayer: position and playing
+    photo: Any  # (texture, uv) of the photo with the edit, or None
+    hud: bool
+    records: Sequence = ()  # recent FrameRecords, for the live frame-time graph
+    cursor: tuple[float, float] | None = None
+    crosshair: bool = False
+    extra: Callable[[Painter], None] | None = None  # drawn last but the help (the kiosk's hints)
 
 
 class Scene:
@@ -62,39 +81,49 @@ class Scene:
         changed, self.hud_lines = fresh != self.hud_lines, fresh
         return changed
 
-    def draw(self, *, window, window_size: tuple[int, int], layout: Layout, ui: UiState, result, error: str | None, morph,
-             photo, hud: bool, records, cursor, crosshair: bool, extra: Callable[[Painter], None] | None = None) -> None:
-        """One frame onto ``window`` (the app's Window, of ``window_size``). ``photo``: (texture, uv) of the photo with
-        the edit, or None; ``extra`` draws last but the help."""
+    @property
+    def candidate_count(self) -> int:
+        """How many candidates the thumbnails show."""
+        return self.thumbnails.count
+
+    @property
+    def morph_frames(self) -> int:
+        """How many morph frames the canvas holds (0: no morph to play)."""
+        return self.canvas_view.morph_frames
+
+    def draw(self, window, frame: FrameView) -> None:
+        """One frame onto ``window`` (the app's Window), as ``frame`` describes it."""
         painter = self.painter
-        painter.begin(window_size)
+        layout, ui, morph, result = frame.layout, frame.ui, frame.morph, frame.result
+        painter.begin(frame.window_size)
         message = None
         if result is None:
-            message = "the engine failed (see above)" if error else "loading the model..."
+            message = "the engine failed (see above)" if frame.error else "loading the model..."
         self.canvas_view.draw(
-            painter, layout.canvas, message=message, morph_position=morph.position, photo=photo,
+            painter, layout.canvas, message=message, morph_position=morph.position, photo=frame.photo,
             overlay=self.overlay.texture, overlay_opacity=OVERLAY_OPACITY if ui.show_overlay else 0.0,
             progress=result.progress if result is not None and result.projecting else None,
         )
         self.thumbnails.draw(painter, layout.thumbnails)
         self.morph_bar.draw(painter, layout.morph_button, layout.morph_track, playing=morph.playing,
-                            position=morph.position, available=self.canvas_view.morph_frames > 0)
-        toggled = {name for name, on in (("toggle_overlay", ui.show_overlay), ("toggle_view", photo is not None)) if on}
+                            position=morph.position, available=self.morph_frames > 0)
+        toggled = {name for name, on in (("toggle_overlay", ui.show_overlay), ("toggle_view", frame.photo is not None)) if on}
         self.panel.draw(painter, layout, brush=ui.brush, toggled=toggled)
-        if hud:
+        if frame.hud:
             self.hud.draw(painter, (layout.canvas[0] + 6, layout.canvas[1] + 6), self.hud_lines)
         if ui.show_profile:
-            self.profile_graph.draw(painter, layout.canvas, list(records))
+            self.profile_graph.draw(painter, layout.canvas, list(frame.records))
+        cursor = frame.cursor
         if cursor is not None and layout.viewport.contains(*cursor) and not ui.show_help:
-            self.canvas_view.draw_cursor(painter, cursor, 0.5 * ui.brush.width * layout.canvas[2], crosshair=crosshair)
-        if error:
-            self.banner.draw(painter, window_size[0], summarise(error))
+            self.canvas_view.draw_cursor(painter, cursor, 0.5 * ui.brush.width * layout.canvas[2], crosshair=frame.crosshair)
+        if frame.error:
+            self.banner.draw(painter, frame.window_size[0], summarise(frame.error))
         elif ui.notice is not None:
-            self.banner.draw(painter, window_size[0], summarise(ui.notice.text), kind=ui.notice.kind)
-        if extra is not None:
-            extra(painter)
+            self.banner.draw(painter, frame.window_size[0], summarise(ui.notice.text), kind=ui.notice.kind)
+        if frame.extra is not None:
+            frame.extra(painter)
         if ui.show_help:
-            self.help.draw(painter, window_size)
+            self.help.draw(painter, frame.window_size)
         self._render(window)
 
     def _render(self, window) -> None:
