@@ -123,15 +123,15 @@ def new_temp(folder: Path, *, label: str, suffix: str) -> Path:
     return Path(name)
 
 
-def remove_orphaned_temps(folder: Path, *, label: str, suffix: str) -> None:
-    """Remove the temporary files of ``label`` in ``folder`` that are older than ORPHAN_SECONDS and whose
-    writing process is gone (on this machine: a writer elsewhere sharing the folder keeps its file while it
-    is young)."""
+def remove_orphaned_temps(folder: Path, *, suffix: str, label: str | None = None) -> None:
+    """Remove the temporary files of ``label`` (of any name when None) in ``folder`` that are older than
+    ORPHAN_SECONDS and whose writing process is gone (on this machine: a writer elsewhere sharing the folder
+    keeps its file while it is young)."""
     if not suffix or os.name != "posix":
         return
-    for temp in folder.glob(glob.escape(f".{label}.") + "*" + glob.escape(suffix)):
-        owner, pid, _random = temp.name[: -len(suffix)].rsplit(".", 2)  # only LABEL may hold dots
-        if owner == f".{label}" and pid.isdigit() and _is_old(temp) and not _process_alive(int(pid)):
+    for temp in folder.glob(".*" + glob.escape(suffix)):
+        writer = _temp_writer(temp.name, suffix=suffix)
+        if writer and label in (None, writer[0]) and _is_old(temp) and not _process_alive(writer[1]):
             temp.unlink(missing_ok=True)
 
 
@@ -185,6 +185,15 @@ def current_umask() -> int:
 def _remove_all(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def _temp_writer(name: str, *, suffix: str) -> tuple[str, int] | None:
+    """The label and the writer's process id in a temporary file's name ``.LABEL.PID.RANDOM<suffix>`` (only
+    LABEL may hold dots), or None for another name."""
+    parts = name[: -len(suffix)].rsplit(".", 2)
+    if len(parts) != 3 or not parts[0].startswith(".") or not parts[1].isdigit():
+        return None
+    return parts[0][1:], int(parts[1])
 
 
 def _is_old(path: Path) -> bool:

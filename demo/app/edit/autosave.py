@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from demo.safe_files import replace_file
+from demo.safe_files import TEMP_SUFFIX, remove_orphaned_temps, replace_file
 from demo.tools.session import SESSION_VERSION
 
 AUTOSAVE_DIR = ".autosave"
@@ -131,7 +131,9 @@ class Autosave:
         return self.path
 
     def _prune(self) -> None:
-        """Keep the newest KEEP runs' files."""
+        """Keep the newest KEEP runs' files; remove the temporary files of runs killed while writing (each run
+        writes its own name, so no later write of that name would)."""
+        remove_orphaned_temps(self.folder, suffix=TEMP_SUFFIX)
         files = sorted(self.folder.glob("autosave-*.jsonl"), key=lambda p: p.stat().st_mtime)
         for old in files[:-KEEP]:
             old.unlink(missing_ok=True)
