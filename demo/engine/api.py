@@ -23,9 +23,11 @@ import numpy as np
 
 from demo.tools.stroke import Stroke
 
-# Stage names of ``EditResult.spans`` and ``timings`` (the profiler matches them).
+# Stage names of ``EditResult.spans`` and ``timings``: the one list the worker writes and the profiler reads.
 QUEUE_WAIT, RASTERISE, STEP, EVALUATE = "worker.queue_wait", "worker.rasterise", "worker.step", "worker.evaluate"
 FORWARD, BACKWARD, ADAM, LOAD = "worker.forward", "worker.backward", "worker.adam", "worker.load"
+DISPLAY, MORPH = "worker.display", "worker.morph"  # follow-ups after an edit settles
+PER_STEP_STAGES = (FORWARD, BACKWARD, ADAM)  # each solver step runs these
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from demo.engine.api import EditRequest, EditResult
+from demo.engine.api import DISPLAY, MORPH, EditRequest, EditResult
 from demo.engine.stages import Stages
 
 MORPH_DISPLAY_BATCH = 4  # morph frames upsampled per call (about 25 ms on a 2-core CPU)
@@ -75,7 +75,7 @@ class FollowUps:
             return None
         began = time.perf_counter()
         display = self._upsampler.upsample(np.ascontiguousarray(images))
-        stages.add("worker.display", began, time.perf_counter())
+        stages.add(DISPLAY, began, time.perf_counter())
         return display
 
     def _morph_frames(self, request: EditRequest, solver, z0: np.ndarray, z1: np.ndarray,
@@ -88,7 +88,7 @@ class FollowUps:
             began = time.perf_counter()
             self._morph = render_morph(solver.G, z0, z1, frames=request.morph_frames, prior=solver.model.card.prior)
             self._morph_key = key
-            stages.add("worker.morph", began, time.perf_counter())
+            stages.add(MORPH, began, time.perf_counter())
         return self._morph
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from demo.app.loop.timing import STAGES, FrameRecord
+from demo.engine.api import PER_STEP_STAGES, STEP
 from demo.profile.stats import latency_summary, summary
 from demo.profile.trace import GPU_TID, INPUT_TID, UI_TID, WORKER_TID, TraceBuilder
 
@@ -141,7 +142,7 @@ class ProfileRecorder:
         for r in results:
             steps = max(1, r.chunk_steps)
             for name, seconds in r.timings.items():
-                per_step = name in ("worker.forward", "worker.backward", "worker.adam")
+                per_step = name in PER_STEP_STAGES
                 if per_step and not r.chunk_steps:
                     continue
                 stages.setdefault(name, []).append(seconds / steps if per_step else seconds)
@@ -207,7 +208,7 @@ class ProfileRecorder:
                 if track[1] == GPU_TID:
                     builder.name_track(*track, "iGAN Live (worker)", "GPU (CUDA events)")
                 builder.complete(name, start, end, pid=track[0], tid=track[1], cat="worker",
-                                 args={"stamp": r.stamp} if name == "worker.step" else None)
+                                 args={"stamp": r.stamp} if name == STEP else None)
             builder.complete("handoff", r.finished_at, r.polled_at, pid=ui[0], tid=WORKER_TID + 10, cat="handoff",
                              args={"stamp": r.stamp})
         builder.name_track(self.ui_pid, WORKER_TID + 10, "iGAN Live (UI)", "result hand-off (worker -> UI)")

@@ -19,7 +19,7 @@ import math
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Iterable
 
 from demo.errors import UserError
 from demo.tools.brushes import TOOL_NAMES
@@ -186,21 +186,6 @@ def write_session(path: str | Path, events: Iterable[Event], *, meta: dict[str, 
         for event in events:
             writer.write(event)
     return Path(path)
-
-
-def iter_strokes(events: Iterable[Event]) -> Iterator[list[Event]]:
-    """Group down/move/up runs (commands are skipped)."""
-    current: list[Event] = []
-    for event in events:
-        if event.type == "down":
-            current = [event]
-        elif event.type == "move" and current:
-            current.append(event)
-        elif event.type == "up" and current:
-            yield current
-            current = []
-    if current:
-        yield current
 
 
 __all__ = ["Event", "Session", "SessionWriter", "read_session", "parse_lines", "write_session", "TOOLS", "COMMANDS", "asdict"]

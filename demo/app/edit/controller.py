@@ -75,12 +75,6 @@ class EditController:
         self.session_start = int(start)
         self._dirty = self._barrier = True
 
-    def slot_at(self, index: int | None) -> int | None:
-        """The candidate slot shown as thumbnail ``index`` (None if there is no such thumbnail)."""
-        if self.result is None or index is None or not 0 <= index < len(self.result.slots):
-            return None
-        return int(self.result.slots[index])
-
     def take_notices(self) -> list[str]:
         """Ignored commands and engine notices (e.g. K lowered after running out of GPU memory) since the last call."""
         notices, self._notices = self._notices, []
@@ -96,13 +90,6 @@ class EditController:
         self._dirty = True
 
     # Engine traffic.
-    def request_submit(self) -> None:
-        self._dirty = True
-
-    @property
-    def dirty(self) -> bool:
-        return self._dirty
-
     def submit(self, *, force: bool = False) -> int | None:
         """Send the current edit if it changed (``force``: even with auto_submit off). The stamp, or None."""
         if not self._dirty or not (self.auto_submit or force):

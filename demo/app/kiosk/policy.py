@@ -52,9 +52,6 @@ class IdlePolicy:
             return RESET
         return None
 
-    def idle_for(self, now: float) -> float:
-        return now - self.last_input
-
 
 class ChordWatch:
     """Keys (normalised names: ctrl, alt, shift, or the key's own name) held; ``held`` once the chord

@@ -7,8 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# The frame's stages, in order (demo.app.loop.frame_loop runs them).
-STAGES = ("input", "rasterise", "submit", "poll", "upload", "draw", "present")
+# The frame's stages, in order (demo.app.loop.frame_loop runs them), each with its colour in the live
+# profile graph (RGBA): one table, so a stage cannot lack a colour.
+STAGE_COLORS = {
+    "input": (0.55, 0.75, 1.0, 0.95), "rasterise": (0.95, 0.6, 0.25, 0.95), "submit": (0.9, 0.85, 0.3, 0.95),
+    "poll": (0.6, 0.9, 0.5, 0.95), "upload": (0.35, 0.8, 0.8, 0.95), "draw": (0.8, 0.55, 0.95, 0.95),
+    "present": (0.95, 0.45, 0.55, 0.95),
+}
+STAGES = tuple(STAGE_COLORS)
 
 
 @dataclass

@@ -5,16 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from demo.app.render.painter import Painter, Rect
-from demo.app.loop.timing import STAGES, FrameRecord
+from demo.app.loop.timing import STAGE_COLORS, STAGES, FrameRecord
 
 BUDGET_MS = 1000 / 60
 SCALE_MS = 2.5 * BUDGET_MS  # the graph's full height
 BARS = 90
-STAGE_COLORS = {
-    "input": (0.55, 0.75, 1.0, 0.95), "rasterise": (0.95, 0.6, 0.25, 0.95), "submit": (0.9, 0.85, 0.3, 0.95),
-    "poll": (0.6, 0.9, 0.5, 0.95), "upload": (0.35, 0.8, 0.8, 0.95), "draw": (0.8, 0.55, 0.95, 0.95),
-    "present": (0.95, 0.45, 0.55, 0.95),
-}
 
 
 class ProfileGraphView:
