@@ -16,3 +16,40 @@ def test_solver_bench_dry_run_reports_ratios(tmp_path, small_model_file):
     for row in report["rows"]:
         assert row["bare_steps_per_s"] > 0 and row["solver_steps_per_s"] > 0
         assert abs(row["ratio"] - row["solver_steps_per_s"] / row["bare_steps_per_s"]) < 0.01
+
+
+def test_skies_bench_reports_each_sky_and_the_moons(tmp_path):
+    """bench skies (the old tools/measure scripts) on a tiny 64 px stand-in: figures per sky, moons, a picture."""
+    import cv2
+
+    from demo.engine.checkpoint import random_stand_in, save_model
+
+    model = random_stand_in(resolution=64, nz=16, base=8, seed=2)
+    path = save_model(tmp_path / "tiny64.safetensors", model.card, G=model.G)
+    out, picture = tmp_path / "skies.json", tmp_path / "skies.png"
+    assert main(["bench", "skies", "--model", str(path), "--per-kind", "1", "--moons", "1", "--method", "opt", "--steps", "2",
+                 "--picture", str(picture), "--device", "cpu", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert set(report["skies"]) == {"night", "dusk", "day"}
+    for figures in report["skies"].values():
+        assert len(figures["seeds"]) == 1 and all(seed >= 10_000_000 for seed in figures["seeds"])
+        assert figures["rmse_median"] > 0 and figures["flat_colour_rmse_median"] > 0
+    assert len(report["moons"]["contrast_ratio"]) == 1
+    image = cv2.imread(str(picture))
+    assert image.shape[0] == 2 * (3 * 64 + 12) and image.shape[1] == 2 * (3 * 64 + 12)  # night and dusk rows
+
+
+def test_skies_measures_a_moon_and_its_absence():
+    import numpy as np
+
+    from demo.bench.skies import contrast, moon_at, sky_figures
+
+    sky = np.full((64, 64, 3), 30, np.uint8)
+    scene = sky.copy()
+    scene[20:23, 40:43] = 230  # a 3x3 moon
+    assert moon_at(scene) == (21, 41)
+    assert abs(contrast(scene, (21, 41)) - 200 / 255) < 1e-6
+    assert contrast(sky, (21, 41)) == 0.0
+    figures = sky_figures([scene], [scene])
+    assert figures["rmse_median"] == 0.0 and figures["detail_median"] == 1.0
+    assert sky_figures([scene], [sky])["rmse_median"] > 0

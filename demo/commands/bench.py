@@ -14,6 +14,7 @@ Measure, in one run, the figures the project's targets are stated in:
   solver    solver steps/s vs a bare forward+backward+Adam loop at K = 1, 8, 64 (ratio >= 0.9 wanted)
   transfer  per-frame edit transfer cost (flow, upload, shader, readback) vs a pure-OpenCV path
   projection opt vs encoder vs hybrid on held-out images (the table in docs/engine.md)
+  skies     hybrid projections of held-out night / dusk / day scenes, and whether the moons are drawn
   ui        UI frame time p50/p95 and pen-to-first-response latency in a real window
   idle      CPU used by an idle window once the solver has settled (under 5% of a core wanted)
 
@@ -23,7 +24,7 @@ examples:
   python -m demo bench transfer
 """
 
-SUITES = ("solver", "projection", "transfer", "ui", "idle")
+SUITES = ("solver", "projection", "skies", "transfer", "ui", "idle")
 
 
 def add_arguments(parser) -> None:
