@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import torch
 from demo.data.grid import image_grid, save_png
 from demo.engine import latent
 from demo.errors import UserError
+from demo.safe_files import replacing
 
 CHECKPOINT_NAME = "checkpoint.pt"
 DATA_FILES = ("landscapes.npy", "avatars.npy")  # what `python -m demo data KIND` writes into its folder
@@ -70,9 +70,8 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> Path:
     """Atomically replace run_dir/checkpoint.pt (a crash mid-write never loses the previous one)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / CHECKPOINT_NAME
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with replacing(path) as temp:
+        torch.save(state, temp)
     return path
 
 

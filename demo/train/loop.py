@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import torch
 import torch.distributed as dist
 
+from demo.safe_files import replace_file
 from demo.train.common import save_checkpoint, save_sheet
 
 LOG_NAME = "log.csv"
@@ -230,7 +231,7 @@ def _open_log(run_dir: Path, columns: tuple[str, ...], *, resumed_step: int):
         first, rows = header, [f"{row},1" for row in rows]
     kept = "\n".join([first, *(row for row in rows if _logged_step(row) <= resumed_step)]) + "\n"
     if kept != text:
-        path.write_text(kept)
+        replace_file(path, kept)  # all at once: a kill here keeps the old log, not half of it
     return path.open("a")
 
 
