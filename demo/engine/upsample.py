@@ -29,6 +29,7 @@ from torch import nn
 
 from demo.engine.checkpoint import MODELS_DIR
 from demo.errors import UserError
+from demo.safe_files import replace_file, replacing
 
 DEFAULT_UPSAMPLER = MODELS_DIR / "upsample4x.safetensors"
 
@@ -207,13 +208,15 @@ class Upsampler:
 
 
 def save_upsampler(path: str | Path, net: UpsampleNet, card: dict[str, Any]) -> Path:
-    """Write ``path`` (.safetensors, tensors ``net.*``, the card embedded) and its card ``.json``."""
+    """Write ``path`` (.safetensors, tensors ``net.*``, the card embedded) and its card ``.json``, each replaced
+    all at once."""
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     card = {**card, "config": asdict(net.config)}
     tensors = {f"net.{k}": v.detach().cpu().contiguous().clone() for k, v in net.state_dict().items()}
-    save_file(tensors, str(path), metadata={"card": json.dumps(card)})
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    with replacing(path) as temp:
+        save_file(tensors, temp, metadata={"card": json.dumps(card)})
+    replace_file(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
     return path
 
 
