@@ -7,16 +7,7 @@ import pytest
 import torch
 
 from demo.engine.hog import HOG
-from demo.engine.losses import (
-    ConstraintTensors,
-    color_term,
-    prior_term,
-    realism_term,
-    sketch_term,
-    to_unit,
-    warp_target,
-    warp_term,
-)
+from demo.engine import losses
 from demo.tools.constraints import Constraints
 from demo.tools.edit_state import EditState
 from demo.tools.session import Event
@@ -34,8 +25,8 @@ def constraints_for(tool: str, *, points, color=(255, 0, 0), width=0.2) -> Const
     return state.constraints(R)
 
 
-def tensors(c: Constraints) -> ConstraintTensors:
-    return ConstraintTensors.build(c, hog=HOG(), device=torch.device("cpu"))
+def tensors(c: Constraints) -> losses.ConstraintTensors:
+    return losses.ConstraintTensors.build(c, hog=HOG(), device=torch.device("cpu"))
 
 
 def images_from(z: torch.Tensor, G) -> torch.Tensor:
@@ -50,7 +41,7 @@ def latent(small_model):
 
 def test_color_term_gradient_reaches_z_and_matching_colors_lowers_it(small_model, latent):
     ct = tensors(constraints_for("color", points=[(0.2, 0.3), (0.8, 0.3)]))
-    term = color_term(to_unit(small_model.G(latent)), ct)
+    term = losses.color_term(losses.to_unit(small_model.G(latent)), ct)
     term.sum().backward()
     assert latent.grad is not None and latent.grad.abs().sum() > 0
     # An image that is red where the stroke is scores (near) zero; a green one scores high.
@@ -58,15 +49,15 @@ def test_color_term_gradient_reaches_z_and_matching_colors_lowers_it(small_model
     red[:, 0] = 1
     green = torch.zeros(1, 3, R, R)
     green[:, 1] = 1
-    assert color_term(red, ct).item() < 1e-6
-    assert color_term(green, ct).item() > 0.5
+    assert losses.color_term(red, ct).item() < 1e-6
+    assert losses.color_term(green, ct).item() > 0.5
 
 
 def test_sketch_term_gradient_reaches_z_and_an_edge_along_the_stroke_lowers_it(small_model, latent):
     c = constraints_for("sketch", points=[(0.1, 0.5), (0.9, 0.5)], width=0.05)
     ct = tensors(c)
     hog = HOG()
-    term = sketch_term(to_unit(small_model.G(latent)), ct, hog)
+    term = losses.sketch_term(losses.to_unit(small_model.G(latent)), ct, hog)
     term.sum().backward()
     assert latent.grad is not None and latent.grad.abs().sum() > 0
     # A horizontal edge at the stroke matches; a vertical stripe pattern does not.
@@ -74,38 +65,38 @@ def test_sketch_term_gradient_reaches_z_and_an_edge_along_the_stroke_lowers_it(s
     horizontal[:, :, R // 2 :] = 1
     vertical = torch.zeros(1, 3, R, R)
     vertical[:, :, :, ::4] = 1
-    assert sketch_term(horizontal, ct, hog).item() < sketch_term(vertical, ct, hog).item() * 0.5
+    assert losses.sketch_term(horizontal, ct, hog).item() < losses.sketch_term(vertical, ct, hog).item() * 0.5
 
 
 def test_warp_term_gradient_reaches_z_and_moved_content_lowers_it(small_model, latent):
     c = constraints_for("warp", points=[(0.3, 0.5), (0.6, 0.5)], width=0.3)
     ct = tensors(c)
-    start = to_unit(small_model.G(latent)).detach()
-    term = warp_term(to_unit(small_model.G(latent)), warp_target(start, ct), ct)
+    start = losses.to_unit(small_model.G(latent)).detach()
+    term = losses.warp_term(losses.to_unit(small_model.G(latent)), losses.warp_target(start, ct), ct)
     term.sum().backward()
     assert latent.grad is not None and latent.grad.abs().sum() > 0
     # A start image with a bright blob at the source: the image with the blob moved to the target satisfies it.
     yy, xx = torch.meshgrid(torch.arange(R) + 0.5, torch.arange(R) + 0.5, indexing="ij")
     blob = lambda cx: torch.exp(-((xx - cx * R) ** 2 + (yy - 0.5 * R) ** 2) / 8.0).expand(1, 3, R, R)
     source_image = blob(0.3)
-    wanted = warp_target(source_image, ct)
-    moved = warp_term(blob(0.6), wanted, ct).item()
-    unmoved = warp_term(source_image, wanted, ct).item()
+    wanted = losses.warp_target(source_image, ct)
+    moved = losses.warp_term(blob(0.6), wanted, ct).item()
+    unmoved = losses.warp_term(source_image, wanted, ct).item()
     assert moved < unmoved * 0.2
 
 
 def test_prior_term_pulls_toward_z0():
     z0 = torch.zeros(2, 8)
     z = torch.ones(2, 8, requires_grad=True)
-    term = prior_term(z, z0)
+    term = losses.prior_term(z, z0)
     term.sum().backward()
     assert torch.all(z.grad > 0)
-    assert prior_term(z0, z0).abs().max() == 0
+    assert losses.prior_term(z0, z0).abs().max() == 0
 
 
 def test_realism_term_gradient_and_direction():
     logits = torch.tensor([-2.0, 0.0, 2.0], requires_grad=True)
-    term = realism_term(logits)
+    term = losses.realism_term(logits)
     term.sum().backward()
     assert torch.all(logits.grad < 0)  # Raising D's realness lowers the term.
     assert term[2] < term[1] < term[0]
