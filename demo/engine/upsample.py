@@ -24,12 +24,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from demo.engine.checkpoint import MODELS_DIR
+from demo.engine.checkpoint.safetensors_io import write_model_file
 from demo.errors import UserError
-from demo.safe_files import replace_file, replacing
 
 DEFAULT_UPSAMPLER = MODELS_DIR / "upsample4x.safetensors"
 
@@ -214,9 +214,7 @@ def save_upsampler(path: str | Path, net: UpsampleNet, card: dict[str, Any]) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     card = {**card, "config": asdict(net.config)}
     tensors = {f"net.{k}": v.detach().cpu().contiguous().clone() for k, v in net.state_dict().items()}
-    with replacing(path) as temp:
-        save_file(tensors, temp, metadata={"card": json.dumps(card)})
-    replace_file(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    write_model_file(path, tensors, card_text=json.dumps(card, indent=2))
     return path
 
 
