@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-HELP = "benchmarks: solver overhead, projection table, edit transfer, UI frame time and latency, idle CPU"
+HELP = "benchmarks: solver overhead, projection table, sky projections, edit transfer, UI frame time and latency, idle CPU"
 DESCRIPTION = """\
 Measure, in one run, the figures the project's targets are stated in:
   solver    solver steps/s vs a bare forward+backward+Adam loop at K = 1, 8, 64 (ratio >= 0.9 wanted)
