@@ -53,3 +53,16 @@ def test_skies_measures_a_moon_and_its_absence():
     figures = sky_figures([scene], [scene])
     assert figures["rmse_median"] == 0.0 and figures["detail_median"] == 1.0
     assert sky_figures([scene], [sky])["rmse_median"] > 0
+
+
+def test_display_bench_reports_swd_per_level_fidelity_and_a_picture(tmp_path):
+    import cv2
+
+    out, picture = tmp_path / "display.json", tmp_path / "display.png"
+    assert main(["bench", "display", "--kinds", "landscapes", "--count", "8", "--picture", str(picture),
+                 "--device", "cpu", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["kinds"]["landscapes"]
+    for name in ("swd_floor", "swd_display", "swd_bicubic"):
+        assert set(figures[name]) == {"256", "128", "64", "32", "16"}
+    assert figures["fine_bicubic_over_floor"] > 1 and 0 < figures["fidelity_worst_rmse"] < 12
+    assert cv2.imread(str(picture)).shape[1] == 4 * 256 + 3 * 4  # G | bicubic | display | truth

@@ -15,6 +15,7 @@ Measure, in one run, the figures the project's targets are stated in:
   transfer  per-frame edit transfer cost (flow, upload, shader, readback) vs a pure-OpenCV path
   projection opt vs encoder vs hybrid on held-out images (the table in docs/engine.md)
   skies     hybrid projections of held-out night / dusk / day scenes, and whether the moons are drawn
+  display   display images of random samples against true 256^2 scenes: SWD per level, fidelity, ms
   ui        UI frame time p50/p95 and pen-to-first-response latency in a real window
   idle      CPU used by an idle window once the solver has settled (under 5% of a core wanted)
 
@@ -24,7 +25,7 @@ examples:
   python -m demo bench transfer
 """
 
-SUITES = ("solver", "projection", "skies", "transfer", "ui", "idle")
+SUITES = ("solver", "projection", "skies", "display", "transfer", "ui", "idle")
 
 
 def add_arguments(parser) -> None:
