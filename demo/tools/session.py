@@ -1,8 +1,8 @@
 """Session files: JSON Lines of input events, normalised so a session replays at any resolution.
 
-Format (one JSON object per line; documented in README.md):
+Format (one JSON object per line; documented in docs/sessions.md):
 - optional first line ``{"type": "meta", "version": 1, "model": ..., "seed": ...}``
-- ``{"t": s, "type": "down", "tool": "color"|"sketch"|"warp"|"erase", "x": 0..1, "y": 0..1,
+- ``{"t": s, "type": "down", "tool": one of the brush registry's tools (color, sketch, warp, line, erase), "x": 0..1, "y": 0..1,
   "pressure": 0..1, "color": [r, g, b], "width": fraction of image width}``
 - ``{"t": s, "type": "move", "x": .., "y": .., "pressure": ..}``
 - ``{"t": s, "type": "up"}``

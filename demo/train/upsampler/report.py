@@ -31,7 +31,7 @@ PROJECTION_STEPS = 100
 
 def add_parsers(sub) -> None:
     for name, text in (("evaluate", "measure a run's latest checkpoint on held-out scenes"),
-                       ("export", "evaluate, then write models/upsample4x.* with its card and the README figure")):
+                       ("export", "evaluate, then write models/upsample4x.* with its card and docs/bench/upsample_compare.png")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--out", required=True, help="run folder, e.g. runs/upsample4x (with --weights: only its cache/)")
         p.add_argument("--weights", default=None,
