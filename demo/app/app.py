@@ -130,7 +130,8 @@ class App:
             submit=stages.SubmitStage(controller=controller, replay=self.replay), poll=poll,
             upload=stages.UploadStage(scene=scene, photos=self.photos, poll=poll), draw=self._draw,
             present=stages.PresentStage(window=self.window, controller=controller, startup=self.startup, clock=clock))
-        pacer = Pacer(max_fps=self.config.max_fps, vsync=lambda: self.window.vsync, clock=clock, sleep=self._sleep)
+        # The pacer sleeps on the client: a result that arrives ends the sleep, so it is shown now, not a frame later.
+        pacer = Pacer(max_fps=self.config.max_fps, vsync=lambda: self.window.vsync, clock=clock, sleep=self.client.sleep)
         watchers = [self._keep_stats, *([self.profiler.frame] if self.profiler is not None else []),
                     lambda record: self.autosave.maybe_save(controller), self.systemd.frame, *listeners]
         return FrameLoop(table, pacer=pacer, clock=clock, listeners=watchers)
@@ -242,10 +243,6 @@ class App:
             self.stats.add(record)
 
     # Running.
-    def _sleep(self, seconds: float) -> None:
-        """The pacer's sleep: a result that arrives ends it, so that it is shown now, not a frame later."""
-        self.client.sleep(seconds)
-
     def pace(self) -> None:
         """Sleep out the rest of the last frame (also with vsync, when nothing was presented)."""
         if self.loop.last is not None:
@@ -276,10 +273,15 @@ class App:
             self.close()
         return 0
 
-    def capture(self) -> np.ndarray:
-        """Draw one more frame and return its pixels, [H, W, 3] uint8, row 0 at the top."""
-        self.frame(capture=True)
+    @property
+    def captured(self) -> np.ndarray | None:
+        """The pixels the last ``frame(capture=True)`` drew, [H, W, 3] uint8, row 0 at the top."""
         return self._draw.captured
+
+    def capture(self) -> np.ndarray:
+        """Draw one more frame and return its pixels."""
+        self.frame(capture=True)
+        return self.captured
 
     def screenshot(self, path: str | Path) -> Path:
         return write_image(path, self.capture())
