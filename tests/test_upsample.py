@@ -255,3 +255,26 @@ def test_the_shipped_weights_are_measured_again_without_their_run(tmp_path):
     assert card["speed_1_thread"]["cpu_ms_per_image"]["median"] > 0 and (tmp_path / "compare.png").exists()
     shipped = read_upsampler(written).net.state_dict()
     assert all(torch.equal(value, shipped[key]) for key, value in net.state_dict().items())
+
+
+def test_the_detail_generator_trains_against_a_critic_and_resumes_it(tmp_path):
+    """--adversarial-weight adds a patch critic after the warm-up; its weights and Adam resume with the run."""
+    import torch as torch_
+
+    from demo.train.common import load_checkpoint
+    from demo.train.upsampler.__main__ import main
+
+    truths = np.stack([landscape_pair(seed)[0] for seed in (1, 2)])
+    data = tmp_path / "land256"
+    data.mkdir()
+    np.save(data / "landscapes.npy", truths)
+    run = tmp_path / "run"
+    common = ["--data", str(data), "--out", str(run), "--batch", "2", "--width", "4", "--depth", "1",
+              "--adversarial-weight", "0.05", "--adversarial-after", "1", "--critic-width", "4"]
+    assert main(["train", *common, "--steps", "2"]) == 0
+    first = load_checkpoint(run)["critic"]
+    assert main(["train", *common, "--steps", "3"]) == 0
+    second = load_checkpoint(run)["critic"]
+    assert second["optimizer"]["state"][0]["step"] == first["optimizer"]["state"][0]["step"] + 1  # resumed, not fresh
+    weight = next(key for key in first["net"] if key.endswith("weight.original"))
+    assert not torch_.equal(first["net"][weight], second["net"][weight])

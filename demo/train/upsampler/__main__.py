@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
                               help=f"weight of the L1 on image gradients (default: {TrainConfig.gradient_weight})")
     train_parser.add_argument("--detail-weight", type=float, default=TrainConfig.detail_weight,
                               help="weight of the local-detail term (default: 0)")
+    train_parser.add_argument("--adversarial-weight", type=float, default=TrainConfig.adversarial_weight,
+                              help="weight of the patch critic's loss: > 0 trains a detail generator (default: 0)")
+    train_parser.add_argument("--adversarial-after", type=int, default=TrainConfig.adversarial_after,
+                              help="reconstruction-only steps before the critic joins (default: "
+                                   f"{TrainConfig.adversarial_after})")
+    train_parser.add_argument("--critic-width", type=int, default=TrainConfig.critic_width,
+                              help=f"channels of the critic's first layer (default: {TrainConfig.critic_width})")
     train_parser.add_argument("--width", type=int, default=UpsamplerConfig.width)
     train_parser.add_argument("--depth", type=int, default=UpsamplerConfig.depth)
     train_parser.add_argument("--seed", type=int, default=0)

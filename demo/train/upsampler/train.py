@@ -34,6 +34,7 @@ from tqdm import tqdm
 from demo.engine.upsample import UpsampleNet, UpsamplerConfig, read_upsampler
 from demo.errors import UserError
 from demo.train.common import load_checkpoint, save_checkpoint
+from demo.train.upsampler.critic import CriticConfig, PatchCritic, critic_loss, generator_loss
 from demo.train.upsampler.data import Degradation, degrade, prepare, sample_batch
 
 
@@ -46,6 +47,11 @@ class TrainConfig:
     gradient_weight: float = 0.5  # weight of the L1 on image gradients, which rewards sharp edges
     detail_weight: float = 0.0  # weight of the L1 on local gradient magnitude (8x8 means): asks for as much detail
     checkpoint_every: int = 200
+    # The detail generator: a patch critic pays for plausible detail (0: reconstruction only, as upsample4x).
+    adversarial_weight: float = 0.0
+    adversarial_after: int = 500  # reconstruction-only steps first, so the critic meets a sensible network
+    critic_lr: float = 2e-4
+    critic_width: int = 32
 
 
 def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,12 +79,14 @@ def loss_of(display: torch.Tensor, target: torch.Tensor, *, gradient_weight: flo
 
 def train(args) -> int:
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
-                         detail_weight=args.detail_weight)
+                         detail_weight=args.detail_weight, adversarial_weight=args.adversarial_weight,
+                         adversarial_after=args.adversarial_after, critic_width=args.critic_width)
     net_config = UpsamplerConfig(width=args.width, depth=args.depth)
     spec = Degradation(projection_probability=args.projection_probability)
     run_dir = Path(args.out)
     net = UpsampleNet(net_config)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    critic = Critic(config) if config.adversarial_weight > 0 else None
     generator = torch.Generator().manual_seed(args.seed)
     state = load_checkpoint(run_dir)
     step = 0
@@ -89,6 +97,8 @@ def train(args) -> int:
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["rng"])
         step = state["step"]
+        if critic is not None and "critic" in state:
+            critic.load_state_dict(state["critic"])
     init = None
     if state is None and args.init is not None:
         init = init_from_file(net, args.init)
@@ -103,7 +113,10 @@ def train(args) -> int:
                 group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
             low, trip, proj, high = sample_batch(data, batch=config.batch, crop=config.crop, generator=generator)
             inputs = degrade(low, trip, proj, spec=spec, generator=generator)
-            loss = loss_of(net(inputs), high, gradient_weight=config.gradient_weight, detail_weight=config.detail_weight)
+            display = net(inputs)  # [B, 3, 4c, 4c]
+            loss = loss_of(display, high, gradient_weight=config.gradient_weight, detail_weight=config.detail_weight)
+            if critic is not None and step >= config.adversarial_after:
+                loss = loss + config.adversarial_weight * critic.step(high, display)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -112,7 +125,8 @@ def train(args) -> int:
             bar.update(1)
             if step % config.checkpoint_every == 0 or step == config.steps:
                 save_checkpoint(run_dir, {"net": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                                          "rng": generator.get_state(), "net_config": asdict(net_config)})
+                                          "rng": generator.get_state(), "net_config": asdict(net_config),
+                                          **({"critic": critic.state_dict()} if critic is not None else {})})
                 row = {"step": step, "loss": float(np.mean(recent)), "seconds": round(time.perf_counter() - started, 1),
                        "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data],
                        "net_config": asdict(net_config), "train_config": asdict(config),
@@ -122,6 +136,28 @@ def train(args) -> int:
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
                 recent = []
     return 0
+
+
+class Critic:
+    """The patch critic and its optimiser, trained one step for each step of the display network."""
+
+    def __init__(self, config: TrainConfig):
+        self.net = PatchCritic(CriticConfig(width=config.critic_width))
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.critic_lr, betas=(0.5, 0.999))
+
+    def step(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """Train the critic on this batch; the display network's adversarial loss for it (to backpropagate)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        critic_loss(self.net, real, fake).backward()
+        self.optimizer.step()
+        return generator_loss(self.net, fake)
+
+    def state_dict(self) -> dict:
+        return {"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
 
 
 def init_from_file(net: UpsampleNet, path: str) -> dict:
