@@ -66,3 +66,40 @@ def test_display_bench_reports_swd_per_level_fidelity_and_a_picture(tmp_path):
         assert set(figures[name]) == {"256", "128", "64", "32", "16"}
     assert figures["fine_bicubic_over_floor"] > 1 and 0 < figures["fidelity_worst_rmse"] < 12
     assert cv2.imread(str(picture)).shape[1] == 4 * 256 + 3 * 4  # G | bicubic | display | truth
+
+
+def test_edits_bench_replays_scene_strokes_and_reports_recall_realism_and_a_grid(tmp_path):
+    import cv2
+
+    from demo.engine.checkpoint import random_stand_in, save_model
+
+    model = random_stand_in(resolution=64, nz=16, base=8, seed=3)
+    path = save_model(tmp_path / "tiny64.safetensors", model.card, G=model.G)
+    out = tmp_path / "edits"
+    assert main(["bench", "edits", "--model", str(path), "--scenes", "2", "--steps-per-stroke", "2",
+                 "--reference-steps-per-stroke", "3", "--device", "cpu", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["floor_method"] == "opt"  # the stand-in has no encoder
+    assert report["steps_per_scene"]["min"] == 2 * report["strokes_per_scene"]["min"]
+    assert report["reference"]["steps_per_stroke"] == 3 and set(report["palette"]["swd_results"]) == {"64", "32", "16"}
+    assert report["recall_over_floor"] > 0 and report["realism_ratio"] > 0
+    assert cv2.imread(str(out / "grid.png")).shape == (2 * 256 + 4, 4 * 256 + 3 * 4, 3)
+
+
+def test_scene_strokes_take_the_scene_colours_and_the_palette_case_the_nearest_palette_colour():
+    import numpy as np
+
+    from demo.bench.edit_strokes import in_palette, plan_strokes, session_of
+
+    scene = np.zeros((64, 64, 3), np.uint8)
+    scene[:32] = (90, 140, 220)  # sky
+    scene[32:] = (40, 120, 50)  # land
+    scene[10:13, 50:53] = 250  # a sun
+    plans = plan_strokes(scene, horizon=0.5, water=False)
+    kinds = [plan.kind for plan in plans]
+    assert kinds == ["band", "band", "band", "ridge", "sun"]
+    assert plans[0].color == (90, 140, 220) and plans[2].color == (40, 120, 50) and plans[-1].color[0] > 200
+    palette = in_palette(plans, [(0, 0, 255), (0, 255, 0), (255, 255, 255)])
+    assert [p.color for p in palette[:3]] == [(0, 0, 255), (0, 0, 255), (0, 255, 0)]
+    events = session_of(plans).events
+    assert [e.type for e in events].count("down") == len(plans) == [e.type for e in events].count("up")

@@ -16,6 +16,7 @@ Measure, in one run, the figures the project's targets are stated in:
   projection opt vs encoder vs hybrid on held-out images (the table in docs/engine.md)
   skies     hybrid projections of held-out night / dusk / day scenes, and whether the moons are drawn
   display   display images of random samples against true 256^2 scenes: SWD per level, fidelity, ms
+  edits     strokes derived from held-out scenes, replayed through the solver: recall, realism (SWD), colour error
   ui        UI frame time p50/p95 and pen-to-first-response latency in a real window
   idle      CPU used by an idle window once the solver has settled (under 5% of a core wanted)
 
@@ -25,7 +26,7 @@ examples:
   python -m demo bench transfer
 """
 
-SUITES = ("solver", "projection", "skies", "display", "transfer", "ui", "idle")
+SUITES = ("solver", "projection", "skies", "display", "edits", "transfer", "ui", "idle")
 
 
 def add_arguments(parser) -> None:
