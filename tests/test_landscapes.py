@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
 import pytest
 
 from demo.cli import main
-from demo.data.landscapes import LandscapeConfig, describe_landscape, render_batch, render_landscape
+from demo.data.landscapes import (LABELS, LandscapeConfig, describe_landscape, render_batch, render_landscape,
+                                  render_landscape_with_labels)
 
 SMALL = LandscapeConfig(size=32, supersample=2)
 
@@ -73,3 +75,27 @@ def test_data_command_other_seed_gives_other_images(tmp_path):
 def test_data_command_rejects_bad_count(tmp_path, capsys):
     assert main(["data", "landscapes", "--count", "0", "--out", str(tmp_path)]) == 2
     assert "--count" in capsys.readouterr().err
+
+
+def test_label_maps_leave_every_image_bit_identical():
+    # The hashes of these images before the label maps existed: the data sets stay what they were.
+    images = render_batch(range(40))
+    assert hashlib.sha256(images.tobytes()).hexdigest() == "b56b40baa9a7773c5c4d2a4784dfd51c6e5ccadff8175232eb62a3ff913a0e4c"
+    large = render_batch(range(3), config=LandscapeConfig(size=256))
+    assert hashlib.sha256(large.tobytes()).hexdigest() == "b00c8f2652ce8f0700570ddfbee5909f1fd2074a5e0eabf40b22fc0246ba5b5d"
+    image, labels = render_landscape_with_labels(2, config=LandscapeConfig(size=256))
+    assert np.array_equal(image, large[2])
+
+
+def test_label_maps_name_sky_above_and_water_or_ground_below():
+    for seed in range(12):
+        image, labels = render_landscape_with_labels(seed, config=SMALL)
+        assert labels.shape == (32, 32) and labels.dtype == np.uint8 and labels.max() < len(LABELS)
+        assert (labels[0] == LABELS.index("sky")).mean() > 0.9  # the top row is sky
+        water = describe_landscape(seed)["water"]
+        bottom = labels[-1]
+        if water == "sea":
+            assert (bottom == LABELS.index("water")).mean() > 0.9
+        elif water == "none":
+            assert (labels == LABELS.index("water")).sum() == 0
+            assert (bottom == LABELS.index("ground")).mean() > 0.9

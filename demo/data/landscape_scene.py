@@ -1,7 +1,8 @@
 """The painter behind ``demo.data.landscapes``: one ``Scene`` draws one landscape, layer by layer, from one rng
 (the sky layers are in ``demo.data.landscape_sky``; mountains, land, water, trees and the grade are here).
 
-The order of the rng's draws is the data set: changing it changes every image of every seed.
+The order of the rng's draws is the data set: changing it changes every image of every seed. The label map
+(``labels``: sky, ridge, water, ground per pixel) is kept beside the image and draws nothing from the rng.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ SKIES = ("day", "golden", "dusk", "night", "overcast")
 SKY_WEIGHTS = (0.34, 0.2, 0.16, 0.12, 0.18)
 WATERS = ("none", "lake", "sea")
 GROUNDS = ("grass", "fields", "desert")
+LABELS = ("sky", "ridge", "water", "ground")  # the values 0..3 of ``Scene.labels``
+SKY, RIDGE, WATER, GROUND = range(len(LABELS))
 
 # Light falling on the land per sky kind (multiplies albedo).
 LIGHT = {
@@ -45,6 +48,7 @@ class Scene(SkyLayers):
         self.sun_x = float(rng.uniform(0.12, 0.88))
         self.sun_y: float | None = None  # the sky layers set it when a sun or moon is in the frame
         self.img = np.zeros((n, n, 3), np.float32)
+        self.labels = np.full((n, n), SKY, np.uint8)  # [n, n] which of LABELS each pixel mostly shows
 
     def render(self) -> np.ndarray:
         h_px = int(round(self.horizon * self.n))
@@ -106,6 +110,7 @@ class Scene(SkyLayers):
             color = color * (1 - haze) + haze_col * haze
             band = self.img[r0:h_px]
             self.img[r0:h_px] = band * (1 - mask[..., None]) + color * mask[..., None]
+            self.labels[r0:h_px][mask >= 0.5] = RIDGE
 
     def _ridge_profile(self, style: str) -> np.ndarray:
         rng, n = self.rng, self.n
@@ -163,8 +168,10 @@ class Scene(SkyLayers):
             rr = np.arange(start, n, dtype=np.float32)[:, None]
             a = smoothstep(-0.7, 0.7, rr - edge[None, :])[..., None]
             self.img[start:] = self.img[start:] * (1 - a) + color * a
+            self.labels[start:][a[..., 0] >= 0.5] = GROUND
         else:
             self.img[start:] = color
+            self.labels[start:] = GROUND
 
     def _water(self, h_px: int) -> None:
         rng, n = self.rng, self.n
@@ -188,6 +195,7 @@ class Scene(SkyLayers):
             strength = {"day": 0.5, "golden": 0.8, "dusk": 0.6, "night": 0.5}.get(self.sky_kind, 0.0)
             water = water + glitter[..., None] * strength * np.array([1.0, 0.9, 0.7], np.float32) * self.light / max(self.light.max(), 1e-3)
         self.img[h_px:] = water
+        self.labels[h_px:] = WATER
 
     # Trees --------------------------------------------------------------------------------------
 
@@ -205,6 +213,7 @@ class Scene(SkyLayers):
             mask = smoothstep(-0.7, 0.7, rows - top[None, :]) * (rows <= base_row) * extent[None, :]
             forest = dark * 1.1 * 0.7 + self.sky_horizon * 0.3 * 0.6
             self.img = self.img * (1 - mask[..., None]) + forest * mask[..., None]
+            self.labels[mask >= 0.5] = GROUND  # a treeline on the far shore or the horizon
             if self.water != "none":  # Its reflection.
                 refl_rows = np.arange(h_px, min(n, shore_px))
                 src = np.clip(2 * h_px - refl_rows - 1, 0, n - 1)
@@ -238,6 +247,7 @@ class Scene(SkyLayers):
                 for _k in range(3):
                     cx, cy = x + rng.uniform(-0.15, 0.15) * size, y - size * rng.uniform(0.55, 0.8)
                     cv2.circle(canvas, (int(cx * f), int(cy * f)), int(size * rng.uniform(0.18, 0.28) * f), tuple(c * rng.uniform(1.0, 1.5) for c in color), -1, cv2.LINE_AA, shift)
+        self.labels[(canvas != self.img).any(-1)] = GROUND
         self.img = canvas
 
     # Grade --------------------------------------------------------------------------------------

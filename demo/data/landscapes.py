@@ -8,7 +8,9 @@ output size, then area-downsampled, so edges are anti-aliased. A scene is layere
     -> below the horizon: sea, lake or land (grass, fields, desert), water reflects what is above
     -> a forest strip on the far shore and a few foreground trees.
 
-Pure numpy + OpenCV; no torch. ``render_landscape(seed)`` -> uint8 [H, W, 3] RGB. The painter is
+Pure numpy + OpenCV; no torch. ``render_landscape(seed)`` -> uint8 [H, W, 3] RGB;
+``render_landscape_with_labels(seed)`` also gives its label map (``LABELS``: sky, ridge, water, ground), from the
+same draws, so that every image is the one ``render_landscape`` gives. The painter is
 ``demo.data.landscape_scene.Scene``; its noise helpers are in ``demo.data.noise``.
 """
 
@@ -19,7 +21,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from demo.data.landscape_scene import Scene
+from demo.data.landscape_scene import LABELS, Scene
+
+__all__ = ["DARK_SCENE_MEAN", "LABELS", "LandscapeConfig", "describe_landscape", "render_batch", "render_landscape",
+           "render_landscape_with_labels"]
 
 # A scene whose mean level (0..1) is below this is dark: every night sky of the landscapes, and nothing else
 # (their means fall in 0.03-0.15 and the next darkest at 0.18; dusk starts near 0.2). Training draws such
@@ -43,13 +48,18 @@ class LandscapeConfig:
 
 def render_landscape(seed: int, *, config: LandscapeConfig = LandscapeConfig()) -> np.ndarray:
     """One landscape, uint8 [size, size, 3] RGB, identical for identical seeds."""
-    rng = np.random.default_rng(seed)
-    n = config.size * config.supersample
-    image = Scene(rng, n).render()  # [n, n, 3] float in 0..1
-    image = np.clip(image, 0.0, 1.0)
+    return render_landscape_with_labels(seed, config=config)[0]
+
+
+def render_landscape_with_labels(seed: int, *, config: LandscapeConfig = LandscapeConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """(image uint8 [size, size, 3] RGB, labels uint8 [size, size]: an index into ``LABELS`` per pixel)."""
+    scene = Scene(np.random.default_rng(seed), config.size * config.supersample)
+    image = np.clip(scene.render(), 0.0, 1.0)  # [n, n, 3] float in 0..1
+    labels = scene.labels  # [n, n]
     if config.supersample > 1:
         image = cv2.resize(image, (config.size, config.size), interpolation=cv2.INTER_AREA)
-    return (image * 255.0 + 0.5).astype(np.uint8)
+        labels = cv2.resize(labels, (config.size, config.size), interpolation=cv2.INTER_NEAREST)
+    return (image * 255.0 + 0.5).astype(np.uint8), labels
 
 
 def describe_landscape(seed: int) -> dict[str, object]:
