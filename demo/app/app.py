@@ -225,7 +225,7 @@ class App:
     def _meta(self) -> dict:
         # ``start``: how many fresh starts came before this session's strokes (a kiosk clears its history at each).
         return {"model": self.config.model, "seed": self.config.seed, "candidates": self.config.candidates,
-                "start": self.controller.session_start}
+                "start": self.controller.session_start, "station": self.config.kiosk.station if self.config.kiosk else ""}
 
     # The frame's stages.
     def frame(self, *, capture: bool = False) -> FrameRecord:

@@ -79,6 +79,8 @@ def add_arguments(parser) -> None:
                         help="restore the newest autosaved edit (from SAVE_DIR/.autosave/, written every few seconds)")
     parser.add_argument("--autosave-seconds", type=float, default=5.0, metavar="S",
                         help="autosave the edit every S seconds when it changed (default: 5; 0: never)")
+    parser.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                        help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics (or as the config's [metrics] says)")
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="write a latency profile of this run into DIR on exit (see `python -m demo profile --help`)")
 
@@ -97,19 +99,27 @@ def _flags_parser():
 
 def exhibition_settings(args):
     """``args`` with a --config file's flags filled in, the kiosk settings (None outside kiosk mode), the
-    session to replay (--resume: the newest autosave)."""
+    session to replay (--resume: the newest autosave), the metrics settings (None: no metrics)."""
     import sys
 
     from demo.app.edit.autosave import latest_autosave
     from demo.app.kiosk.config import KioskConfig, apply_config_file
     from demo.errors import UserError
 
-    kiosk = None
+    from demo.ops.settings import MetricsSettings
+
+    from_file = None
     if args.config is not None:
-        args, kiosk = apply_config_file(_flags_parser(), args, args.config)
-    kiosk = (kiosk or KioskConfig()) if args.kiosk else None
+        args, from_file = apply_config_file(_flags_parser(), args, args.config)
+    kiosk = (from_file or KioskConfig()) if args.kiosk else None
+    metrics = from_file.metrics if from_file is not None else None
+    if args.metrics_port is not None:
+        try:
+            metrics = MetricsSettings(port=args.metrics_port, host=metrics.host if metrics else "127.0.0.1")
+        except ValueError as exc:
+            raise UserError(f"--metrics-port: {exc}") from None
     if kiosk is not None:
-        from demo.app.kiosk.kiosk import load_attract_sessions
+        from demo.app.kiosk.attract import load_attract_sessions
 
         load_attract_sessions(kiosk)  # fail before the window opens
     if args.hang_seconds <= 0 or args.autosave_seconds < 0:
@@ -121,14 +131,15 @@ def exhibition_settings(args):
         replay = latest_autosave(args.save_dir)
         print(f"resuming {replay}" if replay else f"--resume: no autosave in {args.save_dir}/.autosave/; starting fresh",
               file=sys.stderr)
-    return args, kiosk, replay
+    return args, kiosk, replay, metrics
 
 
 def run(args) -> int:
     from demo.app.config import AppConfig
+    from demo.app.kiosk.config import KioskConfig
     from demo.errors import UserError
 
-    args, kiosk, replay = exhibition_settings(args)
+    args, kiosk, replay, metrics = exhibition_settings(args)
 
     if args.candidates is not None and args.candidates < 1:
         raise UserError(f"--candidates must be >= 1, got {args.candidates}")
@@ -150,13 +161,21 @@ def run(args) -> int:
     import pygame
 
     from demo.app.app import App
+    from demo.app.kiosk.operations import Operations
 
+    operations = Operations.start(metrics, station=kiosk.station if kiosk is not None else KioskConfig().station)
     try:
-        app = App(config, client=client)
+        app = App(config, client=client, listeners=operations.listeners)
     except pygame.error as exc:
         client.close()
+        operations.close()
         raise UserError(f"cannot open the window ({exc}); on a machine without a display, set SDL_VIDEODRIVER=offscreen") from None
     except BaseException:
         client.close()
+        operations.close()
         raise
-    return app.run()
+    operations.watch(app.status)
+    try:
+        return app.run()
+    finally:
+        operations.close()

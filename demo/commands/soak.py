@@ -66,7 +66,7 @@ def run(args) -> int:
     import tempfile
 
     from demo.app.kiosk.config import KioskConfig
-    from demo.app.kiosk.kiosk import load_attract_sessions
+    from demo.app.kiosk.attract import load_attract_sessions
 
     try:
         kiosk = KioskConfig(idle_seconds=args.idle_seconds, reset_seconds=args.reset_seconds,

@@ -1,4 +1,5 @@
-"""The app's file jobs: open a photo (off the UI thread), save the picture. Each says what to tell the user (no GL)."""
+"""The app's file jobs: open a photo (off the UI thread), save the picture (its animation off the UI thread).
+Each says what to tell the user (no GL)."""
 
 from __future__ import annotations
 
@@ -59,16 +60,24 @@ class PhotoOpener:
 
 
 def save_picture(folder: Path, *, result, events, meta: dict, photo_result: np.ndarray | None) -> tuple[Path | None, str]:
-    """Save the shown candidate (+ the photo with the edit); the path and a line, or None and why not."""
+    """Save the shown candidate (+ its display-size image, the photo with the edit, and the edit's morph as
+    an animation, written on a thread of its own); the path and a line, or None and why not."""
+    from demo.ops.animation import display_frames, write_animation_later
+
     if result is None or not len(result.images):
         return None, "nothing to save yet"
     meta = {**meta, "model_name": result.model_name, "stand_in": result.stand_in, "device": result.device,
             "candidates": result.candidates, "steps_done": result.steps_done, "slot": int(result.slots[result.current]),
             "loss": float(result.losses[result.current])}
+    display = result.display if result.display is not None else display_frames(result.image[None])[0]
     try:
-        path = save_result(folder, image=result.image, events=events, meta=meta, photo_result=photo_result)
+        path = save_result(folder, image=result.image, events=events, meta=meta, photo_result=photo_result,
+                           display=display)
     except OSError as exc:
         return None, f"{folder}: cannot save ({exc.strerror or exc})"
+    morph = result.morph_display if result.morph_display is not None else result.morph
+    if morph is not None and len(morph) > 1:  # the animation at the display image's size
+        write_animation_later(path.with_suffix(".webp"), morph, side=display.shape[0])
     return path, f"saved {path}"
 
 

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 from demo.app.edit.feeder import SOURCE as FEED_SOURCE
 from demo.app.edit.feeder import LiveFeeder
+from demo.app.kiosk.config import KioskConfig
 from demo.app.kiosk.host import KioskHost
 from demo.input.actions import Action
-from demo.tools.session import Session
+from demo.tools.session import Session, read_session
 
 PLAY, SETTLE, MORPH = "play", "settle", "morph"
+
+
+def load_attract_sessions(config: KioskConfig) -> list[Session]:
+    """The attract loop's sessions; a UserError line if the glob finds none or one is malformed."""
+    from demo.errors import UserError
+
+    paths = config.session_paths()
+    if not paths:
+        raise UserError(f"attract_sessions {config.attract_sessions!r}: no session files match")
+    return [read_session(path) for path in paths]
 
 
 class AttractLoop:

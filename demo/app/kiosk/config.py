@@ -2,17 +2,20 @@
 
 A config file's top-level keys are the app's flags, spelled as in ``python -m demo app --help`` with
 underscores (``model``, ``size = "1280x800"``, ``candidates``, ``device``, ``seed``, ``save_dir``,
-``hang_seconds``, ...). Its ``[kiosk]`` table holds ``KioskConfig``'s fields. Every unknown key,
+``hang_seconds``, ...). Its ``[kiosk]`` table holds ``KioskConfig``'s fields; ``[metrics]`` and
+``[gallery]`` (``demo/ops/settings.py``) become its ``metrics`` and ``gallery``. Every unknown key,
 wrong type or bad value is one ``UserError`` line naming the file and the key.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, fields
+import socket
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from demo.errors import UserError
+from demo.ops.settings import GallerySettings, MetricsSettings, load_toml, table_settings
 
 BUNDLED_SESSIONS = Path(__file__).resolve().parents[3] / "assets" / "sessions"
 MODIFIERS = ("ctrl", "alt", "shift")
@@ -49,8 +52,13 @@ class KioskConfig:
     cursor_hide_seconds: float = 3.0  # the mouse cursor hides after this long without moving
     morph_seconds: float = 6.0  # the attract loop plays each finished picture's morph this long
     settle_seconds: float = 20.0  # the attract loop moves on after this long even if the solver has not settled
+    station: str = field(default_factory=socket.gethostname)  # names this station's saves and metrics
+    gallery: GallerySettings = GallerySettings()  # the [gallery] table: the QR code's base URL
+    metrics: MetricsSettings | None = None  # the [metrics] table: None, no metrics endpoint
 
     def __post_init__(self) -> None:
+        if not self.station.strip():
+            raise ValueError("station must not be empty")
         for name in ("idle_seconds", "reset_seconds", "chord_seconds", "cursor_hide_seconds", "morph_seconds",
                      "settle_seconds"):
             if not getattr(self, name) > 0:
@@ -69,28 +77,10 @@ class KioskConfig:
         return sorted(path for path in anchor.glob(relative) if path.is_file())
 
 
-def _load_toml(path: Path) -> dict:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        try:
-            import tomli as tomllib
-        except ModuleNotFoundError:
-            raise UserError(f"{path}: reading TOML needs Python 3.11+ (or `pip install tomli`)") from None
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise UserError(f"{path}: config file not found") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML ({exc})") from None
-
-
-def kiosk_config(table: dict, *, source: str) -> KioskConfig:
+def kiosk_config(table: dict, *, source: str, gallery: GallerySettings = GallerySettings(),
+                 metrics: MetricsSettings | None = None) -> KioskConfig:
     """A ``[kiosk]`` table as a KioskConfig; one UserError line for an unknown key or a bad value."""
-    known = {field.name: field for field in fields(KioskConfig)}
+    known = {field.name: field for field in fields(KioskConfig) if field.name not in ("gallery", "metrics")}
     values = {}
     for key, value in table.items():
         if key not in known:
@@ -100,21 +90,23 @@ def kiosk_config(table: dict, *, source: str) -> KioskConfig:
             raise UserError(f"{source}: [kiosk].{key} must be a {'string' if expected is str else 'number'}, got {value!r}")
         values[key] = value
     try:
-        return KioskConfig(**values)
+        return KioskConfig(**values, gallery=gallery, metrics=metrics)
     except ValueError as exc:
         raise UserError(f"{source}: [kiosk] {exc}") from None
 
 
 def apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace,
                       path: Path) -> tuple[argparse.Namespace, KioskConfig | None]:
-    """``args`` with the file's top-level keys filled in, and its [kiosk] table (None without one).
+    """``args`` with the file's top-level keys filled in, and its [kiosk] table with its [gallery] and [metrics]
+    tables (None without any of the three).
 
     ``parser`` has the command's flags. Each top-level value goes through its flag's own ``type`` and
     ``choices``, so the file accepts exactly what the command line does. A flag given on the command
     line (a value other than its default) wins over the file.
     """
-    data = _load_toml(path)
+    data = load_toml(path)
     kiosk_table = data.pop("kiosk", None)
+    gallery_table, metrics_table = data.pop("gallery", None), data.pop("metrics", None)
     actions = {action.dest: action for action in parser._actions if action.option_strings}
     updates = {}
     for key, value in data.items():
@@ -126,7 +118,10 @@ def apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace,
         updates[key] = _flag_value(action, value, source=f"{path}: {key}")
     if kiosk_table is not None and not isinstance(kiosk_table, dict):
         raise UserError(f"{path}: kiosk must be a table ([kiosk])")
-    kiosk = kiosk_config(kiosk_table, source=str(path)) if kiosk_table is not None else None
+    gallery = table_settings(GallerySettings, gallery_table, name="gallery", source=str(path)) if gallery_table is not None else GallerySettings()
+    metrics = table_settings(MetricsSettings, metrics_table, name="metrics", source=str(path)) if metrics_table is not None else None
+    tables = (kiosk_table, gallery_table, metrics_table)
+    kiosk = kiosk_config(kiosk_table or {}, source=str(path), gallery=gallery, metrics=metrics) if tables != (None,) * 3 else None
     return argparse.Namespace(**{**vars(args), **updates}), kiosk
 
 

@@ -8,7 +8,9 @@ The App hands the kiosk each frame's pygame events before routing them (``screen
 - after ``reset_seconds`` without input saves an unattended picture that has strokes, then clears it;
   after ``idle_seconds`` starts the attract loop; the first touch, click or button ends it with a
   fresh start for the visitor;
-- hides an idle mouse cursor, and shows big hints and a 'saved' confirmation.
+- hides an idle mouse cursor, and shows big hints and a 'saved' confirmation, with a QR code of the
+  picture's gallery page after a visitor's save (``take_home``);
+- counts visits (a wake after the attract loop or a reset, to the next reset or attract), strokes and saves.
 
 It sees the app through ``KioskHost`` (clock, UI state, the action path, save) and the parts it drives
 (the input router, the edit controller); everything it does to the edit goes through the app's own action
@@ -25,9 +27,10 @@ from typing import Callable
 import pygame
 
 from demo.app.edit.feeder import SOURCE as FEED_SOURCE
-from demo.app.kiosk.attract import AttractLoop
+from demo.app.kiosk.attract import AttractLoop, load_attract_sessions
 from demo.app.kiosk.config import MODIFIERS, KioskConfig
 from demo.app.kiosk.host import KioskHost
+from demo.app.kiosk.take_home import TakeHome
 from demo.app.kiosk.policy import (
     ATTRACT,
     RESET,
@@ -39,7 +42,6 @@ from demo.app.kiosk.policy import (
 from demo.app.render.views.kiosk_hints import HintState, KioskHintsView
 from demo.input import keyboard
 from demo.input.actions import Action, Brush
-from demo.tools.session import read_session
 
 SAVED_SECONDS = 3.0  # how long the 'saved' confirmation stays
 BLOCKED_EVENTS = {pygame.QUIT, pygame.WINDOWCLOSE, pygame.DROPFILE, pygame.DROPTEXT, pygame.DROPBEGIN,
@@ -52,16 +54,6 @@ WAKING = {pygame.MOUSEBUTTONDOWN, pygame.FINGERDOWN, pygame.KEYDOWN, pygame.CONT
 ACTIVITY = WAKING | {pygame.MOUSEMOTION, pygame.MOUSEWHEEL, pygame.MOUSEBUTTONUP, pygame.FINGERMOTION, pygame.FINGERUP,
                      pygame.KEYUP, pygame.CONTROLLERBUTTONUP, pygame.JOYBUTTONUP, pygame.JOYHATMOTION,
                      pygame.CONTROLLERAXISMOTION, pygame.JOYAXISMOTION}
-
-
-def load_attract_sessions(config: KioskConfig):
-    """The attract loop's sessions; a UserError line if the glob finds none or one is malformed."""
-    from demo.errors import UserError
-
-    paths = config.session_paths()
-    if not paths:
-        raise UserError(f"attract_sessions {config.attract_sessions!r}: no session files match")
-    return [read_session(path) for path in paths]
 
 
 def is_waking(event: pygame.event.Event) -> bool:
@@ -82,7 +74,10 @@ class KioskCounts:
     attract_rounds: int
     resets: int  # unattended edits cleared
     unattended_saves: int
-    wakes: int
+    wakes: int  # the attract loop ended by a visitor
+    visits: int = 0  # a wake (the first touch after the attract loop or a reset) to the next reset or attract
+    strokes: int = 0  # strokes that visitors began (the attract loop's are not counted)
+    saves: int = 0  # pictures that visitors saved
 
 
 class Kiosk:
@@ -104,9 +99,14 @@ class Kiosk:
                                    settle_seconds=config.settle_seconds, morph_seconds=config.morph_seconds,
                                    fresh_start=self.fresh_start, host=host, router=router, controller=controller)
         self.hints = KioskHintsView()
+        self.take_home = TakeHome(config.gallery, clock=host.clock)
         self.resets = 0  # unattended edits cleared
         self.unattended_saves = 0
         self.wakes = 0
+        self.visits = self.strokes = self.saves = 0
+        self._visiting = False
+        self._stroke_count = 0  # strokes of the edit on screen, as last seen
+        self._unattended = False  # a save now is the kiosk's own, at a reset
         self._saved: tuple[str, bool, float] | None = None  # (line, ok, until)
         self._cursor_visible: bool | None = None
         self._exit_progress = 0.0
@@ -133,7 +133,8 @@ class Kiosk:
 
     def counts(self) -> KioskCounts:
         return KioskCounts(attract_rounds=self.attract.rounds, resets=self.resets,
-                           unattended_saves=self.unattended_saves, wakes=self.wakes)
+                           unattended_saves=self.unattended_saves, wakes=self.wakes, visits=self.visits,
+                           strokes=self.strokes, saves=self.saves)
 
     # Input.
     def screen(self, events: list, now: float) -> list:
@@ -152,6 +153,9 @@ class Kiosk:
                 self.cursor.moved(now)
             if event.type in ACTIVITY and self.policy.input(now, waking=is_waking(event)) == WAKE:
                 self._wake()
+            if not self._visiting and is_waking(event):
+                self._visiting = True
+                self.visits += 1
             kept.append(event)
         return kept
 
@@ -179,10 +183,12 @@ class Kiosk:
         changed = False
         if self.router.drawing(besides=FEED_SOURCE):
             self.policy.input(now, waking=False)  # a visitor holding a stroke still is not idle
+        self._count_strokes()
         decision = self.policy.due(now)
         if decision in (RESET, ATTRACT):
             self._save_unattended()
             self.fresh_start()
+            self._visiting = False
             changed = True
             if decision == RESET:
                 self.resets += 1
@@ -202,6 +208,8 @@ class Kiosk:
         if self._saved is not None and now >= self._saved[2]:
             self._saved = None
             changed = True
+        if self.take_home.shown is not None and self.take_home.current(now) is None:
+            changed = True  # the QR code's time is up
         self._tell_systemd()
         return changed
 
@@ -223,8 +231,19 @@ class Kiosk:
         """Keep what a visitor left: a picture with strokes is saved before it is cleared."""
         state = self.controller.state
         if state.strokes or state.active is not None:
-            self.host.save()
+            self._unattended = True
+            try:
+                self.host.save()
+            finally:
+                self._unattended = False
             self.unattended_saves += 1
+
+    def _count_strokes(self) -> None:
+        """Strokes that visitors added since the last frame (undo and a fresh start only lower the mark)."""
+        count = len(self.controller.state.strokes)
+        if count > self._stroke_count and not self.attract.running:
+            self.strokes += count - self._stroke_count
+        self._stroke_count = count
 
     def fresh_start(self) -> None:
         """A new start with no strokes, the default brush, the strokes shown, no help or morph on screen."""
@@ -237,6 +256,7 @@ class Kiosk:
         dispatch(Action(name="width", value=brush.width))
         dispatch(Action(name="tool", value=brush.tool))
         self.router.act(Action(name="command", value="reset"))
+        self.take_home.clear()
         # The next save (and autosave) holds this visitor's session only, and the list stays bounded all day.
         self.controller.fresh_session()
 
@@ -246,6 +266,9 @@ class Kiosk:
             return  # nothing to save yet
         if path is not None:
             line, ok = "Saved! Your picture is kept.", True
+            if not self._unattended:
+                self.saves += 1
+                self.take_home.saved(path)
         elif "No space" in message or "disk" in message.lower():
             line, ok = "The disk is full: pictures cannot be saved right now.", False
         else:
@@ -257,7 +280,8 @@ class Kiosk:
         saved = self._saved
         return HintState(attract=self.attract.running, fresh=not self.controller.state.strokes,
                          drawing=self.router.drawing(besides=FEED_SOURCE), gamepad=self.router.gamepad_connected, saved=saved[0] if saved and saved[1] else None,
-                         save_failed=saved[0] if saved and not saved[1] else None, exit_progress=self._exit_progress)
+                         save_failed=saved[0] if saved and not saved[1] else None, exit_progress=self._exit_progress,
+                         qr=self.take_home.current(self.host.clock()))
 
     def draw(self, painter, size: tuple[int, int], canvas) -> None:
         self.hints.draw(painter, size, canvas, self.hint_state())

@@ -1,10 +1,15 @@
-"""Big, friendly on-screen hints for exhibition visitors, and the 'saved' confirmation (kiosk mode)."""
+"""Big, friendly on-screen hints for exhibition visitors, the 'saved' confirmation and the take-home QR
+code (kiosk mode)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from demo.app.render.painter import Painter
+
+if TYPE_CHECKING:
+    from demo.ops.qr import QrPicture
 
 ATTRACT_LINES = ("Touch the screen to paint!",
                  "Paint a few colours:", "the computer dreams up a picture to match.")
@@ -13,6 +18,7 @@ START_LINES = ("Drag your finger to paint",
 GAMEPAD_LINE = "Gamepad: left stick moves, right trigger paints, B undoes, Back starts over."
 GAMEPAD_WAKE_LINE = "...or press any button on the gamepad."
 PAINTING_LINE = "Tap a small picture on the right to pick it.  New: start over.  Save: keep yours."
+QR_LINE = "Scan to take your picture home"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +32,7 @@ class HintState:
     saved: str | None = None  # a picture was just saved (its confirmation line)
     save_failed: str | None = None  # a save just failed (e.g. the disk is full)
     exit_progress: float = 0.0  # 0..1: the operator is holding the exit chord
+    qr: QrPicture | None = None  # the saved picture's gallery page, to scan
 
 
 def hint_lines(state: HintState) -> tuple[str, ...]:
@@ -57,9 +64,24 @@ class KioskHintsView:
             box = (width / 2 - text_w / 2 - 24, height / 2 - text_h / 2 - 16, text_w + 48, text_h + 32)
             painter.rect(box, color, radius=14)
             painter.text("kiosk.saved", text, (width / 2, height / 2), size=44, anchor="center")
+        if state.qr is not None:
+            self._qr(painter, size, state.qr)
         if state.exit_progress > 0:
             painter.rect((width - 220, 8, 212, 14), (0.2, 0.2, 0.2, 0.8), radius=4)
             painter.rect((width - 218, 10, 208 * state.exit_progress, 10), (0.95, 0.6, 0.2, 1.0), radius=3)
+
+    @staticmethod
+    def _qr(painter: Painter, size: tuple[int, int], code: QrPicture) -> None:
+        """The code on a white card in the bottom-right corner, a line above it; dark runs as rectangles."""
+        width, height = size
+        module = max(2, int(min(width, height) * 0.3) // code.size)  # whole pixels per module: a sharp code
+        side = module * code.size
+        left, top = width - side - 24, height - side - 24
+        painter.rect((left - 12, top - 52, side + 24, side + 64), (1, 1, 1, 1), radius=10)
+        painter.text("kiosk.qr", QR_LINE, (left + side / 2, top - 26), size=_fit(painter, QR_LINE, 24, side + 16),
+                     anchor="center", color=(0.05, 0.05, 0.1, 1))
+        for row, column, length in code.runs:
+            painter.rect((left + column * module, top + row * module, length * module, module), (0, 0, 0, 1))
 
     @staticmethod
     def _card(painter: Painter, canvas, lines: tuple[str, ...]) -> None:
