@@ -32,6 +32,7 @@ COMMANDS = {
     "profile": "demo.commands.profile",
     "bench": "demo.commands.bench",
     "soak": "demo.commands.soak",
+    "gallery": "demo.commands.gallery",
 }
 
 # Every path an example names exists in the repository (tests/test_examples.py checks it), except
