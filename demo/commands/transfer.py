@@ -15,8 +15,11 @@ A 64x64 generator cannot show your photo in high quality, so the edit moves, not
   3. render the morph G(z0) -> G(z1) in --frames frames (one batch through G)
   4. per frame, estimate how G(z0) became G(z_t): dense flow (DIS, kept only where the change is
      geometric), a smooth locally affine color change and a soft mask of what changed, all at model
-     resolution, confined to the session's strokes (--confine strokes): a GAN edit is global, and
-     only the strokes tell the change you asked for from the generator's drift elsewhere
+     resolution. A GAN edit is global, so only the strokes tell the change you asked for from the
+     generator's drift elsewhere: a colour stroke changes its region of the photo, grown from the
+     stroke edge-aware over the photo itself up to the region's own border (a horizon, a shore) and
+     brought up to full resolution guided by the photo (--confine region, the default); sketch and
+     warp strokes change the photo near them (--confine strokes does that for every stroke)
   5. apply that change to the photo at full resolution with a shader (warp + color + blend); the
      edit lands on the centred square the model saw and fades out beyond it, the rest is kept
 
@@ -53,8 +56,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--candidates", type=int, default=None, help="K candidate latents (default: 8 on CPU, 64 on CUDA)")
     parser.add_argument("--interpolation", default="auto", choices=("auto", "lerp", "slerp"),
                         help="latent path z0 -> z1 (default: auto = lerp for a uniform prior, slerp for a normal one)")
-    parser.add_argument("--confine", default="strokes", choices=("strokes", "none"),
-                        help="strokes: change the photo only within a few model pixels of the strokes (default); "
+    parser.add_argument("--confine", default="region", choices=("region", "strokes", "none"),
+                        help="region: a colour stroke changes its region of the photo, up to the region's border "
+                             "(default); strokes: change the photo only within a few model pixels of the strokes; "
                              "none: carry all of G's change, drift included (iGAN)")
     parser.add_argument("--renderer", default="gl", choices=("gl", "opencv"),
                         help="gl: shaders on a headless EGL context (default); opencv: the CPU reference path")
@@ -145,8 +149,10 @@ def _transfer(args, renderer, *, max_size: int, gl_info: dict | None, started: f
     from demo.tools.photo import centre_crop_resize, load_photo
     from demo.tools.edit_state import EditState
     from demo.tools.session import read_session
+    from demo.tools.brushes import rasterise
     from demo.transfer.edit_region import edit_region
     from demo.transfer.pipeline import TransferEstimator, centre_square, fit_photo
+    from demo.transfer.region import RegionConfig, photo_region
 
     stages = Stages()
     session = read_session(args.session)
@@ -191,13 +197,18 @@ def _transfer(args, renderer, *, max_size: int, gl_info: dict | None, started: f
     morph = render_morph(model.G, projection.z, z1, frames=args.frames, prior=card.prior, method=method)  # [N, R, R, 3]
     stages.add("morph_generation", started)
 
-    # Carry each frame's change onto the photo, near the strokes only (unless --confine none).
-    region = None
-    if args.confine == "strokes":
+    # Carry each frame's change onto the photo: over the colour strokes' region, near the others (--confine).
+    started = time.perf_counter()
+    region = spread = None
+    if args.confine != "none":
         strokes = EditState()
         for event in session.events:
             strokes.apply(event)
         region = edit_region(strokes.constraints(card.resolution))  # [R, R]
+    if args.confine == "region":
+        paint = rasterise(strokes.visible_strokes, RegionConfig().work_side).color_mask
+        spread = photo_region(photo, centre_square(*photo.shape[:2]), paint)  # once for the whole morph
+    stages.add("region", started)
     estimator = TransferEstimator()
     renderer.set_photo(photo, rect=centre_square(*photo.shape[:2]))
     source = morph[0].astype(np.float32) / 255.0
@@ -205,7 +216,7 @@ def _transfer(args, renderer, *, max_size: int, gl_info: dict | None, started: f
     frames = []
     for index in tqdm(range(args.frames), desc="transfer", unit="frame", disable=None):
         started = time.perf_counter()
-        params = estimator(source, morph[index].astype(np.float32) / 255.0, region=region)
+        params = estimator(source, morph[index].astype(np.float32) / 255.0, region=region, spread=spread)
         stages.add("flow_and_color_model", started)
         started = time.perf_counter()
         frames.append(renderer.render(params).copy())

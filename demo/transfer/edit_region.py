@@ -16,10 +16,13 @@ import numpy as np
 
 @dataclass(frozen=True, kw_only=True)
 class EditRegion:
-    """Soft coverage [R, R] float32 in [0, 1] of the strokes: ``change`` (all of them), ``motion`` (sketch and warp)."""
+    """Soft coverage [R, R] float32 in [0, 1] of the strokes: ``change`` (all of them), ``motion`` (sketch and warp);
+    and the colour strokes apart: their coverage ``paint`` [R, R] and colour ``colour`` [R, R, 3] in 0..1."""
 
     change: np.ndarray
     motion: np.ndarray
+    paint: np.ndarray
+    colour: np.ndarray
 
 
 def edit_region(layers) -> EditRegion:
@@ -34,4 +37,5 @@ def edit_region(layers) -> EditRegion:
         sy = np.clip(np.rint(ys + offset[:, 1]).astype(int), 0, size - 1)
         np.maximum.at(warp, (sy, sx), layers.warp_mask[ys, xs])
     motion = np.maximum(layers.sketch_mask, warp).astype(np.float32)
-    return EditRegion(change=np.maximum(layers.color_mask, motion).astype(np.float32), motion=motion)
+    return EditRegion(change=np.maximum(layers.color_mask, motion).astype(np.float32), motion=motion,
+                      paint=layers.color_mask.astype(np.float32), colour=layers.color.astype(np.float32))

@@ -15,6 +15,8 @@ from demo.transfer.color_model import ColorConfig, apply_local_affine, fit_local
 from demo.transfer.edit_region import EditRegion
 from demo.transfer.flow import FlowConfig, FlowEstimator, warp
 from demo.transfer.mask import MaskConfig, change_mask, edit_reach
+from demo.transfer.region import PhotoRegion
+from demo.transfer.region_color import SpreadConfig, painted_colour, spread_in_region
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +31,7 @@ class TransferConfig:
     flow: FlowConfig = field(default_factory=FlowConfig)
     color: ColorConfig = field(default_factory=ColorConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
+    spread: SpreadConfig = field(default_factory=SpreadConfig)
     flow_gate: float = 0.01
     gate_sigma: float = 2.0  # model pixels over which the gate's evidence is pooled
     region_grow: float = 1.0
@@ -42,6 +45,10 @@ class EditTransfer:
     flow: np.ndarray  # [h, w, 2] float32: output pixel p takes the source at p + flow[p] (model pixels)
     color: np.ndarray  # [h, w, 3, 4] float32: out = color[..., :3] @ warped + color[..., 3]
     mask: np.ndarray  # [h, w] float32 in [0, 1]: 0 keeps the photo, 1 applies warp + color
+    # The colour strokes' region on the photo (``region.PhotoRegion.coefficients``, [s, s, 4]): the mask is at least
+    # region_gain * clamp(a . photo_rgb + b) at each photo pixel; None: no region. One array for every frame.
+    region: np.ndarray | None = None
+    region_gain: float = 0.0
 
     @classmethod
     def identity(cls, height: int, width: int) -> "EditTransfer":
@@ -70,21 +77,27 @@ class TransferEstimator:
         self.config = config
         self.flow_estimator = FlowEstimator(config.flow)
 
-    def __call__(self, source: np.ndarray, target: np.ndarray, *, region: EditRegion | None = None) -> EditTransfer:
+    def __call__(self, source: np.ndarray, target: np.ndarray, *, region: EditRegion | None = None,
+                 spread: PhotoRegion | None = None) -> EditTransfer:
         """``region``: where the user asked for a change, and where for geometry (``edit_region`` of the strokes).
+        ``spread``: the colour strokes' region on the photo (``region.estimate_region``), with ``region``.
 
         With it, nothing changes beyond ``region_grow + region_falloff`` model pixels of the strokes, and
         nothing moves beyond that distance of a sketch or warp stroke: a GAN edit is global, and only the
         strokes tell the change asked for from the generator's drift elsewhere. Without it, all of G's change
-        (above the mask's floor) is carried, and the flow gate alone decides what moves.
+        (above the mask's floor) is carried, and the flow gate alone decides what moves. With ``spread`` too,
+        colour strokes change their whole region on the photo instead of their reach (``region_color``), and
+        sketch and warp strokes keep their reach.
         """
         source, target = source.astype(np.float32), target.astype(np.float32)
         reach = motion_reach = None
+        if spread is not None and region is None:
+            raise ValueError("a photo region (spread) needs the strokes' edit region too")
         if region is not None:
             if region.change.shape != source.shape[:2]:
                 raise ValueError(f"edit region {region.change.shape} must match the images {source.shape[:2]}")
-            reach = self.reach(region.change)  # [h, w]
             motion_reach = self.reach(region.motion)  # [h, w]
+            reach = motion_reach if spread is not None else self.reach(region.change)  # [h, w]
         if motion_reach is not None and not motion_reach.any():
             flow = np.zeros((*source.shape[:2], 2), np.float32)  # a recolouring moves nothing
         else:
@@ -101,9 +114,18 @@ class TransferEstimator:
         if reach is not None:
             # Confine the color model too, so that the fields mean "no change" beyond the reach by themselves.
             identity = identity_color(*mask.shape)
-            color = identity + reach[..., None, None] * (color - identity)
+            confined = identity + reach[..., None, None] * (color - identity)
             mask = mask * reach
-        return EditTransfer(flow=flow, color=color, mask=mask)
+        else:
+            confined = color
+        if spread is None:
+            return EditTransfer(flow=flow, color=confined, mask=mask)
+        # Over the colour strokes' region: G's change, spread to the region's own border.
+        inside = cv2.resize(spread.membership, source.shape[1::-1], interpolation=cv2.INTER_AREA)  # [h, w]
+        painted = painted_colour(region.colour, region.paint, sigma=self.config.spread.sigma)  # [h, w, 3]
+        maps, weight, gain = spread_in_region(source, target, color, inside, painted, config=self.config.spread)
+        color = confined + weight[..., None, None] * (maps - confined)
+        return EditTransfer(flow=flow, color=color, mask=mask, region=spread.coefficients, region_gain=gain)
 
     def reach(self, coverage: np.ndarray) -> np.ndarray:
         """[h, w] in [0, 1]: 1 near the strokes' ``coverage``, 0 beyond ``region_grow + region_falloff`` pixels."""

@@ -15,7 +15,8 @@ from demo.gl.texture import RenderTarget, Texture, quad_vao
 from demo.transfer.estimation import EditTransfer
 from demo.transfer.photo_region import DEFAULT_FADE, Rect, check_photo
 
-SAMPLERS = ("u_photo", "u_motion", "u_color_r", "u_color_g", "u_color_b")
+SAMPLERS = ("u_photo", "u_motion", "u_color_r", "u_color_g", "u_color_b", "u_region")
+NO_REGION = np.zeros((1, 1, 4), np.float32)
 
 
 class GLTransfer:
@@ -34,6 +35,9 @@ class GLTransfer:
         self.photo = Texture(ctx)
         self.motion = Texture(ctx)
         self.colors = [Texture(ctx) for _ in range(3)]
+        self.region = Texture(ctx)
+        self.region_source: np.ndarray | None = None  # the coefficients in ``region`` (uploaded when another comes)
+        self.region_gain = 0.0
         self.target = RenderTarget(ctx)
         self.max_size = int(ctx.info["GL_MAX_TEXTURE_SIZE"])
         for unit, name in enumerate(SAMPLERS):
@@ -53,12 +57,19 @@ class GLTransfer:
         self.motion.update(params.motion_texels())
         for texture, texels in zip(self.colors, params.color_texels()):
             texture.update(texels)
+        # The region is one array for a whole morph: upload it when another one comes.
+        coefficients = NO_REGION if params.region is None else params.region
+        if coefficients is not self.region_source:
+            self.region.update(np.ascontiguousarray(coefficients, dtype=np.float32))
+            self.region_source = coefficients
+        self.region_gain = float(params.region_gain) if params.region is not None else 0.0
 
     def draw(self) -> None:
         # Uniforms are set per draw: the program is shared by every GLTransfer on this context.
         self.program["u_model_rect"].value = tuple(float(v) for v in self.rect)
         self.program["u_fade"].value = self.fade
-        for unit, texture in enumerate((self.photo, self.motion, *self.colors)):
+        self.program["u_region_gain"].value = self.region_gain
+        for unit, texture in enumerate((self.photo, self.motion, *self.colors, self.region)):
             texture.use(unit)
         self.target.use()
         self.ctx.disable(moderngl.BLEND)

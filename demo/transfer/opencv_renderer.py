@@ -60,6 +60,14 @@ class OpenCVTransfer:
             self._fades[(w, h)] = fade
         return self._fades[(w, h)]
 
+    def region_at(self, coefficients: np.ndarray, gain: float) -> np.ndarray:
+        """[H, W] the colour strokes' region on the photo: gain * clip(a . rgb + b), as the shader computes it."""
+        a_r, a_g, a_b, offset = cv2.split(self.upsample(np.ascontiguousarray(coefficients, dtype=np.float32)))
+        value = cv2.add(cv2.multiply(a_r, self._planes[0], scale=1 / 255), offset)
+        value = cv2.add(value, cv2.multiply(a_g, self._planes[1], scale=1 / 255))
+        value = cv2.add(value, cv2.multiply(a_b, self._planes[2], scale=1 / 255))
+        return np.clip(value, 0.0, 1.0) * np.float32(gain)
+
     def render(self, params: EditTransfer) -> np.ndarray:
         w, h = params.size
         _, _, rect_w, rect_h = self.rect
@@ -70,6 +78,8 @@ class OpenCVTransfer:
                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # [H, W, 3] uint8
         warped = [plane.astype(np.float32) for plane in cv2.split(warped)]  # 3 x [H, W] in 0..255
         mask = np.ascontiguousarray(motion[..., 2])  # [H, W]
+        if params.region is not None and params.region_gain > 0:
+            mask = cv2.max(mask, self.region_at(params.region, params.region_gain))
         fade = self.fade_map(w, h)
         if fade is not None:
             mask = cv2.multiply(mask, fade)

@@ -3,7 +3,9 @@
 The edit is what changed from the photo's projection G(z_photo) to the image shown G(z): flow, a local
 color model and a change mask, estimated at model resolution (about 25 ms on the 2-core CPU, so on a
 background thread that keeps only the newest pair), then drawn at the photo's full resolution by the
-warp/blend shader. The canvas shows the centred square the model saw, so strokes stay registered.
+warp/blend shader. A colour stroke changes its region of the photo (``demo.transfer.region``: grown from the
+strokes over the photo's square, about 40 ms, on the same thread and only when the strokes change). The
+canvas shows the centred square the model saw, so strokes stay registered.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from demo.tools.brushes import rasterise
 from demo.transfer.edit_region import edit_region
 
 from demo.transfer.pipeline import EditTransfer, GLTransfer, TransferEstimator, centre_square, fit_photo
+from demo.transfer.region import PhotoRegion, RegionConfig, estimate_region, square_at
 
 UPDATE_PERIOD = 0.1  # seconds between estimates while the solver is still moving
 DISPLAY_SIDE = 1024  # the shown copy's shorter side at most (the saved one is full resolution)
@@ -30,6 +33,9 @@ class PhotoEdit:
         self.renderer = GLTransfer(ctx)  # the shown copy, at most DISPLAY_SIDE
         self.full_renderer: GLTransfer | None = None  # full resolution, made when saving
         self.estimator = TransferEstimator()
+        self.region_config = RegionConfig()
+        self.square: np.ndarray | None = None  # the model's square of the shown photo at the region's working side
+        self._region: tuple[tuple, PhotoRegion | None] | None = None  # (strokes, their region), estimator thread only
         self.photo: np.ndarray | None = None  # full resolution (within GL_MAX_TEXTURE_SIZE)
         self.params: EditTransfer | None = None  # the edit shown
         self.size: tuple[int, int] | None = None  # (width, height) of the photo as shown
@@ -39,7 +45,7 @@ class PhotoEdit:
         self.error: str | None = None  # the last failure of the estimator thread, for the app to show
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._pending: tuple[int, np.ndarray, np.ndarray, tuple] | None = None
+        self._pending: tuple[int, np.ndarray, np.ndarray, tuple, np.ndarray] | None = None
         self._done: tuple[int, EditTransfer] | None = None
         self._generation = 0
         self._last_submit = -1.0
@@ -57,6 +63,7 @@ class PhotoEdit:
         height, width = shown.shape[:2]
         x0, y0, side, _ = centre_square(height, width)
         self.renderer.set_photo(shown, rect=(x0, y0, side, side))
+        self.square = square_at(shown, (x0, y0, side, side), self.region_config.work_side)
         self.size = (width, height)
         self.crop = (x0 / width, y0 / height, (x0 + side) / width, (y0 + side) / height)
         with self._lock:
@@ -72,7 +79,7 @@ class PhotoEdit:
             return
         self._last_submit = now
         with self._lock:
-            self._pending = (self._generation, source, target, tuple(strokes))
+            self._pending = (self._generation, source, target, tuple(strokes), self.square)
         self._wake.set()
 
     def _work(self) -> None:
@@ -85,18 +92,26 @@ class PhotoEdit:
                 job, self._pending = self._pending, None
             if job is None:
                 continue
-            generation, source, target, strokes = job
+            generation, source, target, strokes, square = job
             try:
-                # The strokes' region at model resolution, rasterised here, off the UI thread.
+                # The strokes at model resolution and their region on the photo, here, off the UI thread.
                 region = edit_region(rasterise(strokes, source.shape[0]))
                 params = self.estimator(source.astype(np.float32) / 255.0, target.astype(np.float32) / 255.0,
-                                        region=region)
+                                        region=region, spread=self.photo_region(strokes, square, generation=generation))
             except Exception as exc:  # noqa: BLE001 - shown by the app; the thread keeps serving
                 self.error = f"edit transfer failed: {type(exc).__name__}: {exc}"
                 continue
             with self._lock:
                 if generation == self._generation:
                     self._done = (generation, params)
+
+    def photo_region(self, strokes: tuple, square: np.ndarray, *, generation: int) -> PhotoRegion | None:
+        """The colour strokes' region on the photo's square, estimated again only when the strokes or photo change."""
+        key = (strokes, generation)
+        if self._region is None or self._region[0] != key:
+            paint = rasterise(strokes, self.region_config.work_side).color_mask
+            self._region = (key, estimate_region(square, paint, config=self.region_config))
+        return self._region[1]
 
     def upload(self) -> bool:
         """Render the newest finished estimate at full resolution (GL thread). True if the output changed."""

@@ -1,0 +1,185 @@
+"""Where a colour stroke's change spreads on the photo: the stroke's region, found edge-aware from the photo itself.
+
+numpy/OpenCV only. A person who paints the sky orange means the sky, up to the horizon, not a band around the
+stroke. So the region is grown from the colour strokes over the photo's own square (the one the model saw),
+at a small working side (``work_side``, whatever the photo's size):
+
+1. **Geodesic spread.** The photo is smoothed a little and put in CIE Lab. A step between neighbours costs
+   ``spatial_cost`` plus the part of its colour difference above a floor: the floor is ``edge_floor`` Lab
+   units, raised to the strokes' own texture (a quantile of the steps under them), so that a smooth gradient
+   (a sky) and a texture like the painted one (grass, ripples) are free, and an edge (a horizon, a shore)
+   costs its height; so does, a little per step (``colour_cost``), walking on colours far from the strokes'
+   own (their k-means centres), which holds the spread back at a weak border (fog, haze). The accumulated cost from the strokes (a geodesic distance, by alternating 1-D sweeps
+   in the four directions) is the region's membership: 1 within ``reach`` Lab units, 0 beyond ``reach +
+   softness``, smooth between. A flat photo is one region; a photo of noise is its own texture, all of it.
+2. **Brought up guided by the photo.** He, Sun and Tang's guided filter (2010) turns that soft membership
+   into a local linear model of the photo's colour, ``region = a . rgb + b``, per working pixel. Its
+   coefficients ``[s, s, 4]`` are what the renderers take: upsampled bilinearly and applied to the photo's
+   own pixels at full resolution (the fast guided filter), so the region's border follows the photo's edges
+   at any size, soft where the photo's border is soft, and the work stays at ``work_side`` squared pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionConfig:
+    """Working side (pixels), edge costs (Lab units), and the guided filter's window (working pixels) and eps."""
+
+    work_side: int = 192
+    smooth: float = 0.5  # Gaussian sigma in working pixels before the steps are measured
+    edge_floor: float = 2.0  # steps below this many Lab units are free (smooth gradients)
+    texture_quantile: float = 0.9  # the floor rises to this quantile of the steps under the strokes ...
+    texture_floor_max: float = 12.0  # ... but no higher
+    spatial_cost: float = 0.02  # Lab units per working pixel, so that distance alone counts a little
+    reach: float = 6.0  # accumulated edge height at which membership starts to fall
+    softness: float = 4.0  # and over which it falls to 0
+    sweep_rounds: int = 6
+    colour_cost: float = 0.01  # Lab units of cost per step, per Lab unit a pixel lies beyond the strokes' colours
+    colour_clusters: int = 3
+    guide_radius: int = 3
+    guide_eps: float = 2e-3
+
+    def __post_init__(self) -> None:
+        if self.work_side < 16:
+            raise ValueError(f"work_side must be >= 16, got {self.work_side}")
+        if self.softness <= 0 or self.reach < 0:
+            raise ValueError(f"region needs reach >= 0 and softness > 0, got {self.reach}, {self.softness}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhotoRegion:
+    """The colour strokes' region on the model's square of the photo, at the working side s."""
+
+    membership: np.ndarray  # [s, s] float32 in [0, 1]: the geodesic spread, before the guided filter
+    coefficients: np.ndarray  # [s, s, 4] float32: region = a_r r + a_g g + a_b b + offset, photo rgb in 0..1
+
+    def at(self, image: np.ndarray) -> np.ndarray:
+        """The region [H, W] in [0, 1] over ``image`` ([H, W, 3] uint8, the model's square at any size)."""
+        height, width = image.shape[:2]
+        coefficients = cv2.resize(self.coefficients, (width, height), interpolation=cv2.INTER_LINEAR)
+        rgb = image.astype(np.float32) / 255.0
+        value = (coefficients[..., :3] * rgb).sum(-1) + coefficients[..., 3]
+        return np.clip(value, 0.0, 1.0)
+
+
+def geodesic_distance(start: np.ndarray, cost_x: np.ndarray, cost_y: np.ndarray, *, rounds: int) -> np.ndarray:
+    """Shortest 4-connected path cost from ``start`` ([h, w], 0 at seeds, inf elsewhere) over step costs.
+
+    ``cost_x`` [h, w-1] is the cost between (y, x) and (y, x+1); ``cost_y`` [h-1, w] between (y, x) and (y+1, x).
+    Each sweep is exact along its lines (d[i] = C[i] + min over j <= i of d[j] - C[j], with C the cumulative
+    cost), so a few rounds of the four sweeps reach paths that turn a few times.
+    """
+    height, width = start.shape
+    along_x = np.concatenate([np.zeros((height, 1)), np.cumsum(cost_x, axis=1, dtype=np.float64)], axis=1)  # [h, w]
+    along_y = np.concatenate([np.zeros((1, width)), np.cumsum(cost_y, axis=0, dtype=np.float64)], axis=0)  # [h, w]
+    distance = start.astype(np.float64)
+    for _ in range(rounds):
+        before = distance
+        # Sweep left to right, right to left, top to bottom, bottom to top.
+        distance = np.minimum(distance, along_x + np.minimum.accumulate(distance - along_x, axis=1))
+        distance = np.minimum(distance, np.minimum.accumulate((distance + along_x)[:, ::-1], axis=1)[:, ::-1] - along_x)
+        distance = np.minimum(distance, along_y + np.minimum.accumulate(distance - along_y, axis=0))
+        distance = np.minimum(distance, np.minimum.accumulate((distance + along_y)[::-1], axis=0)[::-1] - along_y)
+        if np.array_equal(distance, before):
+            break
+    return distance.astype(np.float32)
+
+
+def guided_coefficients(guide: np.ndarray, source: np.ndarray, *, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter with a colour guide: [h, w, 4] (a_r, a_g, a_b, b), averaged over the windows.
+
+    ``guide`` [h, w, 3] float32 in 0..1, ``source`` [h, w] float32. ``(a . guide + b)`` is the filtered source.
+    """
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, (2 * radius + 1,) * 2, borderType=cv2.BORDER_REFLECT)
+
+    mean_guide = mean(guide)  # [h, w, 3]
+    mean_source = mean(source)  # [h, w]
+    cross = mean(guide * source[..., None]) - mean_guide * mean_source[..., None]  # [h, w, 3]
+    products = np.stack([guide[..., i] * guide[..., j] for i in range(3) for j in range(3)], axis=-1)  # [h, w, 9]
+    covariance = mean(products).reshape(*source.shape, 3, 3) - mean_guide[..., :, None] * mean_guide[..., None, :]
+    covariance = covariance + eps * np.eye(3, dtype=np.float32)
+    a = np.linalg.solve(covariance, cross[..., None])[..., 0]  # [h, w, 3]
+    b = mean_source - (a * mean_guide).sum(-1)  # [h, w]
+    return np.dstack([mean(a), mean(b)]).astype(np.float32)
+
+
+def step_costs(lab: np.ndarray, seeds: np.ndarray, *, config: RegionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(cost_x [h, w-1], cost_y [h-1, w]): the edge height of each step above the strokes' texture, plus distance."""
+    step_x = np.linalg.norm(np.diff(lab, axis=1), axis=-1)  # [h, w-1] Lab units
+    step_y = np.linalg.norm(np.diff(lab, axis=0), axis=-1)  # [h-1, w]
+    # Raise the floor to the texture under the strokes (both directions), never past texture_floor_max.
+    under = np.concatenate([step_x[seeds[:, 1:] & seeds[:, :-1]], step_y[seeds[1:] & seeds[:-1]]])
+    floor = config.edge_floor
+    if under.size:
+        floor = float(np.clip(np.quantile(under, config.texture_quantile), config.edge_floor, config.texture_floor_max))
+    return (config.spatial_cost + np.maximum(step_x - floor, 0.0), config.spatial_cost + np.maximum(step_y - floor, 0.0))
+
+
+def colour_distance(lab: np.ndarray, seeds: np.ndarray, *, clusters: int) -> np.ndarray:
+    """[h, w] Lab units from each pixel to the nearest of the strokes' colours (k-means centres), beyond its spread."""
+    samples = lab[seeds].astype(np.float32)  # [n, 3]
+    count = int(min(clusters, len(samples)))
+    if count > 1:
+        criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+        cv2.setRNGSeed(0)
+        _, assigned, centres = cv2.kmeans(samples, count, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+        assigned = assigned.ravel()
+    else:
+        centres, assigned = samples.mean(0, keepdims=True), np.zeros(len(samples), int)
+    result = np.full(lab.shape[:2], np.inf, np.float32)
+    for index, centre in enumerate(centres):
+        members = samples[assigned == index]
+        if not len(members):
+            continue
+        spread = float(np.quantile(np.linalg.norm(members - centre, axis=-1), 0.9))
+        result = np.minimum(result, np.maximum(np.linalg.norm(lab - centre, axis=-1) - spread, 0.0))
+    return result
+
+
+def estimate_region(square: np.ndarray, coverage: np.ndarray, *, config: RegionConfig = RegionConfig()) -> PhotoRegion | None:
+    """The region of the colour strokes ``coverage`` ([s, s] in 0..1) on ``square`` ([s, s, 3] uint8 RGB, the
+    model's square of the photo at ``config.work_side``); None when there is no colour stroke."""
+    if square.shape[:2] != coverage.shape:
+        raise ValueError(f"strokes {coverage.shape} must match the photo square {square.shape[:2]}")
+    if not (coverage > 0).any():
+        return None
+    seeds = coverage >= 0.5
+    if not seeds.any():  # a stroke thinner than a working pixel: its strongest pixels
+        seeds = coverage >= coverage.max() * 0.5
+    rgb = square.astype(np.float32) / 255.0
+    smoothed = cv2.GaussianBlur(rgb, (0, 0), config.smooth, borderType=cv2.BORDER_REFLECT) if config.smooth > 0 else rgb
+    lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)  # [s, s, 3] L in 0..100
+    cost_x, cost_y = step_costs(lab, seeds, config=config)
+    beyond = colour_distance(lab, seeds, clusters=config.colour_clusters)  # [s, s] Lab units beyond the strokes' colours
+    if config.colour_cost > 0:
+        cost_x = cost_x + config.colour_cost * np.maximum(beyond[:, 1:], beyond[:, :-1])
+        cost_y = cost_y + config.colour_cost * np.maximum(beyond[1:], beyond[:-1])
+    start = np.where(seeds, 0.0, np.inf)
+    distance = geodesic_distance(start, cost_x, cost_y, rounds=config.sweep_rounds)  # [s, s] Lab units
+    t = np.clip((distance - config.reach) / config.softness, 0.0, 1.0)
+    membership = (1.0 - t * t * (3.0 - 2.0 * t)).astype(np.float32)  # 1 - smoothstep
+    coefficients = guided_coefficients(rgb, membership, radius=config.guide_radius, eps=config.guide_eps)
+    return PhotoRegion(membership=membership, coefficients=coefficients)
+
+
+def photo_region(photo: np.ndarray, rect: tuple[int, int, int, int], paint: np.ndarray, *,
+                 config: RegionConfig = RegionConfig()) -> PhotoRegion | None:
+    """The colour strokes' region on ``photo``'s model square ``rect``; ``paint``: their coverage at ``config.work_side``
+    (``demo.tools.brushes.rasterise(strokes, config.work_side).color_mask``)."""
+    return estimate_region(square_at(photo, rect, config.work_side), paint, config=config)
+
+
+def square_at(photo: np.ndarray, rect: tuple[int, int, int, int], side: int) -> np.ndarray:
+    """The model's square ``rect`` (x0, y0, w, h) of ``photo`` at ``side`` x ``side`` (INTER_AREA), uint8 RGB."""
+    x0, y0, width, height = rect
+    crop = photo[y0:y0 + height, x0:x0 + width]
+    interpolation = cv2.INTER_AREA if min(width, height) > side else cv2.INTER_LINEAR
+    return cv2.resize(crop, (side, side), interpolation=interpolation)
