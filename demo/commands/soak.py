@@ -50,6 +50,10 @@ def add_arguments(parser) -> None:
                         help="the watchdog's hang time, as the app's flag (default: 10)")
     parser.add_argument("--save-dir", type=Path, default=None, help="where pictures go (default: a temporary folder)")
     parser.add_argument("--size", default="1024x768", help="window size (default: 1024x768, the app's)")
+    parser.add_argument("--metrics", action="store_true",
+                        help="serve the station's metrics on a loopback port, scrape them every 5 s, compare them with the report")
+    parser.add_argument("--gallery", action="store_true",
+                        help="run the gallery on the save folder with a page open on it (polled every second)")
 
 
 def run(args) -> int:
@@ -95,8 +99,11 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
 
     from demo.app.app import App
     from demo.app.config import AppConfig
+    from demo.app.kiosk.operations import Operations
     from demo.bench.soak_monitor import SoakMonitor
+    from demo.bench.soak_ops import GalleryWatcher, MetricsScraper, free_port
     from demo.bench.soak_visitor import SoakVisitor
+    from demo.ops.settings import MetricsSettings
 
     config = AppConfig(model=args.model, size=size, device=args.device, candidates=args.candidates, seed=args.seed,
                        worker=args.worker, worker_nice=10 if args.worker == "process" else 0, save_dir=save_dir,
@@ -104,7 +111,14 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
     clock = time.perf_counter
     visitor = SoakVisitor(sessions, reset_seconds=kiosk.reset_seconds, idle_seconds=kiosk.idle_seconds)
     monitor = SoakMonitor(clock=clock, warmup=args.warmup, started=clock(), flooding=lambda: visitor.flooding)
-    app = App(config, clock=clock, listeners=[monitor.frame])
+    operations = Operations.start(MetricsSettings(port=free_port()) if args.metrics else None, station="soak")
+    app = App(config, clock=clock, listeners=[monitor.frame, *operations.listeners])
+    operations.watch(app.status)
+    scraper = MetricsScraper(operations.server.server_port) if operations.server is not None else None
+    gallery = GalleryWatcher(save_dir) if args.gallery else None
+    for watcher in (scraper, gallery):
+        if watcher is not None:
+            watcher.start()
     started = monitor.started = clock()  # the soak's time counts from the open window
     end = started + args.minutes * 60
     try:
@@ -126,9 +140,25 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
         status = app.status()
         monitor.sample(status, clock())  # the last memory sample
         report = monitor.report(status, visitor, seconds_run=seconds_run)
+        if scraper is not None:
+            scraper.stop.set()
+            operations.metrics.copy_counts(status, clock())  # the counters as the report has them, then a last scrape
+            scraper.scrape_now()
+            agree = scraper.agreement(report)
+            report["metrics"] = {"scrapes": scraper.scrapes, "failures": len(scraper.failures),
+                                 "failure_messages": scraper.failures[:10], "counters_scraped_vs_report": agree,
+                                 "counters_agree": all(a == b for a, b in agree.values()),
+                                 "listener_us_per_frame": operations.metrics.cost_us()}
     finally:
         app.close()
+        operations.close()
+        if gallery is not None:
+            report_gallery = gallery.close()
+    if gallery is not None:
+        report["gallery"] = report_gallery
     report = {"minutes": args.minutes, **report, "model": args.model,
               "goal": {"rss_growth_mb_max": 10, "errors": 0}}
-    report["goal"]["met"] = report["rss_growth_mb"] <= 10 and report["errors"] == 0
+    report["goal"]["met"] = (report["rss_growth_mb"] <= 10 and report["errors"] == 0
+                             and report.get("metrics", {}).get("counters_agree", True)
+                             and not report.get("metrics", {}).get("failures") and not report.get("gallery", {}).get("failures"))
     return report

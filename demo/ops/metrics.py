@@ -123,13 +123,13 @@ class StationMetrics:
         self.counts = counts  # one assignment: the scrape thread sees the old copy or the new one
 
     def cost_us(self) -> dict:
-        """The listener's own time per frame over the last frames: p50, p95, max (microseconds)."""
+        """The listener's own time per frame over the last frames: mean, p50, p95, max (microseconds)."""
         import numpy as np
 
         costs = np.array(self.costs) * 1e6
         if not len(costs):
             return {"frames": 0}
-        return {"frames": len(costs), "p50": round(float(np.percentile(costs, 50)), 1),
+        return {"frames": len(costs), "mean": round(float(costs.mean()), 1), "p50": round(float(np.percentile(costs, 50)), 1),
                 "p95": round(float(np.percentile(costs, 95)), 1), "max": round(float(costs.max()), 1)}
 
 

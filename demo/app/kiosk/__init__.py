@@ -1,5 +1,6 @@
 """Exhibition mode: the kiosk (idle reset, attract loop, visitor limits), its config file, the pure policy,
-and systemd notify. The kiosk drives the app only through a small host interface (``KioskHost``).
+systemd notify, the take-home QR code (``take_home.py``) and the station's metrics wired to the app
+(``operations.py``). The kiosk drives the app only through a small host interface (``KioskHost``).
 
-May import: demo.app.edit, demo.input, demo.tools; never torch.
+May import: demo.app.edit, demo.input, demo.tools, demo.ops; never torch.
 """
