@@ -98,23 +98,68 @@ def test_transfer_bench_dry_run_reports_stages_and_ratios(tmp_path):
     assert report["flow_methods"][1]["method"] == "dis tuned x1"
 
 
+def field_photo(height: int, width: int) -> np.ndarray:
+    """A smooth blue sky over textured green ground (the lower 45%), with grain: two regions with a clear border."""
+    rng = np.random.default_rng(27)
+    photo = np.empty((height, width, 3), np.float32)
+    photo[:] = (90, 140, 220)
+    ground = int(height * 0.55)
+    photo[ground:] = (60, 120, 40) + 30 * rng.random((height - ground, width, 1))
+    return np.clip(photo + rng.normal(0, 2, photo.shape), 0, 255).astype(np.uint8)
+
+
 def test_faithful_bench_dry_run_reports_before_and_after(small_model_file, tmp_path):
+    """The guard on the other regions: with a traced sky, the ground under it changes by at most 6/255."""
     from demo.cli import main
 
-    photos, sessions = tmp_path / "photos", tmp_path / "sessions"
-    photos.mkdir()
-    sessions.mkdir()
-    cv2.imwrite(str(photos / "field.png"), noisy_photo(np.random.default_rng(27), 48, 80)[..., ::-1])
+    photos, sessions, masks = tmp_path / "photos", tmp_path / "sessions", tmp_path / "masks"
+    for folder in (photos, sessions, masks):
+        folder.mkdir()
+    cv2.imwrite(str(photos / "field.png"), field_photo(48, 80)[..., ::-1])
+    sky = np.zeros((48, 80, 3), np.uint8)
+    sky[:26] = 255
+    cv2.imwrite(str(masks / "field_sky.png"), sky)
     (sessions / "transfer_field_sky.jsonl").write_text(
         '{"t": 0.0, "type": "down", "tool": "color", "x": 0.1, "y": 0.1, "color": [250, 140, 40], "width": 0.15}\n'
         '{"t": 0.1, "type": "move", "x": 0.9, "y": 0.1}\n{"t": 0.2, "type": "up"}\n')
     out = tmp_path / "faithful.json"
     assert main(["bench", "transfer", "--faithful", "--model", str(small_model_file), "--photos", str(photos),
                  "--sessions", str(sessions), "--photo-size", "64", "--projection-method", "opt", "--projection-steps", "2",
-                 "--edit-steps", "2", "--baseline", "HEAD", "--cache", str(tmp_path / "cache"), "--json", str(out)]) == 0
+                 "--edit-steps", "2", "--baseline", "HEAD", "--cache", str(tmp_path / "cache"), "--masks", str(masks),
+                 "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert [(row["photo"], row["region"]) for row in report["rows"]] == [("field", "sky"), ("field", "sky")]  # cv2, pil
     for row in report["rows"]:
-        assert row["after_unpainted_mean_change"] == 0 and row["after_max_flow"] == 0
+        assert row["after_unpainted_mean_change"] == 0 and row["after_max_flow"] == 0 == row["after_region_max_flow"]
         assert 0 <= row["before_unpainted_ssim"] <= 1
+        assert row["after_region_other_regions_mean_change"] <= 6.0
     assert {"cv2/all", "cv2/sky", "pil/all", "pil/sky"} == set(report["summary"])
+    assert report["guard"]["edits"] == 2 and report["guard"]["passing"] == 2
+
+
+def test_natural_bench_dry_run_writes_measures_and_a_grid(small_model_file, tmp_path):
+    from demo.cli import main
+
+    photos, sessions, masks = tmp_path / "photos", tmp_path / "sessions", tmp_path / "masks"
+    for folder in (photos, sessions, masks):
+        folder.mkdir()
+    cv2.imwrite(str(photos / "field.jpg"), field_photo(48, 80)[..., ::-1])
+    sky = np.zeros((48, 80, 3), np.uint8)
+    sky[:26] = 255
+    cv2.imwrite(str(masks / "field_sky.png"), sky)
+    (sessions / "transfer_field_sky.jsonl").write_text(
+        '{"t": 0.0, "type": "down", "tool": "color", "x": 0.1, "y": 0.1, "color": [250, 140, 40], "width": 0.1}\n'
+        '{"t": 0.1, "type": "move", "x": 0.6, "y": 0.1}\n{"t": 0.2, "type": "up"}\n')
+    out, grid = tmp_path / "natural.json", tmp_path / "grid.png"
+    assert main(["bench", "transfer", "--natural", "--model", str(small_model_file), "--photos", str(photos),
+                 "--sessions", str(sessions), "--masks", str(masks), "--scenes", "1", "--photo-size", "64",
+                 "--projection-method", "opt", "--projection-steps", "2", "--edit-steps", "2",
+                 "--cache", str(tmp_path / "cache"), "--grid", str(grid), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    kinds = [(row["kind"], row["region"]) for row in report["rows"]]
+    assert ("photo", "sky") in kinds and ("procedural", "sky") in kinds
+    for row in report["rows"]:
+        for label in ("before", "after"):
+            assert 0 <= row[f"{label}_coverage"] <= 1 and row[f"{label}_other_change"] >= 0
+    assert cv2.imread(str(grid)).shape == (256 * len(kinds), 4 * 256, 3)
+    assert set(report["summary"]) == {"photo", "procedural"}

@@ -6,7 +6,9 @@ pass, readback, and the pure-OpenCV path (resize + remap + color + blend) on the
 the same run, interleaved, median over repeats. ``ctx.finish()`` closes every GL stage so that the GL
 times are real. Also compares flow estimators (endpoint error on synthetic known flows, and time).
 
-``--faithful`` measures quality instead (demo/bench/transfer_faithful.py).
+``--faithful`` measures quality instead (demo/bench/transfer_faithful.py): the guard on the regions no stroke is
+in; ``--natural`` measures whether a colour edit changes its whole region and nothing else
+(demo/bench/transfer_natural.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import cv2
 import numpy as np
 
 from demo.bench.transfer_faithful import add_faithful_arguments, run_faithful
+from demo.bench.transfer_natural import add_natural_arguments, run_natural
 from demo.gl.context import create_headless_context, describe
 from demo.transfer.color_model import fit_local_affine
 from demo.transfer.flow import FlowConfig, FlowEstimator, endpoint_error, warp
@@ -45,6 +48,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--flow-images", type=int, default=8,
                         help="synthetic images per amplitude for the flow comparison; 0 skips it (default: 8)")
     add_faithful_arguments(parser)
+    add_natural_arguments(parser)
 
 
 def _ms(seconds: list[float]) -> float:
@@ -141,8 +145,10 @@ def compare_flow_methods(images: int, model_size: int, seed: int) -> list[dict]:
 
 
 def run(args) -> dict:
+    if args.natural:
+        return run_natural(args)  # quality, not speed
     if args.faithful:
-        return run_faithful(args)  # quality, not speed
+        return run_faithful(args)
     ctx = create_headless_context()
     try:
         return _run(args, ctx)

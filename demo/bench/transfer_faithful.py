@@ -2,7 +2,11 @@
 
 With sessions that recolour one region each (assets/sessions/transfer_<photo>_<region>.jsonl): how much the
 unpainted part of the photo changes and how far the painted part moves toward the stroke colour, for the
-current estimator and for the one at ``--baseline``.
+estimator at ``--baseline`` (before), the current one confined to the strokes' reach (after, ``--confine
+strokes``) and over the strokes' region (after_region, ``--confine region``, the default). A colour edit now
+changes its whole region, far beyond the strokes, so the guard is on the *other* regions: where a border was
+traced by hand (``--masks``: <photo>_<region>.png), the mean change outside the painted region (less a band of
+1% of the side along the traced border, and less the water under a painted sky) must stay within 6/255.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ import cv2
 import numpy as np
 
 from demo.errors import UserError
+from demo.transfer.naturalness import border_band
 from demo.transfer.pipeline import EditTransfer, OpenCVTransfer, TransferEstimator
+from demo.transfer.region import RegionConfig, photo_region
+
+GUARD = 6.0  # the most the other regions may change, mean over pixels and channels, 0..255
 
 
 def add_faithful_arguments(parser) -> None:
@@ -78,6 +86,22 @@ def generated_pair(args, model, photo: np.ndarray, session_path: Path, *, key: s
     return ends[0], ends[1]
 
 
+def other_regions(masks: Path, stem: str, region: str, size: int, resampler: str) -> np.ndarray | None:
+    """[size, size] bool: outside the hand-traced ``region`` of photo ``stem`` (less the border band and the water
+    under a painted sky), or None when that region was not traced."""
+    from demo.tools.photo import load_photo
+
+    path = masks / f"{stem}_{region}.png"
+    if not path.exists():
+        return None
+    inside = resize_photo(load_photo(path), size, resampler)[..., 0] > 127
+    other = ~inside & ~border_band(inside, width=size // 100)
+    water = masks / f"{stem}_water.png"
+    if region == "sky" and water.exists():
+        other &= ~(resize_photo(load_photo(water), size, resampler)[..., 0] > 127)
+    return other
+
+
 def run_faithful(args) -> dict:
     import torch
     from tqdm import tqdm
@@ -120,21 +144,40 @@ def run_faithful(args) -> dict:
             coverage = np.maximum(canvas.color_mask, np.maximum(canvas.sketch_mask, canvas.warp_mask))
             regions = stroke_regions(canvas.color, coverage, dilate=round(args.dilate * args.photo_size))
             strokes = edit_region(state.constraints(source.shape[0]))  # [R, R], as the transfer command passes it
+            spread = photo_region(photo, (0, 0, args.photo_size, args.photo_size),
+                                  rasterise(state.strokes, RegionConfig().work_side).color_mask)
             renderer.set_photo(photo)
             row = {"photo": photo_path.stem, "region": region, "resampler": resampler,
                    "generated_change_unpainted": round(float(255 * np.abs(target - source).mean(-1)[
                        cv2.resize(regions.unpainted.astype(np.uint8), source.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0
                    ].mean()), 2)}
             variants = {"before": lambda: before(source, target), "after": lambda: after(source, target, region=strokes),
-                        "after_without_strokes": lambda: after(source, target)}
+                        "after_without_strokes": lambda: after(source, target),
+                        "after_region": lambda: after(source, target, region=strokes, spread=spread)}
+            other = other_regions(args.masks, photo_path.stem, region, args.photo_size, resampler)
             for label, estimate in variants.items():
                 params = estimate()
-                result = renderer.render(EditTransfer(flow=params.flow, color=params.color, mask=params.mask))
+                result = renderer.render(EditTransfer(flow=params.flow, color=params.color, mask=params.mask,
+                                                      region=params.region, region_gain=params.region_gain))
                 for name, value in faithfulness(photo, result, regions).items():
                     row[f"{label}_{name}"] = round(value, 4)
                 row[f"{label}_max_flow"] = round(float(np.abs(params.flow).max()), 3)
+                if other is not None and other.any():
+                    row[f"{label}_other_regions_mean_change"] = round(float(np.abs(
+                        result.astype(np.float32) - photo.astype(np.float32)).mean(-1)[other].mean()), 3)
             rows.append(row)
     return {"suite": "transfer-faithful", "model": model.card.name, "photo_size": args.photo_size,
             "projection": f"{args.projection_method}, {args.projection_steps} steps", "edit_steps": args.edit_steps,
             "baseline": args.baseline, "dilate_px": round(args.dilate * args.photo_size),
-            "summary": summarise(rows, labels=("before", "after", "after_without_strokes")), "rows": rows}
+            "summary": summarise(rows, labels=("before", "after", "after_without_strokes", "after_region")),
+            "guard": guard(rows), "rows": rows}
+
+
+def guard(rows: list[dict]) -> dict:
+    """The other regions' change with --confine region, over the edits whose region was traced by hand."""
+    changes = np.array([row["after_region_other_regions_mean_change"] for row in rows
+                        if "after_region_other_regions_mean_change" in row], np.float64)
+    if not changes.size:
+        return {"edits": 0}
+    return {"edits": int(changes.size), "limit": GUARD, "median": round(float(np.median(changes)), 3),
+            "worst": round(float(changes.max()), 3), "passing": int((changes <= GUARD).sum())}

@@ -40,7 +40,8 @@ class RegionConfig:
     reach: float = 6.0  # accumulated edge height at which membership starts to fall
     softness: float = 4.0  # and over which it falls to 0
     sweep_rounds: int = 6
-    colour_cost: float = 0.01  # Lab units of cost per step, per Lab unit a pixel lies beyond the strokes' colours
+    colour_cost: float = 0.01  # Lab units of cost per step, per Lab unit a pixel lies beyond the strokes' colours ...
+    colour_tolerance: float = 25.0  # ... less this many (a graded sky is one region)
     colour_clusters: int = 3
     guide_radius: int = 3
     guide_eps: float = 2e-3
@@ -159,6 +160,7 @@ def estimate_region(square: np.ndarray, coverage: np.ndarray, *, config: RegionC
     lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)  # [s, s, 3] L in 0..100
     cost_x, cost_y = step_costs(lab, seeds, config=config)
     beyond = colour_distance(lab, seeds, clusters=config.colour_clusters)  # [s, s] Lab units beyond the strokes' colours
+    beyond = np.maximum(beyond - config.colour_tolerance, 0.0)
     if config.colour_cost > 0:
         cost_x = cost_x + config.colour_cost * np.maximum(beyond[:, 1:], beyond[:, :-1])
         cost_y = cost_y + config.colour_cost * np.maximum(beyond[1:], beyond[:-1])

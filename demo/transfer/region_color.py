@@ -3,10 +3,12 @@
 numpy/OpenCV only. Inside the region (``demo.transfer.region``) the generator changed the sky strongly in
 places and hardly at all in others, and it also drifts by 10-80/255 on ground the stroke never touched. So
 the local colour model (``color_model.fit_local_affine``) is trusted only inside the region, in proportion to
-how far G moved there toward the colour painted (the strokes' colours, spread over the region), and filled in elsewhere in the region by normalised convolution (a Gaussian of
-``sigma`` model pixels over the weighted maps, pulled towards their weighted mean over the whole region where
-nothing is near). The maps stay 3x4 affine per pixel, so the photo's own texture (clouds, ripples, grain)
-comes through the change; the region's border is the photo's (the renderers take it at full resolution).
+how far G moved there toward the colour painted (the strokes' colours, spread over the region). Elsewhere in the
+region G's colour *shift* is filled in by normalised convolution (a Gaussian of ``sigma`` model pixels over the
+weighted shifts, pulled towards their weighted mean over the whole region where nothing is near), as an
+offset on the identity: a map fitted on one colour extrapolates badly to another, a shift does not. So the
+photo's own texture (clouds, ripples, grain) comes through the change; the region's border is the photo's
+(the renderers take it at full resolution).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from demo.transfer.color_model import identity_color
 class SpreadConfig:
     """How G's change in the region is read and spread (colours in 0..1, distances in model pixels)."""
 
-    clear_change: float = 0.06  # G's move toward the painted colour (RGB distance) at which its local model is trusted
+    clear_change: float = 0.06  # G's move toward the painted colour (RGB distance) at which its local model is trusted,
+    clear_share: float = 0.6  # or this share of the move of its most-moved tenth in the region, if that is more
     sigma: float = 6.0  # the fill's Gaussian
-    global_pull: float = 0.02  # weight of the region's mean map in the fill
+    global_pull: float = 0.02  # weight of the region's mean shift in the fill
     extend: int = 3  # the maps reach this far beyond the region, so that upsampling does not dilute its border
     visible_change: float = 0.004  # mean RMS change of G in the region below which the region is not drawn
 
@@ -47,24 +50,29 @@ def spread_in_region(source: np.ndarray, target: np.ndarray, color: np.ndarray, 
 
     ``source``, ``target``: G(z0) and G(z_t) [h, w, 3] in 0..1; ``color``: the local affine maps from one to the
     other; ``inside``: the region's membership at model resolution [h, w] in 0..1; ``painted``: the colour asked
-for near each pixel [h, w, 3] (``painted_colour``). ``gain`` in [0, 1] fades the
-    region in with G's change (0 at the morph's first frame, where nothing changed: the photo is kept exactly).
+    for near each pixel [h, w, 3] (``painted_colour``). ``gain`` in [0, 1] fades the region in with G's change (0 at the morph's first frame, where nothing changed: the photo is kept exactly).
     """
     change = np.sqrt(((target - source) ** 2).mean(-1))  # [h, w] RMS
     toward = np.linalg.norm(source - painted, axis=-1) - np.linalg.norm(target - painted, axis=-1)  # [h, w]
-    clear = np.clip(toward / config.clear_change, 0.0, 1.0) * inside  # [h, w] trust in G's local change
-    flat = color.reshape(*inside.shape, 12)  # [h, w, 12]
+    # Trust G's local maps where it moved toward the colour about as far as it did where it moved most.
+    moved = toward[inside > 0.5]
+    strong = max(config.clear_change, config.clear_share * float(np.quantile(moved, 0.9))) if moved.size else config.clear_change
+    clear = np.clip(toward / strong, 0.0, 1.0) * inside  # [h, w] trust in G's local change
     total = float(clear.sum())
     if total <= 1e-6:
         return identity_color(*inside.shape), np.zeros_like(inside), 0.0
-    mean_map = (flat * clear[..., None]).sum((0, 1)) / total  # [12] the region's weighted mean map
+    # Fill in G's colour shift (not its maps: a map fitted on one colour extrapolates badly to another) by
+    # normalised convolution, pulled towards its weighted mean over the region where no clear change is near.
+    shift = target - source  # [h, w, 3]
+    mean_shift = (shift * clear[..., None]).sum((0, 1)) / total  # [3]
 
     def blur(x: np.ndarray) -> np.ndarray:
         return cv2.GaussianBlur(x, (0, 0), config.sigma, borderType=cv2.BORDER_REFLECT)
 
     weight = blur(clear)[..., None]  # [h, w, 1]
-    filled = (blur(flat * clear[..., None]) + config.global_pull * mean_map) / (weight + config.global_pull)
-    maps = clear[..., None] * flat + (1.0 - clear[..., None]) * filled  # [h, w, 12]
+    filled = identity_color(*inside.shape)
+    filled[..., 3] = (blur(shift * clear[..., None]) + config.global_pull * mean_shift) / (weight + config.global_pull)
+    maps = clear[..., None, None] * color + (1.0 - clear[..., None, None]) * filled  # [h, w, 3, 4]
     # The maps hold over the region and a little beyond it (the photo's border decides there), then stop.
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * config.extend + 1,) * 2)
     reach = cv2.dilate((inside > 0.05).astype(np.float32), kernel)
@@ -73,4 +81,4 @@ for near each pixel [h, w, 3] (``painted_colour``). ``gain`` in [0, 1] fades the
     in_region = change[inside > 0.5]
     level = float(in_region.mean()) if in_region.size else float((change * inside).sum() / max(inside.sum(), 1e-6))
     gain = float(np.clip(level / config.visible_change, 0.0, 1.0))
-    return maps.reshape(color.shape).astype(np.float32), reach.astype(np.float32), gain
+    return maps.astype(np.float32), reach.astype(np.float32), gain
