@@ -117,7 +117,11 @@ def test_a_visitor_save_is_a_gallery_picture_with_a_qr_code_and_the_metrics_coun
         code = app.kiosk.hint_state().qr
         assert code is not None and code.url == f"http://gallery.museum.lan:8040/p/{card['id']}"
         assert code.size >= 21 and code.runs
-        frames(app, clock, 1, dt=5.5)
+        frames(app, clock, 1, dt=3.2)  # the 'saved' banner has gone; the code is on screen, and a phone reads it
+        pixels = app.capture()
+        decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(np.ascontiguousarray(pixels[..., ::-1]))
+        assert decoded == code.url
+        frames(app, clock, 1, dt=2.3)
         assert app.kiosk.hint_state().qr is None  # shown for qr_seconds
         # Unattended: saved at the reset, no code.
         stroke(app)

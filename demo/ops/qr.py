@@ -1,8 +1,10 @@
-"""A QR code as rows of dark runs, ready to paint as rectangles (no image, no texture)."""
+"""A QR code as rows of dark runs, and as a small image to draw scaled up (one pixel per module)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 BORDER = 2  # light modules around the code (the card's white margin does the rest)
 
@@ -12,6 +14,13 @@ class QrPicture:
     url: str
     size: int  # modules per side, border included
     runs: tuple[tuple[int, int, int], ...]  # (row, first column, length) of each run of dark modules
+
+    def pixels(self) -> np.ndarray:
+        """[size, size, 3] uint8: black modules on white, one pixel each (draw it scaled, nearest)."""
+        image = np.full((self.size, self.size, 3), 255, np.uint8)
+        for row, column, length in self.runs:
+            image[row, column:column + length] = 0
+        return image
 
 
 def qr_picture(url: str, *, border: int = BORDER) -> QrPicture:

@@ -243,6 +243,7 @@ class Kiosk:
         count = len(self.controller.state.strokes)
         if count > self._stroke_count and not self.attract.running:
             self.strokes += count - self._stroke_count
+            self.take_home.clear()  # painting on: the code steps aside
         self._stroke_count = count
 
     def fresh_start(self) -> None:
@@ -287,6 +288,7 @@ class Kiosk:
         self.hints.draw(painter, size, canvas, self.hint_state())
 
     def close(self) -> None:
+        self.hints.release()
         if self._cursor_visible is False and pygame.display.get_init():
             pygame.mouse.set_visible(True)
         for number, handler in self._old_handlers.items():

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import moderngl
+
 from demo.app.render.painter import Painter
+from demo.gl import Texture
 
 if TYPE_CHECKING:
     from demo.ops.qr import QrPicture
@@ -45,6 +48,10 @@ def hint_lines(state: HintState) -> tuple[str, ...]:
 
 
 class KioskHintsView:
+    def __init__(self) -> None:
+        self._qr_texture: Texture | None = None  # the code shown, one pixel per module
+        self._qr_url: str | None = None
+
     def draw(self, painter: Painter, size: tuple[int, int], canvas: tuple[float, float, float, float],
              state: HintState) -> None:
         width, height = size
@@ -57,6 +64,8 @@ class KioskHintsView:
             painter.text("kiosk.painting", PAINTING_LINE, (x + w / 2, y + h - 20),
                          size=_fit(painter, PAINTING_LINE, 24, w - 24), anchor="center",
                          color=(1, 1, 1, 0.95))
+        if state.qr is not None:  # under the 'saved' confirmation, which goes after 3 s
+            self._qr(painter, canvas, state.qr)
         if state.saved or state.save_failed:
             text = state.saved or state.save_failed
             color = (0.12, 0.5, 0.2, 0.95) if state.saved else (0.6, 0.12, 0.1, 0.95)
@@ -64,24 +73,31 @@ class KioskHintsView:
             box = (width / 2 - text_w / 2 - 24, height / 2 - text_h / 2 - 16, text_w + 48, text_h + 32)
             painter.rect(box, color, radius=14)
             painter.text("kiosk.saved", text, (width / 2, height / 2), size=44, anchor="center")
-        if state.qr is not None:
-            self._qr(painter, size, state.qr)
         if state.exit_progress > 0:
             painter.rect((width - 220, 8, 212, 14), (0.2, 0.2, 0.2, 0.8), radius=4)
             painter.rect((width - 218, 10, 208 * state.exit_progress, 10), (0.95, 0.6, 0.2, 1.0), radius=3)
 
-    @staticmethod
-    def _qr(painter: Painter, size: tuple[int, int], code: QrPicture) -> None:
-        """The code on a white card in the bottom-right corner, a line above it; dark runs as rectangles."""
-        width, height = size
-        module = max(2, int(min(width, height) * 0.3) // code.size)  # whole pixels per module: a sharp code
+    def _qr(self, painter: Painter, canvas, code: QrPicture) -> None:
+        """The code on a white card in the canvas's bottom-right corner (above the hint bar), a line above it;
+        one texture, drawn nearest."""
+        x, y, w, h = canvas
+        module = max(2, int(min(w, h) * 0.4) // code.size)  # whole pixels per module: a sharp code
         side = module * code.size
-        left, top = width - side - 24, height - side - 24
+        left, top = x + w - side - 24, y + h - side - 64
         painter.rect((left - 12, top - 52, side + 24, side + 64), (1, 1, 1, 1), radius=10)
         painter.text("kiosk.qr", QR_LINE, (left + side / 2, top - 26), size=_fit(painter, QR_LINE, 24, side + 16),
                      anchor="center", color=(0.05, 0.05, 0.1, 1))
-        for row, column, length in code.runs:
-            painter.rect((left + column * module, top + row * module, length * module, module), (0, 0, 0, 1))
+        if self._qr_texture is None:
+            self._qr_texture = Texture(painter.ctx, filter=moderngl.NEAREST)
+        if code.url != self._qr_url:
+            self._qr_texture.update(code.pixels())
+            self._qr_url = code.url
+        painter.image(self._qr_texture, (left, top, side, side), nearest=True)
+
+    def release(self) -> None:
+        if self._qr_texture is not None:
+            self._qr_texture.release()
+            self._qr_texture = None
 
     @staticmethod
     def _card(painter: Painter, canvas, lines: tuple[str, ...]) -> None:
