@@ -1,5 +1,6 @@
 """The gallery as a visitor's browser sees it: headless Chromium (Debian's ``chromium``) opens the gallery,
-a picture is saved, and the new picture must appear in the page; then a screenshot of the page.
+a picture is saved, and the new picture must appear in the page; then screenshots of the page, of the
+new picture's take-home page and of the wall.
 
     python -m demo.ops.browser_check --out out/gallery-browser      # exit 0: passed; 3: no chromium
 
@@ -130,6 +131,11 @@ async def check(browser: str, out: Path, *, pictures: int = 6) -> dict:
                 await tools.wait_for("document.querySelectorAll('#picture img').length === 2", seconds=30)
                 (out / "picture.png").write_bytes(base64.b64decode(
                     (await tools.call("Page.captureScreenshot", format="png"))["data"]))
+                await tools.call("Page.navigate", url=url + "wall")
+                await tools.wait_for("document.getElementById('slide-display').complete && "
+                                     "document.getElementById('slide-display').naturalWidth > 0", seconds=30)
+                (out / "wall.png").write_bytes(base64.b64decode(
+                    (await tools.call("Page.captureScreenshot", format="png"))["data"]))
     finally:
         chrome.terminate()
         gallery.terminate()
@@ -140,7 +146,7 @@ async def check(browser: str, out: Path, *, pictures: int = 6) -> dict:
                 process.kill()
         shutil.rmtree(profile, ignore_errors=True)
     return {"pictures_shown": pictures + 1, "new_picture_seconds": round(appeared, 2), "newest_station": first_station,
-            "screenshot": str(screenshot), "picture_page": str(out / "picture.png")}
+            "screenshot": str(screenshot), "picture_page": str(out / "picture.png"), "wall": str(out / "wall.png")}
 
 
 def main(argv=None) -> int:
