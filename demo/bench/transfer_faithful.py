@@ -6,7 +6,7 @@ estimator at ``--baseline`` (before), the current one confined to the strokes' r
 strokes``) and over the strokes' region (after_region, ``--confine region``, the default). A colour edit now
 changes its whole region, far beyond the strokes, so the guard is on the *other* regions: where a border was
 traced by hand (``--masks``: <photo>_<region>.png), the mean change outside the painted region (less a band of
-1% of the side along the traced border, and less the water under a painted sky) must stay within 6/255.
+1% of the side along every traced border, and less the water under a painted sky) must stay within 6/255.
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def other_regions(masks: Path, stem: str, region: str, size: int, resampler: str
     other = ~inside & ~border_band(inside, width=size // 100)
     water = masks / f"{stem}_water.png"
     if region == "sky" and water.exists():
-        other &= ~(resize_photo(load_photo(water), size, resampler)[..., 0] > 127)
+        reflecting = resize_photo(load_photo(water), size, resampler)[..., 0] > 127
+        other &= ~reflecting & ~border_band(reflecting, width=size // 100)
     return other
 
 

@@ -84,7 +84,7 @@ def procedural_cases(args) -> list[dict]:
 
 
 def photo_cases(args) -> list[dict]:
-    """Real photos squashed to a square, with their hand-traced regions; a band of 1% of the side along each
+    """Real photos squashed to a square, with their hand-traced regions; a band of 1% of the side along every
     traced border counts for nothing (the tracing is that coarse), nor does water under a painted sky."""
     from demo.bench.transfer_faithful import resize_photo
     from demo.tools.photo import load_photo
@@ -102,7 +102,8 @@ def photo_cases(args) -> list[dict]:
         ignore = border_band(truth, width=size // 100)
         water = args.masks / f"{stem}_water.png"
         if region == "sky" and water.exists():
-            ignore |= resize_photo(load_photo(water), size, "cv2")[..., 0] > 127
+            reflecting = resize_photo(load_photo(water), size, "cv2")[..., 0] > 127
+            ignore |= reflecting | border_band(reflecting, width=size // 100)
         cases.append({"name": stem, "kind": "photo", "region": region, "photo": resize_photo(load_photo(photo_path), size, "cv2"),
                       "truth": truth, "ignore": ignore, "session": session})
     return cases

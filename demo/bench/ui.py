@@ -5,7 +5,9 @@ time it was created) draws strokes for ``--seconds`` while the solver runs at K 
 chosen worker. Frame time is each frame's own work (input .. present); the interval is start to start
 (paced to 60 Hz without vsync). Latency runs from a pen event's creation to the first presented frame
 that shows a solver step which saw it (demo.app.loop.timing.LatencyTracker). Every worker mode is run in
-turn, in the same process, so they share the machine's state as far as possible.
+turn, in the same process, so they share the machine's state as far as possible. With ``--photo`` the window
+opens that photo, waits for its projection, and measures with the photo view on (the edit carried onto the
+photo by the transfer shader): also how many times a second the photo view is drawn with a new estimate.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profiler", choices=("off", "on", "both"), default="off",
                         help="record a profile while measuring; 'both' runs each mode without and with it, to measure "
                              "the profiler's overhead (default: off)")
+    parser.add_argument("--photo", default=None, metavar="PATH",
+                        help="open this photo and measure with the photo view on; adds photo-view updates/s")
     parser.add_argument("--solver-alone", type=float, default=5.0, metavar="SECONDS",
                         help="also time the solver alone (same model, K, thread count and strokes) for the in-app "
                              "ratio; 0 skips it (default: 5)")
@@ -82,27 +86,32 @@ class ScriptedPen(threading.Thread):
 
 
 def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float, warmup: float, pen_hz: float,
-            device: str, seed: int, worker_nice: int = 0, profile_dir=None, gl_threads: int | None = None) -> dict:
+            device: str, seed: int, worker_nice: int = 0, profile_dir=None, gl_threads: int | None = None,
+            photo: str | None = None) -> dict:
     """One worker mode: frame times, latency and solver speed while a scripted pen draws."""
     from demo.app.app import App
     from demo.app.config import AppConfig
     from demo.app.loop.timing import STAGES
+    from demo.app.render.layout import compute_layout
 
-    app = App(AppConfig(model=model, size=(size, size), worker=mode, candidates=candidates, device=device, seed=seed,
-                        max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0, profile=profile_dir,
-                        **({} if gl_threads is None else {"gl_threads": gl_threads})))
+    config = AppConfig(model=model, size=(size, size), worker=mode, candidates=candidates, device=device, seed=seed,
+                       max_fps=60.0, worker_nice=worker_nice if mode == "process" else 0, profile=profile_dir, photo=photo,
+                       **({} if gl_threads is None else {"gl_threads": gl_threads}))
+    app = App(config)
+    desk = app.photos  # the photo view's counter of redraws (--photo)
     pen = None
     try:
-        # Load the model (its first result), then draw a while before measuring.
-        deadline = time.perf_counter() + 120
+        # Load the model (its first result; with a photo, its projection too), then draw a while before measuring.
+        deadline = time.perf_counter() + (300 if photo else 120)
         status = app.status()
-        while status.result is None and status.error is None and time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and status.error is None and (
+                status.result is None or (photo is not None and (status.result.projecting or not desk.ready))):
             app.frame()
             app.pace()
             status = app.status()
-        if status.result is None:
+        if status.result is None or (photo is not None and not desk.ready):
             raise RuntimeError(f"{mode} worker gave no result: {status.error}")
-        canvas = app.canvas
+        canvas = compute_layout((size, size), thumbnails=config.top_k).viewport  # where the app's canvas is
         pen = ScriptedPen((canvas.x, canvas.y, canvas.width, canvas.height), hz=pen_hz)
         pen.start()
         end_warmup = time.perf_counter() + warmup
@@ -110,6 +119,7 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
             app.frame()
             app.pace()
         first = app.status()
+        photo_updates = desk.updates
         records = []
         load_before = os.getloadavg()
         started = time.perf_counter()
@@ -118,6 +128,7 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
             app.pace()
         elapsed = time.perf_counter() - started
         last = app.status()
+        photo_updates = desk.updates - photo_updates
     finally:
         if pen is not None:
             pen.stop.set()
@@ -129,6 +140,8 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
     steps = last.result.steps_total - first.result.steps_total
     return {
         "worker": mode,
+        "photo": photo,
+        "photo_view_updates_per_s": round(photo_updates / elapsed, 2) if photo else None,
         "profiler": profile_dir is not None,
         "frames": len(records),  # drawn
         "fps": round(len(records) / elapsed, 1),
@@ -209,7 +222,7 @@ def run(args) -> dict:
             results["modes"].append(measure(mode, model=model, size=args.size, candidates=args.candidates,
                                             seconds=args.seconds, warmup=args.warmup, pen_hz=args.pen_hz,
                                             device=args.device, seed=args.seed, worker_nice=args.worker_nice,
-                                            profile_dir=profile_dir, gl_threads=args.gl_threads))
+                                            profile_dir=profile_dir, gl_threads=args.gl_threads, photo=args.photo))
     if alone:
         for entry in results["modes"]:
             entry["in_app_ratio"] = round(entry["solver_steps_per_s"] / alone, 3)

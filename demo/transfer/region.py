@@ -44,7 +44,7 @@ class RegionConfig:
     colour_tolerance: float = 25.0  # ... less this many (a graded sky is one region)
     colour_clusters: int = 3
     guide_radius: int = 3
-    guide_eps: float = 2e-3
+    guide_eps: float = 5e-4
 
     def __post_init__(self) -> None:
         if self.work_side < 16:

@@ -29,6 +29,7 @@ class SpreadConfig:
     clear_share: float = 0.6  # or this share of the move of its most-moved tenth in the region, if that is more
     sigma: float = 6.0  # the fill's Gaussian
     global_pull: float = 0.02  # weight of the region's mean shift in the fill
+    fill_power: float = 4.0  # the fill weighs G's shifts by trust ** this (the strongest moves, near the strokes)
     extend: int = 3  # the maps reach this far beyond the region, so that upsampling does not dilute its border
     visible_change: float = 0.004  # mean RMS change of G in the region below which the region is not drawn
 
@@ -64,14 +65,15 @@ def spread_in_region(source: np.ndarray, target: np.ndarray, color: np.ndarray, 
     # Fill in G's colour shift (not its maps: a map fitted on one colour extrapolates badly to another) by
     # normalised convolution, pulled towards its weighted mean over the region where no clear change is near.
     shift = target - source  # [h, w, 3]
-    mean_shift = (shift * clear[..., None]).sum((0, 1)) / total  # [3]
+    source_weight = clear**config.fill_power  # [h, w] the fill takes its shift where G moved most
+    mean_shift = (shift * source_weight[..., None]).sum((0, 1)) / max(float(source_weight.sum()), 1e-6)  # [3]
 
     def blur(x: np.ndarray) -> np.ndarray:
         return cv2.GaussianBlur(x, (0, 0), config.sigma, borderType=cv2.BORDER_REFLECT)
 
-    weight = blur(clear)[..., None]  # [h, w, 1]
+    weight = blur(source_weight)[..., None]  # [h, w, 1]
     filled = identity_color(*inside.shape)
-    filled[..., 3] = (blur(shift * clear[..., None]) + config.global_pull * mean_shift) / (weight + config.global_pull)
+    filled[..., 3] = (blur(shift * source_weight[..., None]) + config.global_pull * mean_shift) / (weight + config.global_pull)
     maps = clear[..., None, None] * color + (1.0 - clear[..., None, None]) * filled  # [h, w, 3, 4]
     # The maps hold over the region and a little beyond it (the photo's border decides there), then stop.
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * config.extend + 1,) * 2)

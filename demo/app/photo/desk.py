@@ -19,6 +19,7 @@ class PhotoDesk:
         self.tell = tell
         self.opener = PhotoOpener(max_side=ctx.info.get("GL_MAX_TEXTURE_SIZE"))
         self.edit: PhotoEdit | None = None  # created with the first photo
+        self.updates = 0  # times the photo view was drawn again with a new estimate (bench ui --photo counts them)
 
     def open(self, path: str | Path, *, wait: bool = False) -> None:
         """Decode a photo on a background thread (``wait``: here and now) and project it when it is ready."""
@@ -57,11 +58,17 @@ class PhotoDesk:
         if self.edit is None:
             return False
         changed = self.edit.upload()
+        self.updates += int(changed)
         if self.edit.error:
             self.tell(self.edit.error, "error", 8.0)
             self.edit.error = None
             changed = True
         return changed
+
+    @property
+    def ready(self) -> bool:
+        """A photo is open, projected, and shown with its first estimate."""
+        return self.edit is not None and self.edit.ready
 
     def shown(self, show_photo: bool):
         """(texture, uv) of the photo with the edit when the photo view is on and rendered, else None."""
