@@ -13,7 +13,7 @@ import collections
 import os
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from prometheus_client import CollectorRegistry, Histogram, Info
@@ -114,13 +114,12 @@ class StationMetrics:
         if now > first_at:
             steps_per_second = (steps - first_steps) / (now - first_at)
         kiosk = status.kiosk
-        counts = replace(self.counts, frames=status.frames, errors=errors, worker_restarts=status.solver_restarts,
-                         solver_steps=steps, steps_per_second=steps_per_second, worker_pid=pid)
-        if kiosk is not None:
-            counts = replace(counts, visits=kiosk.visits, strokes=kiosk.strokes, saves=kiosk.saves,
-                             unattended_saves=kiosk.unattended_saves, resets=kiosk.resets,
-                             attract_rounds=kiosk.attract_rounds)
-        self.counts = counts  # one assignment: the scrape thread sees the old copy or the new one
+        visitors = {} if kiosk is None else {
+            "visits": kiosk.visits, "strokes": kiosk.strokes, "saves": kiosk.saves,
+            "unattended_saves": kiosk.unattended_saves, "resets": kiosk.resets, "attract_rounds": kiosk.attract_rounds}
+        # One assignment of a new copy: the scrape thread sees the old copy or the new one.
+        self.counts = Counts(frames=status.frames, errors=errors, worker_restarts=status.solver_restarts,
+                             solver_steps=steps, steps_per_second=steps_per_second, worker_pid=pid, **visitors)
 
     def cost_us(self) -> dict:
         """The listener's own time per frame over the last frames: mean, p50, p95, max (microseconds)."""
