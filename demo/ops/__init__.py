@@ -1,11 +1,15 @@
 """Exhibition operations: what an operator watches and what a visitor takes home.
 
-``metrics.py`` (Prometheus metrics of one station, fed by a frame listener), ``animation.py`` (a save's
-edit as an animated WebP, off the UI thread), ``qr.py`` (a QR code as rectangles to paint),
-``gallery_index.py`` (the saved pictures of one or more folders, checked before they are served),
-``gallery_server.py`` and ``gallery_page.py`` (the read-only web gallery: ``python -m demo gallery``),
-``gallery_load.py`` (its load test) and ``scrape.py`` (reading a metrics endpoint, for the soak).
+- ``metrics.py``: a station's Prometheus metrics, fed by a frame listener (the app wires it in
+  ``demo/app/kiosk/operations.py``); ``settings.py``: the config file's ``[metrics]`` and ``[gallery]`` tables.
+- ``animation.py``: a save's edit as an animated WebP, off the UI thread; ``qr.py``: the take-home QR code.
+- ``gallery_index.py`` (the saved pictures of one or more folders, checked before they are served),
+  ``gallery_server.py`` and ``gallery_page.py``: the read-only web gallery (``python -m demo gallery``).
+- Measuring scripts: ``gallery_load.py`` (the gallery under load), ``browser_check.py`` (the gallery in
+  headless Chromium), ``bench_metrics.py`` (``bench ui`` with and without metrics), and
+  ``sample_saves.py`` (save folders for them, from procedural landscapes).
 
-May import: numpy, OpenCV, Pillow, prometheus_client, aiohttp, segno, demo.safe_files, demo.errors;
-never torch, pygame or GL (the app wires these parts in ``demo/app/kiosk/operations.py``).
+May import: numpy, OpenCV, Pillow, prometheus_client, aiohttp, segno, demo.safe_files, demo.errors,
+demo.data and the app's saver (``demo.app.edit.saving``); never torch, pygame or GL, except
+``bench_metrics.py``, which runs the app to measure it.
 """
