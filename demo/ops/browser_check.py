@@ -29,6 +29,7 @@ from pathlib import Path
 from demo.ops.sample_saves import fill, save_sample
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+HOSTILE_STATION = 'hall-3 <img src=x onerror="window.pwned=1">'  # what a station's name must not do to the page
 NO_BROWSER = 3  # exit status when no Chromium is installed
 
 
@@ -116,7 +117,7 @@ async def check(browser: str, out: Path, *, pictures: int = 6) -> dict:
                 count = "document.querySelectorAll('figure.picture').length"
                 await tools.wait_for(f"{count} === {pictures}", seconds=30)
                 # A visitor saves: the new picture must appear without a reload.
-                new = save_sample(saves, 999, station="hall-3", now=time.time())
+                new = save_sample(saves, 999, station=HOSTILE_STATION, now=time.time())
                 new_id = json.loads(new.with_suffix(".json").read_text())["id"]
                 appeared = await tools.wait_for(
                     f"{count} === {pictures + 1} && document.querySelector('figure.picture').dataset.id === '{new_id}'",
@@ -124,6 +125,7 @@ async def check(browser: str, out: Path, *, pictures: int = 6) -> dict:
                 await tools.wait_for("[...document.images].slice(0, 8).every(i => i.complete && i.naturalWidth > 0)",
                                      seconds=30)
                 first_station = await tools.evaluate("document.querySelector('figure.picture .station').textContent")
+                injected = await tools.evaluate("window.pwned !== undefined || document.querySelectorAll('img[src=x]').length > 0")
                 shot = await tools.call("Page.captureScreenshot", format="png")
                 screenshot = out / "gallery.png"
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
@@ -146,6 +148,7 @@ async def check(browser: str, out: Path, *, pictures: int = 6) -> dict:
                 process.kill()
         shutil.rmtree(profile, ignore_errors=True)
     return {"pictures_shown": pictures + 1, "new_picture_seconds": round(appeared, 2), "newest_station": first_station,
+            "station_shown_as_text": first_station == HOSTILE_STATION and not injected,
             "screenshot": str(screenshot), "picture_page": str(out / "picture.png"), "wall": str(out / "wall.png")}
 
 

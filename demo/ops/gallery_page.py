@@ -145,7 +145,7 @@ a { color: #9cf; }
 #pictures { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 14px; padding: 0 1.2em 2em; }
 .picture { margin: 0; background: #1c1f27; border-radius: 8px; overflow: hidden; }
 .picture img { display: block; width: 100%; height: auto; aspect-ratio: 1; image-rendering: auto; }
-figcaption { display: flex; flex-wrap: wrap; gap: 0.2em 0.8em; padding: 0.5em 0.7em; font-size: 0.85em; }
+figcaption { display: flex; flex-wrap: wrap; gap: 0.2em 0.8em; padding: 0.5em 0.7em; font-size: 0.85em; overflow-wrap: anywhere; }
 .station { font-weight: 600; }
 .links { display: flex; gap: 0.8em; }
 .pair { display: flex; flex-wrap: wrap; gap: 12px; }
