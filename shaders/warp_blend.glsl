@@ -1,7 +1,8 @@
 #version 330 core
 // Carry an edit onto the full-resolution photo: backward warp, locally affine color change, soft-mask blend.
 // The mask is at least the colour strokes' region, a local linear model of the photo's own colour (u_region,
-// the guided filter's coefficients at the region's working size) applied to each photo pixel.
+// the guided filter's coefficients at the region's working size, over the whole photo) applied to each photo
+// pixel: beyond the model's region it is not faded, and the colour fields there are those at its edge.
 // Inputs at model resolution are sampled bilinearly (clamped), i.e. upsampled smoothly over the photo region
 // the model saw (u_model_rect), exactly like the OpenCV reference path (demo/transfer/pipeline.py). Beyond
 // that region the edit at its edge fades out over u_fade model pixels, so a centre crop leaves no seam.
@@ -26,7 +27,7 @@ uniform sampler2D u_color_g;  // ... of green
 uniform sampler2D u_color_b;  // ... of blue
 uniform vec4 u_model_rect;    // the photo region the model saw: (x0, y0, width, height) in photo pixels
 uniform float u_fade;         // model pixels over which the edit fades out beyond that region (0: hard edge)
-uniform sampler2D u_region;   // over the model's region: (a_r, a_g, a_b, b), region = a . rgb + b
+uniform sampler2D u_region;   // over the whole photo: (a_r, a_g, a_b, b), region = a . rgb + b
 uniform float u_region_gain;  // 0: no region (or nothing changed yet), 1: the region at full strength
 
 in vec2 v_uv;  // (x + 0.5) / width of this output pixel: output covers the photo whatever its size
@@ -53,8 +54,8 @@ void main() {
 
     // Keep the original photo where the generated images did not change.
     vec3 original = sample_pixel(u_photo, pixel).rgb;
-    float region = clamp(dot(texture(u_region, model_uv), vec4(original, 1.0)), 0.0, 1.0) * u_region_gain;
-    float mask = max(clamp(motion.z, 0.0, 1.0), region) * fade;
+    float region = clamp(dot(texture(u_region, v_uv), vec4(original, 1.0)), 0.0, 1.0) * u_region_gain;
+    float mask = max(clamp(motion.z, 0.0, 1.0) * fade, region);
     f_color = vec4(mix(original, clamp(colored, 0.0, 1.0), mask), 1.0);
 }
 

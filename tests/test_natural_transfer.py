@@ -11,7 +11,7 @@ from demo.data.landscapes import LABELS, LandscapeConfig, render_landscape_with_
 from demo.tools.brushes import Stroke, rasterise
 from demo.transfer.edit_region import edit_region
 from demo.transfer.naturalness import naturalness
-from demo.transfer.pipeline import GLTransfer, OpenCVTransfer, TransferEstimator
+from demo.transfer.pipeline import GLTransfer, OpenCVTransfer, TransferEstimator, centre_square
 from demo.transfer.region import RegionConfig, geodesic_distance, photo_region
 from demo.transfer.synthetic import recolour
 
@@ -181,3 +181,25 @@ def test_label_maps_give_held_out_scenes_a_known_answer():
         reach = cv2.dilate((rasterise([line], 256).color_mask > 0).astype(np.uint8), np.ones((29, 29))) > 0  # 3.5 model px
         reach_ious.append((reach & sky).sum() / (reach | sky).sum())
     assert np.median(ious) > 0.6 and np.median(ious) > 2 * np.median(reach_ious)
+
+
+def test_a_wide_photo_changes_its_sky_beyond_the_model_square_alike_in_both_renderers(ctx):
+    """The model sees the centred square; the sky goes on beyond it, and so does the edit (the ground does not)."""
+    wide, sky = two_regions(600, seed=9)
+    wide, sky = wide[150:450], sky[150:450]  # [300, 600]: the sky's top half cut off
+    rect = centre_square(300, 600)  # (150, 0, 300, 300)
+    strokes = [stroke(0.15)]
+    square = wide[:, 150:450]
+    source, target = generated_edit(square, strokes)
+    spread = photo_region(wide, rect, rasterise(strokes, WORK).color_mask)
+    params = TransferEstimator()(source, target, region=edit_region(rasterise(strokes, 64)), spread=spread)
+    outputs = []
+    for renderer in (GLTransfer(ctx), OpenCVTransfer()):
+        renderer.set_photo(wide, rect=rect)
+        outputs.append(renderer.render(params))
+    assert np.abs(outputs[0].astype(int) - outputs[1]).max() <= 2
+    beyond = np.zeros(sky.shape, bool)
+    beyond[:, :100] = beyond[:, 500:] = True  # more than 6 model pixels (28 photo pixels) beyond the square
+    scores = naturalness(wide, outputs[1], ORANGE, sky & beyond)
+    assert scores["coverage"] > 0.85 and scores["progress"] > 0.1
+    assert np.array_equal(outputs[1][~sky & beyond & (np.arange(300)[:, None] > 260)], wide[~sky & beyond & (np.arange(300)[:, None] > 260)])

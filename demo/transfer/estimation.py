@@ -45,8 +45,9 @@ class EditTransfer:
     flow: np.ndarray  # [h, w, 2] float32: output pixel p takes the source at p + flow[p] (model pixels)
     color: np.ndarray  # [h, w, 3, 4] float32: out = color[..., :3] @ warped + color[..., 3]
     mask: np.ndarray  # [h, w] float32 in [0, 1]: 0 keeps the photo, 1 applies warp + color
-    # The colour strokes' region on the photo (``region.PhotoRegion.coefficients``, [s, s, 4]): the mask is at least
-    # region_gain * clamp(a . photo_rgb + b) at each photo pixel; None: no region. One array for every frame.
+    # The colour strokes' region on the whole photo (``region.PhotoRegion.coefficients``, [s, t, 4]): the mask is at
+    # least region_gain * clamp(a . photo_rgb + b) at each photo pixel, in or beyond the model's square (the colour
+    # fields are clamped there); None: no region. One array for every frame.
     region: np.ndarray | None = None
     region_gain: float = 0.0
 
@@ -121,7 +122,7 @@ class TransferEstimator:
         if spread is None:
             return EditTransfer(flow=flow, color=confined, mask=mask)
         # Over the colour strokes' region: G's change, spread to the region's own border.
-        inside = cv2.resize(spread.membership, source.shape[1::-1], interpolation=cv2.INTER_AREA)  # [h, w]
+        inside = spread.in_square(source.shape[0])  # [h, w] the region over the model's square
         painted = painted_colour(region.colour, region.paint, sigma=self.config.spread.sigma)  # [h, w, 3]
         maps, weight, gain = spread_in_region(source, target, color, inside, painted, config=self.config.spread)
         color = confined + weight[..., None, None] * (maps - confined)

@@ -61,8 +61,11 @@ class OpenCVTransfer:
         return self._fades[(w, h)]
 
     def region_at(self, coefficients: np.ndarray, gain: float) -> np.ndarray:
-        """[H, W] the colour strokes' region on the photo: gain * clip(a . rgb + b), as the shader computes it."""
-        a_r, a_g, a_b, offset = cv2.split(self.upsample(np.ascontiguousarray(coefficients, dtype=np.float32)))
+        """[H, W] the colour strokes' region on the whole photo: gain * clip(a . rgb + b), as the shader computes it."""
+        height, width = self.photo.shape[:2]
+        coefficients = cv2.resize(np.ascontiguousarray(coefficients, dtype=np.float32), (width, height),
+                                  interpolation=cv2.INTER_LINEAR)
+        a_r, a_g, a_b, offset = cv2.split(coefficients)
         value = cv2.add(cv2.multiply(a_r, self._planes[0], scale=1 / 255), offset)
         value = cv2.add(value, cv2.multiply(a_g, self._planes[1], scale=1 / 255))
         value = cv2.add(value, cv2.multiply(a_b, self._planes[2], scale=1 / 255))
@@ -78,11 +81,11 @@ class OpenCVTransfer:
                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # [H, W, 3] uint8
         warped = [plane.astype(np.float32) for plane in cv2.split(warped)]  # 3 x [H, W] in 0..255
         mask = np.ascontiguousarray(motion[..., 2])  # [H, W]
-        if params.region is not None and params.region_gain > 0:
-            mask = cv2.max(mask, self.region_at(params.region, params.region_gain))
         fade = self.fade_map(w, h)
         if fade is not None:
             mask = cv2.multiply(mask, fade)
+        if params.region is not None and params.region_gain > 0:
+            mask = cv2.max(mask, self.region_at(params.region, params.region_gain))  # over the whole photo, unfaded
         # Per output channel: upsample its affine row, apply it, clip, blend over the original.
         coefficients = params.color.copy()
         coefficients[..., 3] *= 255.0  # offsets in 0..255 like the planes

@@ -1,22 +1,23 @@
 """Where a colour stroke's change spreads on the photo: the stroke's region, found edge-aware from the photo itself.
 
 numpy/OpenCV only. A person who paints the sky orange means the sky, up to the horizon, not a band around the
-stroke. So the region is grown from the colour strokes over the photo's own square (the one the model saw),
-at a small working side (``work_side``, whatever the photo's size):
+stroke. So the region is grown from the colour strokes over the photo:
 
-1. **Geodesic spread.** The photo is smoothed a little and put in CIE Lab. A step between neighbours costs
-   ``spatial_cost`` plus the part of its colour difference above a floor: the floor is ``edge_floor`` Lab
-   units, raised to the strokes' own texture (a quantile of the steps under them), so that a smooth gradient
-   (a sky) and a texture like the painted one (grass, ripples) are free, and an edge (a horizon, a shore)
-   costs its height; so does, a little per step (``colour_cost``), walking on colours far from the strokes'
-   own (their k-means centres), which holds the spread back at a weak border (fog, haze). The accumulated cost from the strokes (a geodesic distance, by alternating 1-D sweeps
-   in the four directions) is the region's membership: 1 within ``reach`` Lab units, 0 beyond ``reach +
-   softness``, smooth between. A flat photo is one region; a photo of noise is its own texture, all of it.
+1. **Geodesic spread.** The whole photo (not only the model's square: a sky goes on beyond it) is resized to
+   about ``work_side`` squared pixels, whatever its size, smoothed a little and put in CIE Lab. A step between
+   neighbours costs ``spatial_cost`` plus the part of its colour difference above a floor: the floor is
+   ``edge_floor`` Lab units, raised to the strokes' own texture (a quantile of the steps under them), so that a
+   smooth gradient (a sky) and a texture like the painted one (grass, ripples) are free, and an edge (a
+   horizon, a shore) costs its height. Walking on colours far from the strokes' own (beyond their k-means
+   centres' spread, less ``colour_tolerance``) costs a little more per step (``colour_cost``), which holds the
+   spread back at a weak border (fog, haze). The accumulated cost from the strokes (a geodesic distance, by
+   alternating 1-D sweeps in the four directions) is the region's membership: 1 within ``reach`` Lab units, 0
+   beyond ``reach + softness``, smooth between. A flat photo is one region; on noise every step is an edge.
 2. **Brought up guided by the photo.** He, Sun and Tang's guided filter (2010) turns that soft membership
    into a local linear model of the photo's colour, ``region = a . rgb + b``, per working pixel. Its
-   coefficients ``[s, s, 4]`` are what the renderers take: upsampled bilinearly and applied to the photo's
-   own pixels at full resolution (the fast guided filter), so the region's border follows the photo's edges
-   at any size, soft where the photo's border is soft, and the work stays at ``work_side`` squared pixels.
+   coefficients ``[h, w, 4]`` are what the renderers take: upsampled bilinearly over the whole photo and applied
+   to its own pixels at full resolution (the fast guided filter), so the region's border follows the photo's
+   edges at any size, soft where the photo's border is soft, and the work stays at ``work_side`` squared pixels.
 """
 
 from __future__ import annotations
@@ -55,18 +56,25 @@ class RegionConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class PhotoRegion:
-    """The colour strokes' region on the model's square of the photo, at the working side s."""
+    """The colour strokes' region on the whole photo, at the working size [h, w] (about ``work_side`` squared pixels)."""
 
-    membership: np.ndarray  # [s, s] float32 in [0, 1]: the geodesic spread, before the guided filter
-    coefficients: np.ndarray  # [s, s, 4] float32: region = a_r r + a_g g + a_b b + offset, photo rgb in 0..1
+    membership: np.ndarray  # [h, w] float32 in [0, 1]: the geodesic spread, before the guided filter
+    coefficients: np.ndarray  # [h, w, 4] float32: region = a_r r + a_g g + a_b b + offset, photo rgb in 0..1
+    square: tuple[int, int, int, int]  # the model's square (x0, y0, width, height) in working pixels
 
     def at(self, image: np.ndarray) -> np.ndarray:
-        """The region [H, W] in [0, 1] over ``image`` ([H, W, 3] uint8, the model's square at any size)."""
+        """The region [H, W] in [0, 1] over ``image`` ([H, W, 3] uint8, the whole photo at any size)."""
         height, width = image.shape[:2]
         coefficients = cv2.resize(self.coefficients, (width, height), interpolation=cv2.INTER_LINEAR)
         rgb = image.astype(np.float32) / 255.0
         value = (coefficients[..., :3] * rgb).sum(-1) + coefficients[..., 3]
         return np.clip(value, 0.0, 1.0)
+
+    def in_square(self, size: int) -> np.ndarray:
+        """[size, size] the membership over the model's square (INTER_AREA), for the colour model."""
+        x0, y0, width, height = self.square
+        crop = self.membership[y0:y0 + height, x0:x0 + width]
+        return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if width > size else cv2.INTER_LINEAR)
 
 
 def geodesic_distance(start: np.ndarray, cost_x: np.ndarray, cost_y: np.ndarray, *, rounds: int) -> np.ndarray:
@@ -145,17 +153,18 @@ def colour_distance(lab: np.ndarray, seeds: np.ndarray, *, clusters: int) -> np.
     return result
 
 
-def estimate_region(square: np.ndarray, coverage: np.ndarray, *, config: RegionConfig = RegionConfig()) -> PhotoRegion | None:
-    """The region of the colour strokes ``coverage`` ([s, s] in 0..1) on ``square`` ([s, s, 3] uint8 RGB, the
-    model's square of the photo at ``config.work_side``); None when there is no colour stroke."""
-    if square.shape[:2] != coverage.shape:
-        raise ValueError(f"strokes {coverage.shape} must match the photo square {square.shape[:2]}")
+def estimate_region(view: np.ndarray, coverage: np.ndarray, *, square: tuple[int, int, int, int] | None = None,
+                    config: RegionConfig = RegionConfig()) -> PhotoRegion | None:
+    """The region of the colour strokes ``coverage`` ([h, w] in 0..1) on ``view`` ([h, w, 3] uint8 RGB, the photo at
+    its working size); ``square``: the model's square there (default: all of it). None without a colour stroke."""
+    if view.shape[:2] != coverage.shape:
+        raise ValueError(f"strokes {coverage.shape} must match the photo {view.shape[:2]}")
     if not (coverage > 0).any():
         return None
     seeds = coverage >= 0.5
     if not seeds.any():  # a stroke thinner than a working pixel: its strongest pixels
         seeds = coverage >= coverage.max() * 0.5
-    rgb = square.astype(np.float32) / 255.0
+    rgb = view.astype(np.float32) / 255.0
     smoothed = cv2.GaussianBlur(rgb, (0, 0), config.smooth, borderType=cv2.BORDER_REFLECT) if config.smooth > 0 else rgb
     lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)  # [s, s, 3] L in 0..100
     cost_x, cost_y = step_costs(lab, seeds, config=config)
@@ -169,19 +178,25 @@ def estimate_region(square: np.ndarray, coverage: np.ndarray, *, config: RegionC
     t = np.clip((distance - config.reach) / config.softness, 0.0, 1.0)
     membership = (1.0 - t * t * (3.0 - 2.0 * t)).astype(np.float32)  # 1 - smoothstep
     coefficients = guided_coefficients(rgb, membership, radius=config.guide_radius, eps=config.guide_eps)
-    return PhotoRegion(membership=membership, coefficients=coefficients)
+    square = (0, 0, view.shape[1], view.shape[0]) if square is None else tuple(int(v) for v in square)
+    return PhotoRegion(membership=membership, coefficients=coefficients, square=square)
 
 
 def photo_region(photo: np.ndarray, rect: tuple[int, int, int, int], paint: np.ndarray, *,
                  config: RegionConfig = RegionConfig()) -> PhotoRegion | None:
-    """The colour strokes' region on ``photo``'s model square ``rect``; ``paint``: their coverage at ``config.work_side``
-    (``demo.tools.brushes.rasterise(strokes, config.work_side).color_mask``)."""
-    return estimate_region(square_at(photo, rect, config.work_side), paint, config=config)
+    """The colour strokes' region on the whole ``photo``; ``rect``: the model's square on it (x0, y0, w, h);
+    ``paint``: the strokes' coverage over that square, at any side (``rasterise(strokes, work_side).color_mask``).
 
-
-def square_at(photo: np.ndarray, rect: tuple[int, int, int, int], side: int) -> np.ndarray:
-    """The model's square ``rect`` (x0, y0, w, h) of ``photo`` at ``side`` x ``side`` (INTER_AREA), uint8 RGB."""
-    x0, y0, width, height = rect
-    crop = photo[y0:y0 + height, x0:x0 + width]
-    interpolation = cv2.INTER_AREA if min(width, height) > side else cv2.INTER_LINEAR
-    return cv2.resize(crop, (side, side), interpolation=interpolation)
+    The photo is worked on at about ``work_side`` squared pixels, its aspect kept, so that a sky that goes on
+    beyond the model's square changes there too, up to its own border."""
+    height, width = photo.shape[:2]
+    scale = min(1.0, config.work_side / np.sqrt(height * width))
+    size = (max(8, round(width * scale)), max(8, round(height * scale)))
+    view = cv2.resize(photo, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)  # [h, w, 3]
+    x0, y0, rect_w, rect_h = rect
+    sx, sy = size[0] / width, size[1] / height
+    square = (round(x0 * sx), round(y0 * sy), max(1, round(rect_w * sx)), max(1, round(rect_h * sy)))
+    seeds = np.zeros(view.shape[:2], np.float32)
+    seeds[square[1]:square[1] + square[3], square[0]:square[0] + square[2]] = cv2.resize(
+        paint.astype(np.float32), square[2:], interpolation=cv2.INTER_AREA if paint.shape[0] > square[2] else cv2.INTER_LINEAR)
+    return estimate_region(view, seeds, square=square, config=config)

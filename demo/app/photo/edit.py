@@ -4,7 +4,7 @@ The edit is what changed from the photo's projection G(z_photo) to the image sho
 color model and a change mask, estimated at model resolution (about 25 ms on the 2-core CPU, so on a
 background thread that keeps only the newest pair), then drawn at the photo's full resolution by the
 warp/blend shader. A colour stroke changes its region of the photo (``demo.transfer.region``: grown from the
-strokes over the photo's square, about 40 ms, on the same thread and only when the strokes change). The
+strokes over the whole photo, about 40 ms, on the same thread and only when the strokes change). The
 canvas shows the centred square the model saw, so strokes stay registered.
 """
 
@@ -21,7 +21,7 @@ from demo.tools.brushes import rasterise
 from demo.transfer.edit_region import edit_region
 
 from demo.transfer.pipeline import EditTransfer, GLTransfer, TransferEstimator, centre_square, fit_photo
-from demo.transfer.region import PhotoRegion, RegionConfig, estimate_region, square_at
+from demo.transfer.region import PhotoRegion, RegionConfig, photo_region
 
 UPDATE_PERIOD = 0.1  # seconds between estimates while the solver is still moving
 DISPLAY_SIDE = 1024  # the shown copy's shorter side at most (the saved one is full resolution)
@@ -34,7 +34,7 @@ class PhotoEdit:
         self.full_renderer: GLTransfer | None = None  # full resolution, made when saving
         self.estimator = TransferEstimator()
         self.region_config = RegionConfig()
-        self.square: np.ndarray | None = None  # the model's square of the shown photo at the region's working side
+        self.shown: tuple[np.ndarray, tuple] | None = None  # the shown photo and the model's square on it
         self._region: tuple[tuple, PhotoRegion | None] | None = None  # (strokes, their region), estimator thread only
         self.photo: np.ndarray | None = None  # full resolution (within GL_MAX_TEXTURE_SIZE)
         self.params: EditTransfer | None = None  # the edit shown
@@ -45,7 +45,7 @@ class PhotoEdit:
         self.error: str | None = None  # the last failure of the estimator thread, for the app to show
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._pending: tuple[int, np.ndarray, np.ndarray, tuple, np.ndarray] | None = None
+        self._pending: tuple[int, np.ndarray, np.ndarray, tuple, tuple] | None = None
         self._done: tuple[int, EditTransfer] | None = None
         self._generation = 0
         self._last_submit = -1.0
@@ -63,7 +63,7 @@ class PhotoEdit:
         height, width = shown.shape[:2]
         x0, y0, side, _ = centre_square(height, width)
         self.renderer.set_photo(shown, rect=(x0, y0, side, side))
-        self.square = square_at(shown, (x0, y0, side, side), self.region_config.work_side)
+        self.shown = (shown, (x0, y0, side, side))
         self.size = (width, height)
         self.crop = (x0 / width, y0 / height, (x0 + side) / width, (y0 + side) / height)
         with self._lock:
@@ -79,7 +79,7 @@ class PhotoEdit:
             return
         self._last_submit = now
         with self._lock:
-            self._pending = (self._generation, source, target, tuple(strokes), self.square)
+            self._pending = (self._generation, source, target, tuple(strokes), self.shown)
         self._wake.set()
 
     def _work(self) -> None:
@@ -92,12 +92,12 @@ class PhotoEdit:
                 job, self._pending = self._pending, None
             if job is None:
                 continue
-            generation, source, target, strokes, square = job
+            generation, source, target, strokes, shown = job
             try:
                 # The strokes at model resolution and their region on the photo, here, off the UI thread.
                 region = edit_region(rasterise(strokes, source.shape[0]))
                 params = self.estimator(source.astype(np.float32) / 255.0, target.astype(np.float32) / 255.0,
-                                        region=region, spread=self.photo_region(strokes, square, generation=generation))
+                                        region=region, spread=self.photo_region(strokes, shown, generation=generation))
             except Exception as exc:  # noqa: BLE001 - shown by the app; the thread keeps serving
                 self.error = f"edit transfer failed: {type(exc).__name__}: {exc}"
                 continue
@@ -105,12 +105,12 @@ class PhotoEdit:
                 if generation == self._generation:
                     self._done = (generation, params)
 
-    def photo_region(self, strokes: tuple, square: np.ndarray, *, generation: int) -> PhotoRegion | None:
-        """The colour strokes' region on the photo's square, estimated again only when the strokes or photo change."""
+    def photo_region(self, strokes: tuple, shown: tuple, *, generation: int) -> PhotoRegion | None:
+        """The colour strokes' region on the shown photo, estimated again only when the strokes or the photo change."""
         key = (strokes, generation)
         if self._region is None or self._region[0] != key:
             paint = rasterise(strokes, self.region_config.work_side).color_mask
-            self._region = (key, estimate_region(square, paint, config=self.region_config))
+            self._region = (key, photo_region(*shown, paint, config=self.region_config))
         return self._region[1]
 
     def upload(self) -> bool:
