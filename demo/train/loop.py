@@ -151,6 +151,21 @@ def rank_rng_state(state: dict[str, Any], rank: int) -> torch.Tensor | None:
     return states[rank] if rank < len(states) else None
 
 
+def rank_seed(seed: int, rank: int) -> int:
+    """Each process of a distributed run draws its own batches (rank 0 keeps the single-process stream)."""
+    return seed + 1_000_003 * rank
+
+
+def restore_rank_generator(generator: torch.Generator, state: dict[str, Any], *, rank: int, seed: int) -> None:
+    """This rank's generator as the checkpoint left it; a rank the saved run did not have starts a stream of
+    its own, seeded by the step so that a resumed run never repeats an earlier one."""
+    mine = rank_rng_state(state, rank)
+    if mine is not None:
+        generator.set_state(mine)
+    else:
+        generator.manual_seed(rank_seed(seed, rank) + int(state["step"]))
+
+
 def train_loop(
     trainer: Trainable,
     run_dir: Path,

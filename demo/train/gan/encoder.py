@@ -29,7 +29,7 @@ from demo.train.common import (
     to_model_range,
 )
 from demo.train.heldout import heldout_images
-from demo.train.loop import Workers, rank_rng_state, share_from_main, train_loop, wrap_for_training
+from demo.train.loop import Workers, rank_seed, restore_rank_generator, share_from_main, train_loop, wrap_for_training
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +103,7 @@ class EncoderTrainer:
         self.E.to(self.device)
         self.E_step = self.E  # what the steps call: a DistributedDataParallel wrapper under torchrun
         self.opt = torch.optim.Adam(self.E.parameters(), lr=config.lr, betas=(0.9, 0.999))
-        self.generator = torch.Generator().manual_seed(config.seed + 1_000_003 * rank)
+        self.generator = torch.Generator().manual_seed(rank_seed(config.seed, rank))
         self.step = 0
         self.seconds = 0.0
         self.history: list[list[float]] = []  # [step, loss, z_mse, pixel_mse]
@@ -175,11 +175,7 @@ class EncoderTrainer:
         self.E.load_state_dict(state["E"])
         self.opt.load_state_dict(state["opt"])
         set_rng_state(self.generator, state["rng"])
-        mine = rank_rng_state(state, self.rank)
-        if mine is not None:
-            self.generator.set_state(mine)
-        else:  # a rank the saved run did not have
-            self.generator.manual_seed(self.config.seed + 1_000_003 * self.rank + int(state["step"]))
+        restore_rank_generator(self.generator, state, rank=self.rank, seed=self.config.seed)
         self.step = int(state["step"])
         self.seconds = float(state["seconds"])
         self.history = state["history"].tolist()

@@ -30,7 +30,7 @@ from demo.train.common import rng_state, sample_prior, set_rng_state, to_model_r
 from demo.train.gan.config import GanConfig
 from demo.train.gan.parts import (dark_boost_weights, dcgan_init, draw_index, recalibrate_batchnorm, reconstruction_loss,
                                   translate)
-from demo.train.loop import Workers, rank_rng_state, wrap_for_training
+from demo.train.loop import Workers, rank_seed, restore_rank_generator, wrap_for_training
 from demo.train.shipping.provenance import Provenance
 
 
@@ -225,19 +225,10 @@ class GanTrainer:
             self.E.load_state_dict(state["E"])
             self.opt_e.load_state_dict(state["opt_e"])
         set_rng_state(self.generator, state["rng"])
-        mine = rank_rng_state(state, self.rank)
-        if mine is not None:
-            self.generator.set_state(mine)
-        else:  # a rank the saved run did not have
-            self.generator.manual_seed(rank_seed(self.config.seed, self.rank) + int(state["step"]))
+        restore_rank_generator(self.generator, state, rank=self.rank, seed=self.config.seed)
         self.step = int(state["step"])
         self.adam_start = int(state.get("adam_start", 0))
         self.images_seen = int(state.get("images_seen", self.step * self.config.batch))
         self.provenance = Provenance.from_state(state)
         self.seconds = float(state["seconds"])
         self.history = state["history"].tolist()
-
-
-def rank_seed(seed: int, rank: int) -> int:
-    """Each process of a distributed run draws its own batches (rank 0 keeps the single-process stream)."""
-    return seed + 1_000_003 * rank
