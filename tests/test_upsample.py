@@ -278,3 +278,24 @@ def test_the_detail_generator_trains_against_a_critic_and_resumes_it(tmp_path):
     assert second["optimizer"]["state"][0]["step"] == first["optimizer"]["state"][0]["step"] + 1  # resumed, not fresh
     weight = next(key for key in first["net"] if key.endswith("weight.original"))
     assert not torch_.equal(first["net"][weight], second["net"][weight])
+
+
+def test_a_missing_detail_generator_falls_back_to_the_upsampler_with_one_warning(tmp_path, capsys):
+    from demo.engine.upsample import DEFAULT_UPSAMPLER, load_display
+
+    missing = tmp_path / "detail4x.safetensors"
+    first = load_display(path=missing)
+    second = load_display(path=missing)
+    assert first is not None and first.card == load_upsampler(path=DEFAULT_UPSAMPLER).card and second is not None
+    lines = [line for line in capsys.readouterr().err.splitlines() if str(missing) in line]
+    assert len(lines) == 1 and "x4 upsampler" in lines[0]
+
+
+def test_a_corrupt_detail_generator_is_one_line_naming_the_file(tmp_path):
+
+    from demo.engine.upsample import load_display
+
+    broken = tmp_path / "detail4x.safetensors"
+    broken.write_bytes(b"not safetensors")
+    with pytest.raises(UserError, match="detail4x.safetensors"):
+        load_display(path=broken)

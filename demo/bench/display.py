@@ -35,7 +35,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--kinds", default="landscapes,avatars", help="comma-separated (default: landscapes,avatars)")
     parser.add_argument("--count", type=int, default=256, help="images per set (default: 256)")
     parser.add_argument("--upsampler", type=Path, default=None,
-                        help="display network file (default: the shipped models/upsample4x.safetensors)")
+                        help="display network file (default: models/detail4x, else models/upsample4x)")
     parser.add_argument("--picture", type=Path, default=Path("out/bench_display.png"),
                         help="side-by-side PNG (default: out/bench_display.png)")
 
@@ -106,7 +106,7 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
     """The figures of one kind, and its side-by-side picture (None when the kind was skipped)."""
     import torch
 
-    from demo.engine.upsample import DEFAULT_UPSAMPLER, read_upsampler
+    from demo.engine.upsample import DEFAULT_DETAIL, DEFAULT_UPSAMPLER, read_upsampler
 
     truth = true_scenes(kind, list(range(HELDOUT_FIRST, HELDOUT_FIRST + count)))
     if truth is None:
@@ -114,14 +114,15 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
     other = true_scenes(kind, list(range(HELDOUT_FIRST + count, HELDOUT_FIRST + 2 * count)))
     images = samples(MODELS[kind], count, seed=seed)
     torch.set_num_threads(1)
-    upsampler = read_upsampler(upsampler_path or DEFAULT_UPSAMPLER)
+    upsampler_path = upsampler_path or (DEFAULT_DETAIL if DEFAULT_DETAIL.exists() else DEFAULT_UPSAMPLER)
+    upsampler = read_upsampler(upsampler_path)
     display = np.concatenate([upsampler.upsample(images[i:i + 32]) for i in range(0, count, 32)])
     bicubic_images = bicubic(images)
     floor = swd_per_level(truth, other, seed=seed)
     figures = {"display": swd_per_level(display, truth, seed=seed), "bicubic": swd_per_level(bicubic_images, truth, seed=seed)}
     fine_floor = mean_over(floor, FINE_LEVELS)
     report = {
-        "count": count, "model": MODELS[kind], "upsampler": str(upsampler_path or DEFAULT_UPSAMPLER),
+        "count": count, "model": MODELS[kind], "upsampler": str(upsampler_path),
         "swd_floor": floor, **{f"swd_{name}": value for name, value in figures.items()},
         **{f"fine_{name}_over_floor": round(mean_over(value, FINE_LEVELS) / fine_floor, 2)
            for name, value in figures.items()},

@@ -50,6 +50,8 @@ def add_arguments(parser) -> None:
                         help="the reference's budget per stroke (default: 120)")
     parser.add_argument("--no-reference", action="store_true", help="skip the long-budget reference")
     parser.add_argument("--no-palette", action="store_true", help="skip the palette case")
+    parser.add_argument("--solver", action="append", default=[], metavar="KEY=VALUE",
+                        help="a SolverConfig setting to try, e.g. --solver free_prior_weight=1 (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("out/bench_edits"), help="report.json and grid.png here")
 
 
@@ -69,9 +71,20 @@ def replay(args, plans, *, seed: int, steps: int):
     from demo.engine.replay import replay_session
 
     outcome = replay_session(session_of(plans), model=args.model, steps=steps, candidates=args.candidates,
-                             seed=seed, device=args.device, resolution=64)
+                             seed=seed, device=args.device, resolution=64, solver=solver_settings(args.solver))
     final = outcome.final
     return final.image, float(final.color_rmse[final.current]), outcome.steps, outcome.seconds
+
+
+def solver_settings(pairs: list[str]) -> dict:
+    """{"free_prior_weight": 1.0, ...} from KEY=VALUE strings (numbers, true/false)."""
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        settings[key.strip()] = {"true": True, "false": False}.get(value.lower(), None)
+        if settings[key.strip()] is None:
+            settings[key.strip()] = float(value) if any(c in value for c in ".e") else int(value)
+    return settings
 
 
 def unedited_samples(model_name: str, count: int) -> np.ndarray:
@@ -131,7 +144,7 @@ def run(args) -> dict:
     from demo.data.landscapes import describe_landscape
     from demo.engine.checkpoint import load_model
     from demo.engine.projection import project
-    from demo.engine.upsample import load_upsampler, upsample_or_resize
+    from demo.engine.upsample import load_display, upsample_or_resize
 
     seeds = list(range(SCENE_FIRST, SCENE_FIRST + args.scenes))
     scenes = scenes_64(seeds)
@@ -151,6 +164,7 @@ def run(args) -> dict:
     floor_median = statistics.median(floor)
     report: dict = {
         "suite": "edits", "model": args.model, "scenes": args.scenes, "seeds": [seeds[0], seeds[-1]],
+        "solver": solver_settings(args.solver),
         "steps_per_stroke": args.steps_per_stroke, "strokes_per_scene": summary([len(p) for p in plan_sets]),
         "recall_rmse": summary(edited["recall"]), "floor_rmse": summary(floor),
         "recall_over_floor": round(statistics.median(edited["recall"]) / floor_median, 2),
@@ -174,7 +188,7 @@ def run(args) -> dict:
         report["palette"] = {"swd_results": palette_swd, "colour_error": summary(palette["colour_error"]),
                              "realism_ratio": round(mean_over(palette_swd, REALISM_LEVELS)
                                                     / mean_over(sample_swd, REALISM_LEVELS), 2)}
-    display = upsample_or_resize(load_upsampler(), edited["images"][:GRID_ROWS])
+    display = upsample_or_resize(load_display(), edited["images"][:GRID_ROWS])
     rows = [(scene, strokes_tile(plans), result, shown)
             for scene, plans, result, shown in zip(scenes, plan_sets, edited["images"], display)]
     args.out.mkdir(parents=True, exist_ok=True)

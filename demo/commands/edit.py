@@ -37,7 +37,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from demo.data.grid import image_grid, save_png
-    from demo.engine.upsample import load_upsampler, upsample_or_resize
+    from demo.engine.upsample import load_display, upsample_or_resize
     from demo.engine.checkpoint import load_model
     from demo.engine.device import pick_device
     from demo.engine.replay import replay_session
@@ -70,7 +70,7 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     best = final.image
     save_png(out / "best.png", best)
-    save_png(out / "best_display.png", upsample_or_resize(load_upsampler(), best[None])[0])
+    save_png(out / "best_display.png", upsample_or_resize(load_display(), best[None])[0])
     save_png(out / "candidates.png", image_grid(final.images, columns=min(8, len(final.images))))
     report = {
         "model": card.name,

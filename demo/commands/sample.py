@@ -10,8 +10,8 @@ HELP = "write random samples of a model: NNNN.png (model resolution) and NNNN_di
 DESCRIPTION = """\
 Draw --count latents from the model's prior (deterministic for --seed) and write, for each:
   DIR/NNNN.png          G(z) at the model's resolution (64x64 for the bundled models)
-  DIR/NNNN_display.png  the same image at display resolution (x4, 256x256), by the upsampler
-                        models/upsample4x (bicubic, with a warning, when that file is missing)
+  DIR/NNNN_display.png  the same image at display resolution (x4, 256x256), by the detail generator
+                        models/detail4x (else models/upsample4x, else bicubic, each with a warning)
   DIR/samples.json      model, seed, count, both resolutions and which upsampler was used
 
 examples:
@@ -38,7 +38,7 @@ def run(args) -> int:
     from demo.engine.device import pick_device
     from demo.engine.latent import sample_prior
     from demo.engine.projection import to_uint8
-    from demo.engine.upsample import load_upsampler, upsample_or_resize
+    from demo.engine.upsample import load_display, upsample_or_resize
     from demo.errors import UserError
 
     if args.count < 1:
@@ -48,9 +48,9 @@ def run(args) -> int:
     card = model.card
     if card.stand_in:
         print("warning: using a RANDOM-WEIGHT stand-in generator; images are meaningless", file=sys.stderr)
-    upsampler = load_upsampler(device)
+    upsampler = load_display(device)
     if upsampler is None:
-        print("warning: models/upsample4x.safetensors is missing; display images are bicubic", file=sys.stderr)
+        print("warning: no display network in models/; display images are bicubic", file=sys.stderr)
     generator = torch.Generator().manual_seed(args.seed)
     z = sample_prior(card.prior, args.count, card.nz, generator)  # [N, nz], on the CPU
     args.out.mkdir(parents=True, exist_ok=True)

@@ -26,8 +26,8 @@ class FollowUps:
         self._morph_display: list[np.ndarray] = []  # morph frames upsampled so far
         self._morph_key: tuple | None = None
         self._morph: np.ndarray | None = None
-        self._upsampler = None  # loaded on the first request that asks for display images
-        self._upsampler_key: str | None = None
+        self._networks: dict[str, object] = {}  # "shown" and "morph" display networks, loaded when first asked
+        self._networks_device: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -45,7 +45,7 @@ class FollowUps:
         last = self._owed_for
         if self._sent is None:
             current = int(last.current)
-            display = self._display(request, solver, last.images[current:current + 1], stages)
+            display = self._display(request, solver, last.images[current:current + 1], stages, network="shown")
             morph = None
             if request.morph_frames > 0 and solver.steps_done > 0:
                 morph = self._morph_frames(request, solver, last.z0[current], last.z[current], stages)
@@ -56,25 +56,31 @@ class FollowUps:
             return _stamped(self._sent, stages)
         morph = self._sent.morph
         done = sum(len(frames) for frames in self._morph_display)
-        self._morph_display.append(self._display(request, solver, morph[done:done + MORPH_DISPLAY_BATCH], stages))
+        self._morph_display.append(self._display(request, solver, morph[done:done + MORPH_DISPLAY_BATCH], stages,
+                                                 network="morph"))
         if done + MORPH_DISPLAY_BATCH < len(morph):
             return None
         self._owed_for = None
         return _stamped(dataclasses.replace(self._sent, morph_display=np.concatenate(self._morph_display)), stages)
 
-    def _display(self, request: EditRequest, solver, images: np.ndarray, stages: Stages) -> np.ndarray | None:
-        """uint8 [N, R, R, 3] at display resolution by the shipped upsampler; None if not asked or not possible."""
-        from demo.engine.upsample import load_upsampler
+    def _display(self, request: EditRequest, solver, images: np.ndarray, stages: Stages, *,
+                 network: str) -> np.ndarray | None:
+        """uint8 [N, R, R, 3] at display resolution; None if not asked or not possible. The shown image gets the
+        detail generator (about one solver step); the morph's frames the cheap x4 upsampler, a batch per call."""
+        from demo.engine.upsample import load_display, load_upsampler
 
         if not request.display or images.shape[-1] != 3:
             return None
         device = str(solver.device)
-        if self._upsampler_key != device:
-            self._upsampler, self._upsampler_key = load_upsampler(device), device
-        if self._upsampler is None:
+        if self._networks_device != device:
+            self._networks, self._networks_device = {}, device
+        if network not in self._networks:
+            self._networks[network] = (load_display if network == "shown" else load_upsampler)(device)
+        upsampler = self._networks[network]
+        if upsampler is None:
             return None
         began = time.perf_counter()
-        display = self._upsampler.upsample(np.ascontiguousarray(images))
+        display = upsampler.upsample(np.ascontiguousarray(images))
         stages.add(DISPLAY, began, time.perf_counter())
         return display
 

@@ -15,7 +15,9 @@ Weights are ``models/upsample4x.safetensors`` (tensors ``net.*``) with the card
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from demo.engine.checkpoint.safetensors_io import write_model_file
 from demo.errors import UserError
 
 DEFAULT_UPSAMPLER = MODELS_DIR / "upsample4x.safetensors"
+DEFAULT_DETAIL = MODELS_DIR / "detail4x.safetensors"  # the detail generator: same format, trained against a critic
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -252,6 +255,22 @@ def load_upsampler(device: torch.device | str = "cpu", *, path: str | Path = DEF
     if not Path(path).exists():
         return None
     return read_upsampler(path, device=device)
+
+
+def load_display(device: torch.device | str = "cpu", *, path: str | Path = DEFAULT_DETAIL,
+                 fallback: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
+    """The network for a shown image at display size: the detail generator; where its file is missing, the
+    x4 upsampler, with one warning line; None when neither is there (callers then use bicubic). A corrupt file
+    raises UserError naming it."""
+    if Path(path).exists():
+        return read_upsampler(path, device=device)
+    _warn_once(f"warning: {path} is missing; display images use the x4 upsampler")
+    return load_upsampler(device, path=fallback)
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_once(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def upsample_or_resize(upsampler: Upsampler | None, images: np.ndarray, *, scale: int = 4) -> np.ndarray:
