@@ -64,14 +64,16 @@ def replay_session(
     start_z: np.ndarray | None = None,
     top_k: int = 16,
     on_steps: Callable[[int], None] | None = None,
+    solver: dict | None = None,
 ) -> ReplayOutcome:
+    """Replay ``session`` as the app's --replay does; ``solver``: SolverConfig overrides (as EditRequest.solver)."""
     state = EditState()
     for event in session.events:
         if event.type != "command":
             state.apply(event)
     final_constraints = state.constraints(resolution)
     base = EditRequest(model=model, device=device, candidates=candidates, seed=seed, start_z=start_z,
-                       top_k=top_k, chunk_seconds=0.25, steps=0)
+                       top_k=top_k, chunk_seconds=0.25, steps=0, solver=dict(solver or {}))
     client = SyncClient()
 
     # Score the start against everything the session asks for (version -1: the replay's own

@@ -37,6 +37,7 @@ from demo.engine.losses import (
 from demo.engine.solver_adam import BatchAdam
 from demo.engine.solver_config import Ranking, SolverConfig
 from demo.engine.solver_objective import Objective, Weights
+from demo.engine.solver_snap import encoder_starts
 from demo.engine.solver_timing import StageTimer
 from demo.tools.constraints import Constraints
 
@@ -143,6 +144,19 @@ class ConstraintSolver:
                 start = to_unit(self.G(self._to_latent(self.w)))  # [K, 3, R, R]
                 self._warp_wanted = warp_target(start, self._tensors).detach()
         self._warp_key = key
+        if self.config.encoder_starts > 0 and self.model.E is not None and self._tensors.has_color:
+            self._start_from_encoder()
+
+    @torch.no_grad()
+    def _start_from_encoder(self) -> None:
+        """The worst candidates start again from the encoder's reading of the painted best (solver_snap.py)."""
+        z = self._to_latent(self.w)  # [K, nz]
+        images = self.G(z)  # [K, C, R, R]
+        rows, fresh = encoder_starts(self.model.E, images, self._current_objective()(z, images), self._tensors,
+                                     count=self.config.encoder_starts, jitter=self.config.start_jitter,
+                                     uniform=self.uniform, generator=self._generator)
+        self.optimizer.restart_rows(rows, self._to_param(fresh))
+        self._ahead = None
 
     @property
     def prior_weight(self) -> float:

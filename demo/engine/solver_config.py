@@ -24,6 +24,7 @@ class SolverConfig:
     hog_orientations: int = 8
     hog_cell: int = 4
     start_jitter: float = 0.05  # spread of candidates around an anchored start
+    encoder_starts: int = 0  # when the colour strokes change, this many worst candidates restart from E (solver_snap.py)
     step_mode: str = "eager"  # eager | compile | reduce-overhead | graphs (CUDA), see engine/compiled.py
 
     def __post_init__(self) -> None:
