@@ -130,8 +130,8 @@ class App:
             submit=stages.SubmitStage(controller=controller, replay=self.replay), poll=poll,
             upload=stages.UploadStage(scene=scene, photos=self.photos, poll=poll), draw=self._draw,
             present=stages.PresentStage(window=self.window, controller=controller, startup=self.startup, clock=clock))
-        # The pacer sleeps on the client: a result that arrives ends the sleep, so it is shown now, not a frame later.
-        pacer = Pacer(max_fps=self.config.max_fps, vsync=lambda: self.window.vsync, clock=clock, sleep=self.client.sleep)
+        sleep = lambda seconds: self.client.sleep(seconds)  # noqa: E731 - a result ends it: shown now, not a frame later
+        pacer = Pacer(max_fps=self.config.max_fps, vsync=lambda: self.window.vsync, clock=clock, sleep=sleep)
         watchers = [self._keep_stats, *([self.profiler.frame] if self.profiler is not None else []),
                     lambda record: self.autosave.maybe_save(controller), self.systemd.frame, *listeners]
         return FrameLoop(table, pacer=pacer, clock=clock, listeners=watchers)
