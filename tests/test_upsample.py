@@ -299,3 +299,17 @@ def test_a_corrupt_detail_generator_is_one_line_naming_the_file(tmp_path):
     broken.write_bytes(b"not safetensors")
     with pytest.raises(UserError, match="detail4x.safetensors"):
         load_display(path=broken)
+
+
+def test_shipped_detail_generator_draws_more_detail_than_bicubic_and_stays_faithful():
+    from demo.engine.upsample import DEFAULT_DETAIL, read_upsampler
+
+    detail = read_upsampler(DEFAULT_DETAIL)
+    assert detail.net.config.width == 64 and detail.card["name"] == "detail4x"
+    for seed in (10_000_100, 10_000_101):  # held-out seeds
+        _, low = landscape_pair(seed)
+        ours = detail.upsample(low)
+        bicubic = upsample_or_resize(None, low[None])[0]
+        assert gradient_energy(ours) > gradient_energy(bicubic)
+        down = area_downsample(torch.from_numpy(ours).permute(2, 0, 1)[None].float(), 4)[0].permute(1, 2, 0)
+        assert float((down - torch.from_numpy(low).float()).pow(2).mean().sqrt()) < 6
