@@ -31,6 +31,11 @@ DEFAULT_METHOD = "hybrid"
 # How much more a bright blob's pixels count in the pixel term: a dim moon is on G's manifold, but counted like
 # any other ~10 pixels of sky it was not looked for (docs/training.md section 17).
 BLOB_GAIN = 4.0
+# opt: prior draws per start it picks its starts from (by loss), and the share of its steps L-BFGS spends on the best
+# start after Adam on all (an imported DCGAN's own sample: RMSE 21 by Adam alone, 8 so; tests/test_importer.py).
+OPT_POOL = 8
+OPT_REFINE_SHARE = 0.5
+OPT_LR = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +135,25 @@ def descend(w: torch.Tensor, losses: Callable[[torch.Tensor], torch.Tensor], *, 
         yield loss.detach()
 
 
+def refine(w: torch.Tensor, losses: Callable[[torch.Tensor], torch.Tensor], *, steps: int, max_evals: int = 3,
+           history: int = 20) -> Iterator[torch.Tensor]:
+    """L-BFGS (strong-Wolfe line search, at most ``max_evals`` evaluations a step) on the leaf parameters ``w``
+    [K, nz] for ``steps`` steps, minimising ``losses(w).sum()``; yields each step's latest per-start losses [K].
+    Near the bottom of the basin Adam found, L-BFGS's curvature reaches the fine detail in far fewer steps."""
+    optimizer = torch.optim.LBFGS([w], max_iter=1, max_eval=max_evals, history_size=history, line_search_fn="strong_wolfe")
+    latest: list[torch.Tensor] = []
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        latest[:] = [losses(w)]  # [K]
+        latest[0].sum().backward()
+        return latest[0].sum().detach()
+
+    for _ in range(steps):
+        optimizer.step(closure)
+        yield latest[0].detach()
+
+
 def _check(model: LoadedModel, target: np.ndarray) -> None:
     r = model.card.resolution
     if target.shape != (r, r, 3) or target.dtype != np.uint8:
@@ -137,11 +161,12 @@ def _check(model: LoadedModel, target: np.ndarray) -> None:
 
 
 def initial_latents(model: LoadedModel, target_t: torch.Tensor, *, method: str, candidates: int, seed: int) -> torch.Tensor:
-    """[K, nz] starts: prior samples (opt), or the encoder's guess with jittered copies (encoder, hybrid)."""
+    """[K, nz] starts: ``OPT_POOL`` times K prior samples (opt: the best K are kept), or the encoder's guess with
+    jittered copies (encoder, hybrid)."""
     card = model.card
     generator = torch.Generator().manual_seed(seed)
     if method == "opt":
-        return sample_prior(card.prior, candidates, card.nz, generator).to(target_t.device)
+        return sample_prior(card.prior, candidates * OPT_POOL, card.nz, generator).to(target_t.device)
     if model.E is None:
         raise UserError(f"model {card.name!r} has no encoder (E), which --method {method} needs; "
                         "use --method opt, which needs only the generator")
@@ -161,10 +186,15 @@ def iter_projection(
     steps: int = 200,
     seed: int = 0,
     candidates: int = 8,
-    lr: float = 0.05,
+    lr: float | None = None,
     feature_weight: float = 0.5,
+    refine_share: float = OPT_REFINE_SHARE,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (steps done, current best image) after each step; return the final ``Projection``."""
+    """Yield (steps done, current best image) after each step; return the final ``Projection``.
+
+    opt: Adam (``lr``, default ``OPT_LR``) on the best ``candidates`` of ``OPT_POOL`` times as many prior draws,
+    then L-BFGS on the best of them for ``refine_share`` of the steps. hybrid: Adam (``lr``, default 0.05) on the
+    encoder's guess and jittered copies."""
     if method not in METHODS:
         raise UserError(f"unknown projection method {method!r} (choose from {', '.join(METHODS)})")
     _check(model, target)
@@ -186,11 +216,34 @@ def iter_projection(
         return projection_loss(model, G(latent), target_t, feature_weight=feature_weight,
                                target_features=target_features, target_weights=target_weights)
 
-    w = to_param(z, prior).detach().clone().requires_grad_(True)  # [K, nz]
-    for step, loss in enumerate(descend(w, lambda w: losses(to_latent(w, prior)), steps=steps, lr=lr)):
-        best = int(loss.argmin())
+    if method == "opt":
+        # Keep the best ``candidates`` of the prior draws.
         with torch.no_grad():
-            yield step + 1, None if (step + 1) % 10 else to_uint8(G(to_latent(w[best : best + 1], prior)))[0]
+            start_losses = torch.cat([losses(chunk) for chunk in z.split(candidates)])  # [K * OPT_POOL]
+        z = z[start_losses.argsort()[:candidates]]  # [K, nz]
+        lr = OPT_LR if lr is None else lr
+        refine_steps = int(steps * refine_share)
+    else:
+        lr = 0.05 if lr is None else lr
+        refine_steps = 0
+
+    def previews(w: torch.Tensor, phase: Iterator[torch.Tensor], done: int) -> Iterator[tuple[int, np.ndarray | None]]:
+        for step, loss in enumerate(phase, start=done + 1):
+            best = int(loss.argmin())
+            with torch.no_grad():
+                yield step, None if step % 10 else to_uint8(G(to_latent(w[best : best + 1], prior)))[0]
+
+    w = to_param(z, prior).detach().clone().requires_grad_(True)  # [K, nz]
+    adam_steps = steps - refine_steps
+    yield from previews(w, descend(w, lambda w: losses(to_latent(w, prior)), steps=adam_steps, lr=lr), 0)
+    if refine_steps:
+        # L-BFGS finishes the best start.
+        with torch.no_grad():
+            best = int(losses(to_latent(w, prior)).argmin())
+        finish = w.detach()[best : best + 1].clone().requires_grad_(True)  # [1, nz]
+        yield from previews(finish, refine(finish, lambda w: losses(to_latent(w, prior)), steps=refine_steps),
+                            adam_steps)
+        w = torch.cat([w.detach(), finish.detach()])  # [K + 1, nz]
     with torch.no_grad():
         final = to_latent(w.detach(), prior)  # [K, nz]; for a normal prior this is w itself
         loss = losses(final)
@@ -221,7 +274,7 @@ def _run(method: str, model: LoadedModel, target: np.ndarray, *, steps: int, see
 
 def project_optimize(model: LoadedModel, target: np.ndarray, *, steps: int = 200, seed: int = 0,
                      candidates: int = 8, progress: Callable[[int, int], None] | None = None) -> Projection:
-    """Adam from K random prior samples; the best wins."""
+    """Adam from the best K of 8K prior samples, then L-BFGS on the best of them; the best wins."""
     return _run("opt", model, target, steps=steps, seed=seed, candidates=candidates, progress=progress)
 
 
