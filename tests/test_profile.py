@@ -105,6 +105,14 @@ def test_profile_command_runs_the_real_loop_and_writes_every_file(profile_run):
     assert {"worker.queue_wait", "worker.rasterise", "worker.step", "worker.evaluate", "handoff"} <= set(report["stages"])
     trace = json.loads((out / "trace.json").read_text())
     flows = [e for e in trace["traceEvents"] if e["ph"] in ("s", "f")]
-    assert flows and len(flows) % 2 == 0
+    assert flows
+    # Every flow id has one start and one finish, the finish not before the start, under one name.
+    by_id: dict = {}
+    for event in flows:
+        by_id.setdefault(event["id"], []).append(event)
+    for pair in by_id.values():
+        assert sorted(e["ph"] for e in pair) == ["f", "s"]
+        start, finish = sorted(pair, key=lambda e: e["ph"] != "s")
+        assert finish["ts"] >= start["ts"] and finish["name"] == start["name"] and finish["bp"] == "e"
     assert (out / "latency.png").stat().st_size > 1000
     assert len((out / "frames.csv").read_text().splitlines()) > 10
