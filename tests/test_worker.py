@@ -313,3 +313,31 @@ def test_a_process_client_sleep_ends_when_a_result_arrives(small_model_file):
         assert result is not None and result.error is None
     finally:
         client.close()
+
+
+def test_a_burst_over_the_process_pipe_mid_chunk_is_answered_by_the_newest_only(small_model_file):
+    """Newest request wins across the pipe: twenty requests sent while a chunk runs; the chunk in flight is cut
+    short, and none of the nineteen superseded requests is carried out (at most a cut-short chunk of one)."""
+    client = AsyncClient("process", torch_threads=1)
+    seen: list = []
+
+    def record(result) -> bool:
+        seen.append(result)
+        return False
+
+    try:
+        first = client.submit(request(small_model_file, candidates=2, steps=10**6, chunk_seconds=0.2))
+        assert client.wait(timeout=120, until=lambda r: r.stamp == first and r.chunk_steps > 0) is not None
+        burst = [client.submit(request(small_model_file, candidates=2, steps=200, chunk_seconds=0.05,
+                                       strokes=(line((0, 10 * i, 0)),), strokes_version=2 + i)) for i in range(20)]
+        newest = burst[-1]
+        done = client.wait(timeout=180, until=lambda r: record(r) or (r.stamp == newest and r.steps_left == 0))
+    finally:
+        client.close()
+    assert done is not None and done.error is None and done.steps_left == 0
+    superseded = [r for r in seen if r.stamp in burst[:-1]]
+    assert all(r.preempted and r.steps_left > 0 for r in superseded)
+    assert len({r.stamp for r in superseded}) <= 1
+    assert all(r.stamp in (first, newest) or r in superseded for r in seen)
+    cut = [r for r in seen if r.stamp == first]
+    assert not cut or (cut[-1].preempted and cut[-1].steps_left > 0)  # the chunk in flight was cut short
