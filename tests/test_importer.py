@@ -9,24 +9,7 @@ from torch import nn
 
 from demo.engine.checkpoint import import_generator_state_dict, load_model
 from demo.engine.networks import Generator
-
-
-class ExamplesGenerator(nn.Module):
-    """pytorch/examples dcgan/main.py's Generator layout: main.0 ConvTranspose2d(nz, ngf*8, 4, 1, 0) ...
-    main.12 ConvTranspose2d(ngf, nc, 4, 2, 1), main.13 Tanh; 64x64."""
-
-    def __init__(self, *, nz: int = 100, ngf: int = 8, nc: int = 3):
-        super().__init__()
-        self.main = nn.Sequential(
-            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
-        )
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.main(z)
+from test_checkpoint import ExamplesNetG  # pytorch/examples dcgan/main.py's Generator layout
 
 
 def dcgan_init(net: nn.Module, generator: torch.Generator) -> nn.Module:
@@ -61,7 +44,7 @@ ORDERS = {
 
 @pytest.mark.parametrize("order", list(ORDERS))
 def test_the_same_weights_in_any_key_order_import_to_the_same_generator(order):
-    reference = dcgan_init(ExamplesGenerator(nz=16, ngf=4), torch.Generator().manual_seed(0))
+    reference = dcgan_init(ExamplesNetG(nz=16, ngf=4), torch.Generator().manual_seed(0))
     state = reference.state_dict()
     z = torch.randn(3, 16, 1, 1, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -98,7 +81,7 @@ def test_an_imported_generators_own_sample_projects_back_within_the_default_budg
     from demo.engine.projection import project, to_uint8
 
     torch.set_num_threads(1)
-    examples = ExamplesGenerator(nz=100, ngf=32)
+    examples = ExamplesNetG(nz=100, ngf=32)
     examples.load_state_dict(load_model("landscape64").G.state_dict(), strict=True)
     path = tmp_path / "netG_epoch_24.pth"
     torch.save(examples.eval().state_dict(), path)
