@@ -118,9 +118,14 @@ def test_a_visitor_save_is_a_gallery_picture_with_a_qr_code_and_the_metrics_coun
         assert code is not None and code.url == f"http://gallery.museum.lan:8040/p/{card['id']}"
         assert code.size >= 21 and code.runs
         frames(app, clock, 1, dt=3.2)  # the 'saved' banner has gone; the code is on screen, and a phone reads it
-        pixels = app.capture()
-        decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(np.ascontiguousarray(pixels[..., ::-1]))
-        assert decoded == code.url
+        # Read it as a camera would, over three frames and also at twice the size: the small test window makes each
+        # module 2-3 px, at the edge of what OpenCV's detector finds beside a noisy stand-in image.
+        readings = set()
+        for _ in range(3):
+            frame = np.ascontiguousarray(app.capture()[..., ::-1])
+            readings |= {cv2.QRCodeDetector().detectAndDecode(image)[0]
+                         for image in (frame, cv2.resize(frame, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))}
+        assert code.url in readings
         frames(app, clock, 1, dt=2.3)
         assert app.kiosk.hint_state().qr is None  # shown for qr_seconds
         # Unattended: saved at the reset, no code.
