@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
+
+from demo.ops.report import print_report
+from demo.profile.stats import median_range
 
 FIGURES = {
     "latency_ms_p50": lambda run: run["latency_ms"]["p50"],
@@ -84,16 +86,11 @@ def main(argv=None) -> int:
                                   str(args.seconds), "--warmup", str(args.warmup)], env=env, capture_output=True,
                                  text=True, check=True)
             runs[side].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    summary = {side: {name: {"median": statistics.median(figure(run) for run in runs[side]),
-                             "range": [min(figure(run) for run in runs[side]), max(figure(run) for run in runs[side])]}
-                      for name, figure in FIGURES.items()} for side in runs}
+    summary = {side: {name: median_range(figure(run) for run in runs[side]) for name, figure in FIGURES.items()}
+               for side in runs}
     summary["listener_us_per_frame"] = [run["metrics_listener_us_per_frame"] for run in runs["on"]]
     report = {"runs": args.runs, "seconds": args.seconds, "summary": summary, "all": runs}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
+    print_report(report, args.json)
     return 0
 
 

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -30,7 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from demo.ops.browser_check import free_port, wait_http
+from demo.ops.report import print_report
 from demo.ops.sample_saves import fill, save_sample
+from demo.profile.stats import median_range
 
 
 async def page_load(session, base: str) -> float:
@@ -113,17 +114,11 @@ def main(argv=None) -> int:
         fill(args.folder, args.pictures)
     runs = [asyncio.run(one_run(args.folder, concurrent=args.concurrent, rounds=args.rounds,
                                 idle_seconds=args.idle_seconds, seed=n)) for n in range(args.runs)]
-    summary = {key: {"median": statistics.median(run[key] for run in runs),
-                     "range": [min(run[key] for run in runs), max(run[key] for run in runs)]}
-               for key in runs[0] if key != "loads"}
+    summary = {key: median_range(run[key] for run in runs) for key in runs[0] if key != "loads"}
     report = {"pictures": len(list(args.folder.glob("*.json"))), "concurrent": args.concurrent, "rounds": args.rounds,
               "runs": runs, "summary": summary, "target": {"load_ms_p95": 200, "new_save_s": 2,
                                                            "idle_cpu_share_of_a_core": 0.05}}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
+    print_report(report, args.json)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 
 
@@ -18,3 +20,9 @@ def summary(seconds) -> dict:
 def latency_summary(seconds) -> dict:
     full = summary(seconds)
     return {"count": full["count"], "p50": full["p50"], "p95": full["p95"], "max": full["max"]}
+
+
+def median_range(values) -> dict:
+    """{median, range: [min, max]} of a few runs' figures: how the project quotes a benchmark."""
+    values = list(values)
+    return {"median": statistics.median(values), "range": [min(values), max(values)]}
