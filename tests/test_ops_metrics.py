@@ -35,7 +35,7 @@ def test_steps_survive_a_restart_and_errors_count_once():
                                     status(steps=20, notice=error, restarts=1), status(steps=30, notice=error, restarts=1)]):
         metrics.copy_counts(snapshot, float(now))
     counts = metrics.counts
-    assert counts.solver_steps == 190 and counts.errors == 2 and counts.worker_restarts == 1
+    assert counts["solver_steps"] == 190 and counts["errors"] == 2 and counts["worker_restarts"] == 1
     found = samples(metrics)
     assert found["igan_solver_steps_total[]"] == 190 and found["igan_errors_total[]"] == 2
     assert found["igan_saves_total[('kind', 'visitor')]"] == 7 and found["igan_visits_total[]"] == 5

@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import urllib.request
 
 import cv2
 import numpy as np
 import pygame
 import pytest
 from fake_clock import FakeClock
-from prometheus_client.parser import text_string_to_metric_families
 
 from demo.app.kiosk.config import KioskConfig, apply_config_file
+from demo.bench.soak_ops import free_port, scrape
 from demo.errors import UserError
 from demo.input.actions import Action
 from demo.ops.settings import GallerySettings, MetricsSettings
@@ -60,22 +59,6 @@ def finish_animations() -> None:
             thread.join(30)
 
 
-def scrape(port: int) -> dict[str, float]:
-    """Every sample of the endpoint, parsed by prometheus_client: 'name{label=value}' -> value."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode("utf-8")
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-            samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return samples
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_visitor_save_is_a_gallery_picture_with_a_qr_code_and_the_metrics_count_it(small_model_file, tmp_path):
@@ -138,14 +121,15 @@ def test_a_visitor_save_is_a_gallery_picture_with_a_qr_code_and_the_metrics_coun
         counts = app.status().kiosk
         assert (counts.visits, counts.strokes, counts.saves, counts.unattended_saves, counts.resets) == (1, 2, 1, 1, 1)
         frames(app, clock, 1, dt=0.3)  # the listener copies the counters four times a second
-        samples = scrape(port)
+        samples = scrape(f"http://127.0.0.1:{port}/metrics")
         assert samples["igan_visits_total"] == 1 and samples["igan_strokes_total"] == 2
-        assert samples["igan_saves_total{kind=visitor}"] == 1 and samples["igan_saves_total{kind=unattended}"] == 1
+        assert samples['igan_saves_total{kind="visitor"}'] == 1 and samples['igan_saves_total{kind="unattended"}'] == 1
         assert samples["igan_resets_total"] == 1 and samples["igan_errors_total"] == 0
         assert samples["igan_frame_seconds_count"] > 0 and samples["igan_pen_to_image_seconds_count"] > 0
-        assert samples["igan_solver_steps_total"] > 0 and samples["igan_resident_memory_bytes{process=app}"] > 1e6
-        assert samples["igan_station_info{device=cpu,gl_renderer=" + app.ctx.info["GL_RENDERER"]
-                       + f",model={app.status().result.model_name},station=hall 2/east,version=0.1.0}}"] == 1
+        assert samples["igan_solver_steps_total"] > 0 and samples['igan_resident_memory_bytes{process="app"}'] > 1e6
+        model = app.status().result.model_name
+        assert samples[f'igan_station_info{{device="cpu",gl_renderer="{app.ctx.info["GL_RENDERER"]}",'
+                       f'model="{model}",station="hall 2/east",version="0.1.0"}}'] == 1
         assert operations.metrics.cost_us()["frames"] > 0
     finally:
         app.close()

@@ -108,20 +108,27 @@ def field_photo(height: int, width: int) -> np.ndarray:
     return np.clip(photo + rng.normal(0, 2, photo.shape), 0, 255).astype(np.uint8)
 
 
-def test_faithful_bench_dry_run_reports_before_and_after(small_model_file, tmp_path):
-    """The guard on the other regions: with a traced sky, the ground under it changes by at most 6/255."""
-    from demo.cli import main
-
+def field_bench_folders(tmp_path, *, photo_name: str, stroke_width: float, stroke_end: float):
+    """A photos/sessions/masks trio for ``bench transfer``: the field photo, its traced sky, one orange sky stroke."""
     photos, sessions, masks = tmp_path / "photos", tmp_path / "sessions", tmp_path / "masks"
     for folder in (photos, sessions, masks):
         folder.mkdir()
-    cv2.imwrite(str(photos / "field.png"), field_photo(48, 80)[..., ::-1])
+    cv2.imwrite(str(photos / photo_name), field_photo(48, 80)[..., ::-1])
     sky = np.zeros((48, 80, 3), np.uint8)
     sky[:26] = 255
     cv2.imwrite(str(masks / "field_sky.png"), sky)
     (sessions / "transfer_field_sky.jsonl").write_text(
-        '{"t": 0.0, "type": "down", "tool": "color", "x": 0.1, "y": 0.1, "color": [250, 140, 40], "width": 0.15}\n'
-        '{"t": 0.1, "type": "move", "x": 0.9, "y": 0.1}\n{"t": 0.2, "type": "up"}\n')
+        '{"t": 0.0, "type": "down", "tool": "color", "x": 0.1, "y": 0.1, "color": [250, 140, 40], '
+        f'"width": {stroke_width}}}\n{{"t": 0.1, "type": "move", "x": {stroke_end}, "y": 0.1}}\n'
+        '{"t": 0.2, "type": "up"}\n')
+    return photos, sessions, masks
+
+
+def test_faithful_bench_dry_run_reports_before_and_after(small_model_file, tmp_path):
+    """The guard on the other regions: with a traced sky, the ground under it changes by at most 6/255."""
+    from demo.cli import main
+
+    photos, sessions, masks = field_bench_folders(tmp_path, photo_name="field.png", stroke_width=0.15, stroke_end=0.9)
     out = tmp_path / "faithful.json"
     assert main(["bench", "transfer", "--faithful", "--model", str(small_model_file), "--photos", str(photos),
                  "--sessions", str(sessions), "--photo-size", "64", "--projection-method", "opt", "--projection-steps", "2",
@@ -140,16 +147,7 @@ def test_faithful_bench_dry_run_reports_before_and_after(small_model_file, tmp_p
 def test_natural_bench_dry_run_writes_measures_and_a_grid(small_model_file, tmp_path):
     from demo.cli import main
 
-    photos, sessions, masks = tmp_path / "photos", tmp_path / "sessions", tmp_path / "masks"
-    for folder in (photos, sessions, masks):
-        folder.mkdir()
-    cv2.imwrite(str(photos / "field.jpg"), field_photo(48, 80)[..., ::-1])
-    sky = np.zeros((48, 80, 3), np.uint8)
-    sky[:26] = 255
-    cv2.imwrite(str(masks / "field_sky.png"), sky)
-    (sessions / "transfer_field_sky.jsonl").write_text(
-        '{"t": 0.0, "type": "down", "tool": "color", "x": 0.1, "y": 0.1, "color": [250, 140, 40], "width": 0.1}\n'
-        '{"t": 0.1, "type": "move", "x": 0.6, "y": 0.1}\n{"t": 0.2, "type": "up"}\n')
+    photos, sessions, masks = field_bench_folders(tmp_path, photo_name="field.jpg", stroke_width=0.1, stroke_end=0.6)
     out, grid = tmp_path / "natural.json", tmp_path / "grid.png"
     assert main(["bench", "transfer", "--natural", "--model", str(small_model_file), "--photos", str(photos),
                  "--sessions", str(sessions), "--masks", str(masks), "--scenes", "1", "--photo-size", "64",

@@ -10,7 +10,6 @@ Both count their failures; each runs on a thread of its own, off the app's frame
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -19,14 +18,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from demo.ops.browser_check import free_port
+
 SCRAPE_SECONDS = 5.0
 POLL_SECONDS = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def scrape(url: str) -> dict[str, float]:

@@ -13,8 +13,8 @@ import collections
 import os
 import sys
 import time
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from types import MappingProxyType
 
 from prometheus_client import CollectorRegistry, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -26,22 +26,18 @@ RATE_SECONDS = 5.0  # solver steps/s is measured over this window
 COST_WINDOW = 4096  # the listener's own cost: the last this many frames
 
 
-@dataclass(frozen=True, kw_only=True)
-class Counts:
-    """The app's counters as last copied on the UI thread (read by the scrape thread)."""
-
-    frames: int = 0
-    errors: int = 0
-    worker_restarts: int = 0
-    solver_steps: int = 0
-    steps_per_second: float = 0.0
-    worker_pid: int = 0
-    visits: int = 0
-    strokes: int = 0
-    saves: int = 0
-    unattended_saves: int = 0
-    resets: int = 0
-    attract_rounds: int = 0
+# The counters a scrape reports: metric name, help text, key in the copied counts.
+COUNTERS = (
+    ("igan_frames", "Frames run", "frames"),
+    ("igan_errors", "Engine errors and error notices shown", "errors"),
+    ("igan_worker_restarts", "Solver worker restarts by the watchdog", "worker_restarts"),
+    ("igan_solver_steps", "Solver steps run (across worker restarts)", "solver_steps"),
+    ("igan_visits", "Visits: a wake after the attract loop or a reset, to the next reset", "visits"),
+    ("igan_strokes", "Strokes painted by visitors", "strokes"),
+    ("igan_resets", "Unattended edits cleared", "resets"),
+    ("igan_attract_rounds", "Attract-loop pictures played", "attract_rounds"),
+)
+KIOSK_COUNTS = ("visits", "strokes", "saves", "unattended_saves", "resets", "attract_rounds")
 
 
 class StationMetrics:
@@ -59,7 +55,8 @@ class StationMetrics:
         self.info = Info("igan_station", "The station: model, version, device, GL renderer", registry=self.registry)
         self.info.info({"station": station, "version": version, "model": "", "device": "", "gl_renderer": ""})
         self.registry.register(_CountsCollector(self))
-        self.counts = Counts()
+        # The app's counters as last copied on the UI thread, read by the scrape thread (0 until copied).
+        self.counts: MappingProxyType = MappingProxyType({})
         self.status: Callable[[], object] | None = None
         self.costs: collections.deque[float] = collections.deque(maxlen=COST_WINDOW)
         self._next_status = 0.0
@@ -89,7 +86,7 @@ class StationMetrics:
     def copy_counts(self, status, now: float) -> None:
         """The counters of an ``AppStatus``: errors counted as the soak counts them, steps kept monotonic
         across worker restarts (each restart begins again at 0)."""
-        errors = self.counts.errors
+        errors = self.counts.get("errors", 0)
         if status.error and status.error != self._last_error:
             errors += 1
         self._last_error = status.error
@@ -98,7 +95,7 @@ class StationMetrics:
             errors += 1
         self._last_notice = notice
         result = status.result
-        steps, steps_per_second, pid = self.counts.solver_steps, 0.0, self.counts.worker_pid
+        steps, steps_per_second, pid = self.counts.get("solver_steps", 0), 0.0, self.counts.get("worker_pid", 0)
         if result is not None:
             total = result.steps_total
             steps += total - self._last_steps_total if total >= self._last_steps_total else total
@@ -114,12 +111,11 @@ class StationMetrics:
         if now > first_at:
             steps_per_second = (steps - first_steps) / (now - first_at)
         kiosk = status.kiosk
-        visitors = {} if kiosk is None else {
-            "visits": kiosk.visits, "strokes": kiosk.strokes, "saves": kiosk.saves,
-            "unattended_saves": kiosk.unattended_saves, "resets": kiosk.resets, "attract_rounds": kiosk.attract_rounds}
+        visitors = {} if kiosk is None else {key: getattr(kiosk, key) for key in KIOSK_COUNTS}
         # One assignment of a new copy: the scrape thread sees the old copy or the new one.
-        self.counts = Counts(frames=status.frames, errors=errors, worker_restarts=status.solver_restarts,
-                             solver_steps=steps, steps_per_second=steps_per_second, worker_pid=pid, **visitors)
+        self.counts = MappingProxyType({
+            "frames": status.frames, "errors": errors, "worker_restarts": status.solver_restarts,
+            "solver_steps": steps, "steps_per_second": steps_per_second, "worker_pid": pid, **visitors})
 
     def cost_us(self) -> dict:
         """The listener's own time per frame over the last frames: mean, p50, p95, max (microseconds)."""
@@ -143,26 +139,18 @@ class _CountsCollector:
 
     def collect(self):
         counts, metrics = self.metrics.counts, self.metrics
-        for name, text, value in (
-                ("igan_frames", "Frames run", counts.frames),
-                ("igan_errors", "Engine errors and error notices shown", counts.errors),
-                ("igan_worker_restarts", "Solver worker restarts by the watchdog", counts.worker_restarts),
-                ("igan_solver_steps", "Solver steps run (across worker restarts)", counts.solver_steps),
-                ("igan_visits", "Visits: a wake after the attract loop or a reset, to the next reset", counts.visits),
-                ("igan_strokes", "Strokes painted by visitors", counts.strokes),
-                ("igan_resets", "Unattended edits cleared", counts.resets),
-                ("igan_attract_rounds", "Attract-loop pictures played", counts.attract_rounds)):
-            yield CounterMetricFamily(name, text, value=value)
+        for name, text, key in COUNTERS:
+            yield CounterMetricFamily(name, text, value=counts.get(key, 0))
         saves = CounterMetricFamily("igan_saves", "Pictures saved", labels=["kind"])
-        saves.add_metric(["visitor"], counts.saves)
-        saves.add_metric(["unattended"], counts.unattended_saves)
+        saves.add_metric(["visitor"], counts.get("saves", 0))
+        saves.add_metric(["unattended"], counts.get("unattended_saves", 0))
         yield saves
         yield GaugeMetricFamily("igan_solver_steps_per_second", f"Solver steps/s over the last {RATE_SECONDS:g} s",
-                                value=counts.steps_per_second)
+                                value=counts.get("steps_per_second", 0.0))
         yield GaugeMetricFamily("igan_uptime_seconds", "Seconds since the station started",
                                 value=metrics.clock() - metrics.started)
         memory = GaugeMetricFamily("igan_resident_memory_bytes", "Resident memory", labels=["process"])
-        for process, pid in (("app", os.getpid()), ("worker", counts.worker_pid)):
+        for process, pid in (("app", os.getpid()), ("worker", counts.get("worker_pid", 0))):
             rss = _rss(pid) if pid and (process == "app" or pid != os.getpid()) else None
             if rss is not None:
                 memory.add_metric([process], rss)
