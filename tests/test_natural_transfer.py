@@ -79,6 +79,19 @@ def test_weak_border_keeps_most_of_the_ground():
     assert (region[sky] > 0.5).mean() > 0.9 and (region[~sky] > 0.5).mean() < 0.3
 
 
+@pytest.mark.parametrize("contrast", [0.15, 0.1])
+def test_a_low_contrast_photo_is_measured_stretched(contrast):
+    # The same sky over grass, faded toward grey as in thick fog: its horizon is a few Lab units high, below
+    # the edge floor, so without the stretch (contrast_gain_max=1) the sky's region runs over the ground.
+    photo, sky = two_regions(384, seed=5)
+    foggy = np.clip(photo.astype(np.float32) * contrast + 110 * (1 - contrast), 0, 255).astype(np.uint8)
+    paint = rasterise([stroke(0.1)], WORK).color_mask
+    stretched = photo_region(foggy, (0, 0, 384, 384), paint).at(foggy)
+    flat = photo_region(foggy, (0, 0, 384, 384), paint, config=RegionConfig(contrast_gain_max=1.0)).at(foggy)
+    assert (stretched[sky] > 0.5).mean() > 0.95 and (stretched[~sky] > 0.5).mean() < 0.05
+    assert (flat[~sky] > 0.5).mean() > 0.5  # the case is one that needs the stretch
+
+
 @pytest.mark.parametrize("kind", ["flat grey", "noise"])
 def test_flat_and_noise_photos_give_an_edit_without_error(kind):
     rng = np.random.default_rng(3)

@@ -104,6 +104,27 @@ def test_reset_and_start_from_a_given_latent(small_model):
     assert solver.anchored
 
 
+def test_a_photo_start_is_held_more_loosely_than_a_fix(small_model):
+    # Around a photo's latent lambda_S is photo_prior_weight (the edit reaches the photo only through its
+    # region, so G may move further); after a fix it is prior_weight. The same unreachable yellow, the same
+    # start: the photo-anchored candidates drift further from z0 than the fixed ones.
+    constraints = paint(32, ("color", [(0.2, 0.5), (0.8, 0.5)], (255, 255, 0)))
+    config = SolverConfig(prior_weight=5.0, photo_prior_weight=1.0)
+    start = np.linspace(-0.5, 0.5, small_model.card.nz).astype(np.float32)
+    drift = {}
+    for anchor in ("photo", "fix"):
+        solver = ConstraintSolver(small_model, candidates=4, seed=0, config=config, start_z=start)
+        assert solver.anchor == "photo" and solver.prior_weight == 1.0
+        if anchor == "fix":
+            solver.fix(0)
+            assert solver.anchor == "fix" and solver.prior_weight == 5.0
+        solver.set_constraints(constraints)
+        solver.step(20)
+        moved = solver.evaluate(fresh=True)
+        drift[anchor] = np.linalg.norm(moved.z - moved.z0, axis=1)
+    assert np.median(drift["photo"]) > 1.5 * np.median(drift["fix"]), drift
+
+
 def test_warp_drag_is_pursued_and_survives_fix(small_model):
     constraints = paint(32, ("warp", [(0.3, 0.5), (0.6, 0.5)], (0, 0, 0)))
     solver = ConstraintSolver(small_model, candidates=4, seed=0)

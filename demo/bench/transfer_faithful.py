@@ -18,7 +18,7 @@ import numpy as np
 
 from demo.errors import UserError
 from demo.transfer.naturalness import border_band
-from demo.transfer.pipeline import EditTransfer, OpenCVTransfer, TransferEstimator
+from demo.transfer.pipeline import OpenCVTransfer, TransferEstimator
 from demo.transfer.region import RegionConfig, photo_region
 
 GUARD = 6.0  # the most the other regions may change, mean over pixels and channels, 0..255
@@ -64,6 +64,7 @@ def generated_pair(args, model, photo: np.ndarray, session_path: Path, *, key: s
     from demo.engine.interpolate import render_morph
     from demo.engine.projection import project
     from demo.engine.replay import replay_session
+    from demo.engine.solver_config import SolverConfig
     from demo.tools.photo import centre_crop_resize
     from demo.tools.session import read_session
 
@@ -76,7 +77,8 @@ def generated_pair(args, model, photo: np.ndarray, session_path: Path, *, key: s
         projection_file.parent.mkdir(parents=True, exist_ok=True)
         np.savez(projection_file, z=projection.z)
     z0 = np.load(projection_file)["z"]
-    edit_file = projection_file.with_name(f"{projection_file.stem}_{session_path.stem}_e{args.edit_steps}.npz")
+    anchor = SolverConfig().photo_prior_weight  # the edits depend on it: a new default means new edits
+    edit_file = projection_file.with_name(f"{projection_file.stem}_{session_path.stem}_e{args.edit_steps}_a{anchor:g}.npz")
     if not edit_file.exists():
         outcome = replay_session(read_session(session_path), model=args.model, steps=args.edit_steps, candidates=None,
                                  seed=args.seed, device=args.device, resolution=resolution, start_z=z0)
@@ -158,8 +160,7 @@ def run_faithful(args) -> dict:
             other = other_regions(args.masks, photo_path.stem, region, args.photo_size, resampler)
             for label, estimate in variants.items():
                 params = estimate()
-                result = renderer.render(EditTransfer(flow=params.flow, color=params.color, mask=params.mask,
-                                                      region=params.region, region_gain=params.region_gain))
+                result = renderer.render(params)
                 for name, value in faithfulness(photo, result, regions).items():
                     row[f"{label}_{name}"] = round(value, 4)
                 row[f"{label}_max_flow"] = round(float(np.abs(params.flow).max()), 3)

@@ -20,7 +20,7 @@ class KeptCandidates:
     config: object  # the SolverConfig
     z: torch.Tensor  # [keep, nz] on the CPU
     z0: torch.Tensor  # [keep, nz] on the CPU
-    anchored: bool
+    anchor: str  # free, fix or photo (Solver.anchor)
     steps_done: int
 
     @property
@@ -30,7 +30,7 @@ class KeptCandidates:
     def put_into(self, solver) -> None:
         solver._restart(self.z.to(solver.device))
         solver.z0 = self.z0.to(solver.device)
-        solver.anchored, solver.steps_done = self.anchored, self.steps_done
+        solver.anchor, solver.steps_done = self.anchor, self.steps_done
 
 
 def keep_best(solver, order: np.ndarray) -> KeptCandidates:
@@ -40,5 +40,5 @@ def keep_best(solver, order: np.ndarray) -> KeptCandidates:
     with torch.no_grad():
         z = to_latent(solver.w.detach()[best.to(solver.w.device)], solver.model.card.prior).cpu()  # [keep, nz]
         z0 = solver.z0[best.to(solver.z0.device)].cpu()  # [keep, nz]
-    return KeptCandidates(model=solver.model, config=solver.config, z=z, z0=z0, anchored=solver.anchored,
+    return KeptCandidates(model=solver.model, config=solver.config, z=z, z0=z0, anchor=solver.anchor,
                           steps_done=solver.steps_done)

@@ -87,14 +87,14 @@ class ConstraintSolver:
         return to_latent(w, self.model.card.prior)
 
     def reset(self, *, seed: int, start_z: np.ndarray | None = None) -> None:
-        """Start over: a random batch from the prior, or all candidates around ``start_z`` (anchored)."""
+        """Start over: a random batch from the prior, or all candidates around ``start_z`` (a photo's latent)."""
         generator = torch.Generator().manual_seed(int(seed))
         if start_z is None:
             z = sample_prior(self.model.card.prior, self.candidates, self.model.card.nz, generator)  # [K, nz]
-            self.anchored = False
+            self.anchor = "free"
         else:
             z = self._around(torch.as_tensor(np.asarray(start_z, np.float32)).reshape(1, -1), generator)
-            self.anchored = True
+            self.anchor = "photo"
         self._generator = generator
         self._restart(z.to(self.device))
         self.steps_done = 0
@@ -126,7 +126,7 @@ class ConstraintSolver:
             raise ValueError(f"slot {slot} is outside 0..{self.candidates - 1}")
         with torch.no_grad():
             centre = self._to_latent(self.w[slot : slot + 1]).detach()
-        self.anchored = True
+        self.anchor = "fix"
         self._restart(self._around(centre, self._generator).to(self.device))
 
     def set_constraints(self, constraints: Constraints, *, force: bool = False) -> None:
@@ -159,8 +159,14 @@ class ConstraintSolver:
         self._ahead = None
 
     @property
+    def anchored(self) -> bool:
+        """z0 is a fixed candidate or a photo's latent (not a random start)."""
+        return self.anchor != "free"
+
+    @property
     def prior_weight(self) -> float:
-        return self.config.prior_weight if self.anchored else self.config.free_prior_weight
+        return {"free": self.config.free_prior_weight, "fix": self.config.prior_weight,
+                "photo": self.config.photo_prior_weight}[self.anchor]
 
     def _losses(self, z: torch.Tensor, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Total loss [K] and the unweighted terms that are active."""

@@ -18,7 +18,10 @@ class SolverConfig:
     color_weight: float = 1.0
     sketch_weight: float = 0.2  # iGAN's weight on HOG features
     warp_weight: float = 1.0
-    prior_weight: float = 5.0  # lambda_S once anchored (after fix or photo projection)
+    prior_weight: float = 5.0  # lambda_S once anchored by a fix
+    # lambda_S around a photo's projection: the edit reaches the photo only through the painted region
+    # (demo/transfer), so G may move further toward the strokes there than on a canvas of its own.
+    photo_prior_weight: float = 2.0
     free_prior_weight: float = 0.0  # lambda_S from a random start, before any fix
     realism_weight: float = 0.0  # lambda_D; needs a discriminator in the model file
     hog_orientations: int = 8

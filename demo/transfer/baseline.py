@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from demo.errors import UserError
+from demo.transfer.estimation import EditTransfer
 
 
 def _git(root: Path, *args: str) -> str:
@@ -24,7 +25,7 @@ def _git(root: Path, *args: str) -> str:
 
 
 def load_baseline_estimator(ref: str, *, cache: Path):
-    """A ``TransferEstimator()`` from commit ``ref`` (call it as the current one: source, target -> params)."""
+    """The ``TransferEstimator()`` of commit ``ref``, as a function (source, target) -> today's ``EditTransfer``."""
     root = Path(__file__).resolve().parents[2]
     package = "transfer_at_" + "".join(c if c.isalnum() else "_" for c in ref)
     folder = cache / "baseline" / package
@@ -37,4 +38,11 @@ def load_baseline_estimator(ref: str, *, cache: Path):
         raise UserError(f"baseline {ref}: no demo/transfer/pipeline.py at that commit")
     if str(folder.parent) not in sys.path:
         sys.path.insert(0, str(folder.parent))
-    return importlib.import_module(f"{package}.pipeline").TransferEstimator()
+    estimator = importlib.import_module(f"{package}.pipeline").TransferEstimator()
+
+    def estimate(source, target) -> EditTransfer:
+        """The old estimator's fields, as today's ``EditTransfer`` (no region: it predates them)."""
+        params = estimator(source, target)
+        return EditTransfer(flow=params.flow, color=params.color, mask=params.mask)
+
+    return estimate

@@ -10,7 +10,9 @@ stroke. So the region is grown from the colour strokes over the photo:
    smooth gradient (a sky) and a texture like the painted one (grass, ripples) are free, and an edge (a
    horizon, a shore) costs its height. Walking on colours far from the strokes' own (beyond their k-means
    centres' spread, less ``colour_tolerance``) costs a little more per step (``colour_cost``), which holds the
-   spread back at a weak border (fog, haze). The accumulated cost from the strokes (a geodesic distance, by
+   spread back at a weak border (fog, haze). A low-contrast photo (fog, haze: its strongest steps, the 99%
+   quantile, below ``contrast_reference``) has its steps stretched up to that, by at most ``contrast_gain_max``:
+   its borders are weak only in absolute terms. The accumulated cost from the strokes (a geodesic distance, by
    alternating 1-D sweeps in the four directions) is the region's membership: 1 within ``reach`` Lab units, 0
    beyond ``reach + softness``, smooth between. A flat photo is one region; on noise every step is an edge.
 2. **Brought up guided by the photo.** He, Sun and Tang's guided filter (2010) turns that soft membership
@@ -38,12 +40,14 @@ class RegionConfig:
     texture_quantile: float = 0.9  # the floor rises to this quantile of the steps under the strokes ...
     texture_floor_max: float = 12.0  # ... but no higher
     spatial_cost: float = 0.02  # Lab units per working pixel, so that distance alone counts a little
-    reach: float = 6.0  # accumulated edge height at which membership starts to fall
-    softness: float = 4.0  # and over which it falls to 0
+    reach: float = 4.0  # accumulated edge height at which membership starts to fall
+    softness: float = 3.0  # and over which it falls to 0
     sweep_rounds: int = 6
     colour_cost: float = 0.01  # Lab units of cost per step, per Lab unit a pixel lies beyond the strokes' colours ...
     colour_tolerance: float = 25.0  # ... less this many (a graded sky is one region)
     colour_clusters: int = 3
+    contrast_reference: float = 9.0  # a low-contrast photo (fog, haze) whose 99% step is below this many Lab units ...
+    contrast_gain_max: float = 4.0  # ... has its steps stretched up to it, by at most this factor
     guide_radius: int = 3
     guide_eps: float = 5e-4
 
@@ -120,16 +124,33 @@ def guided_coefficients(guide: np.ndarray, source: np.ndarray, *, radius: int, e
     return np.dstack([mean(a), mean(b)]).astype(np.float32)
 
 
-def step_costs(lab: np.ndarray, seeds: np.ndarray, *, config: RegionConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(cost_x [h, w-1], cost_y [h-1, w]): the edge height of each step above the strokes' texture, plus distance."""
-    step_x = np.linalg.norm(np.diff(lab, axis=1), axis=-1)  # [h, w-1] Lab units
-    step_y = np.linalg.norm(np.diff(lab, axis=0), axis=-1)  # [h-1, w]
-    # Raise the floor to the texture under the strokes (both directions), never past texture_floor_max.
+def neighbour_steps(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(step_x [h, w-1], step_y [h-1, w]): the Lab distance between neighbours."""
+    return np.linalg.norm(np.diff(lab, axis=1), axis=-1), np.linalg.norm(np.diff(lab, axis=0), axis=-1)
+
+
+def texture_floor(lab: np.ndarray, seeds: np.ndarray, *, config: RegionConfig) -> float:
+    """Steps below this many Lab units are free: ``edge_floor``, raised to the texture under the strokes (a
+    quantile of its steps in both directions), never past ``texture_floor_max``."""
+    step_x, step_y = neighbour_steps(lab)
     under = np.concatenate([step_x[seeds[:, 1:] & seeds[:, :-1]], step_y[seeds[1:] & seeds[:-1]]])
-    floor = config.edge_floor
-    if under.size:
-        floor = float(np.clip(np.quantile(under, config.texture_quantile), config.edge_floor, config.texture_floor_max))
+    if not under.size:
+        return config.edge_floor
+    return float(np.clip(np.quantile(under, config.texture_quantile), config.edge_floor, config.texture_floor_max))
+
+
+def step_costs(lab: np.ndarray, *, floor: float, config: RegionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(cost_x [h, w-1], cost_y [h-1, w]): the edge height of each step above ``floor``, plus distance."""
+    step_x, step_y = neighbour_steps(lab)
     return (config.spatial_cost + np.maximum(step_x - floor, 0.0), config.spatial_cost + np.maximum(step_y - floor, 0.0))
+
+
+def contrast_gain(lab: np.ndarray, *, config: RegionConfig) -> float:
+    """How much a low-contrast photo's steps are stretched so that its strongest ones (the 99% quantile of the
+    neighbour steps) reach ``contrast_reference``: 1 for an ordinary photo, up to ``contrast_gain_max`` in fog."""
+    steps = np.concatenate([step.ravel() for step in neighbour_steps(lab)])
+    strongest = float(np.quantile(steps, 0.99)) if steps.size else 0.0
+    return float(np.clip(config.contrast_reference / max(strongest, 1e-6), 1.0, config.contrast_gain_max))
 
 
 def colour_distance(lab: np.ndarray, seeds: np.ndarray, *, clusters: int) -> np.ndarray:
@@ -167,7 +188,9 @@ def estimate_region(view: np.ndarray, coverage: np.ndarray, *, square: tuple[int
     rgb = view.astype(np.float32) / 255.0
     smoothed = cv2.GaussianBlur(rgb, (0, 0), config.smooth, borderType=cv2.BORDER_REFLECT) if config.smooth > 0 else rgb
     lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)  # [s, s, 3] L in 0..100
-    cost_x, cost_y = step_costs(lab, seeds, config=config)
+    # A foggy photo's borders are weak only in absolute terms: its steps are measured stretched.
+    stretched = lab * contrast_gain(lab, config=config)
+    cost_x, cost_y = step_costs(stretched, floor=texture_floor(stretched, seeds, config=config), config=config)
     beyond = colour_distance(lab, seeds, clusters=config.colour_clusters)  # [s, s] Lab units beyond the strokes' colours
     beyond = np.maximum(beyond - config.colour_tolerance, 0.0)
     if config.colour_cost > 0:
