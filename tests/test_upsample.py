@@ -304,3 +304,37 @@ def test_a_corrupt_detail_generator_is_one_line_naming_the_file(tmp_path):
     broken.write_bytes(b"not safetensors")
     with pytest.raises(UserError, match="detail4x.safetensors"):
         load_display(path=broken)
+
+
+def test_a_run_is_shipped_under_its_card_with_bench_display_figures(tmp_path):
+    """``ship`` keeps the card's text, reads training figures from the run's log and metrics from a bench display
+    report, writes the run's weights, and can set the inference-time back-projection."""
+    from demo.train.common import load_checkpoint
+    from demo.train.upsampler.__main__ import main
+
+    data = tmp_path / "land256"
+    data.mkdir()
+    np.save(data / "landscapes.npy", np.stack([landscape_pair(seed)[0] for seed in (1, 2)]))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--out", str(run), "--batch", "2", "--width", "4", "--depth", "1",
+                 "--steps", "2"]) == 0
+    card = tmp_path / "detail.json"
+    card.write_text(json.dumps({"name": "detail4x", "licence": "CC-BY-4.0", "training": {"command": "train ..."},
+                                "metrics": {"old": 1}, "config": {"width": 99}}))
+    display = tmp_path / "display.json"
+    display.write_text(json.dumps({"suite": "display", "kinds": {"landscapes": {
+        "model": "landscape64", "upsampler": "x", "fine_display_over_floor": 2.5, "fidelity_worst_rmse": 4.0}}}))
+    written = tmp_path / "models" / "detail4x.safetensors"
+    assert main(["ship", "--out", str(run), "--card", str(card), "--display", str(display), "--model-out", str(written),
+                 "--back-projection-steps", "2"]) == 0
+    shipped = read_upsampler(written)
+    assert shipped.card["name"] == "detail4x" and shipped.card["licence"] == "CC-BY-4.0"
+    assert shipped.card["training"]["command"] == "train ..." and shipped.card["training"]["steps"] == 2
+    assert shipped.card["metrics"] == {"landscapes": {"fine_display_over_floor": 2.5, "fidelity_worst_rmse": 4.0}}
+    assert shipped.net.config.back_projection_steps == 2 and shipped.net.config.width == 4
+    trained = load_checkpoint(run)["net"]
+    assert all(torch.equal(value, trained[key]) for key, value in shipped.net.state_dict().items())
+    # Without a report the card says the file is not measured yet.
+    assert main(["ship", "--out", str(run), "--card", str(card), "--model-out", str(written)]) == 0
+    assert "metrics" not in read_upsampler(written).card
+    assert main(["ship", "--out", str(run), "--card", str(tmp_path / "none.json"), "--model-out", str(written)]) == 2

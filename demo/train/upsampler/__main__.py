@@ -1,4 +1,4 @@
-"""``python -m demo.train.upsampler``: train, evaluate, export and time the x4 display upsampler."""
+"""``python -m demo.train.upsampler``: train, evaluate, export, ship and time the display networks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 
 from demo.engine.upsample import UpsamplerConfig
 from demo.errors import UserError
-from demo.train.upsampler import report
+from demo.train.upsampler import report, ship
 from demo.train.upsampler import train as train_module
 from demo.train.upsampler.data import Degradation
 from demo.train.upsampler.train import TrainConfig, train
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("--depth", type=int, default=UpsamplerConfig.depth)
     train_parser.add_argument("--seed", type=int, default=0)
     report.add_parsers(sub)
+    ship.add_parser(sub)
     for name, p in sub.choices.items():
         p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     args = parser.parse_args(argv)
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "train":
             return train(args)
+        if args.action == "ship":
+            return ship.ship(args)
         return report.run(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
