@@ -70,10 +70,10 @@ def drift_after_fix(model, constraints, *, prior_weight):
     solver.step(5)
     ranking = solver.evaluate(fresh=True)
     chosen = int(ranking.order[0])
-    assert not solver.anchored and "prior" not in ranking.terms
+    assert solver.anchor == "free" and "prior" not in ranking.terms
     solver.fix(chosen)
     fixed = solver.evaluate(fresh=True)
-    assert solver.anchored
+    assert solver.anchor == "fix"
     assert ("prior" in fixed.terms) == (prior_weight > 0)
     np.testing.assert_allclose(fixed.z0[0], ranking.z[chosen], atol=1e-5)
     solver.step(20)
@@ -101,7 +101,7 @@ def test_reset_and_start_from_a_given_latent(small_model):
     solver.reset(seed=2, start_z=start)
     ranking = solver.evaluate()
     np.testing.assert_allclose(ranking.z[0], start, atol=1e-5)
-    assert solver.anchored
+    assert solver.anchor == "photo"
 
 
 def test_a_photo_start_is_held_more_loosely_than_a_fix(small_model):

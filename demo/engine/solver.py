@@ -159,11 +159,6 @@ class ConstraintSolver:
         self._ahead = None
 
     @property
-    def anchored(self) -> bool:
-        """z0 is a fixed candidate or a photo's latent (not a random start)."""
-        return self.anchor != "free"
-
-    @property
     def prior_weight(self) -> float:
         return {"free": self.config.free_prior_weight, "fix": self.config.prior_weight,
                 "photo": self.config.photo_prior_weight}[self.anchor]
