@@ -2,6 +2,7 @@
 # Before/after figures for a change to the real-time loop: `bench ui` in two trees, interleaved (A, B, A, B,
 # ...) so that both share the host's load, then the median and range of each figure per tree.
 #   tools/measure/ab_bench_ui.sh A_TREE B_TREE [RUNS] [SECONDS]
+# BENCH_ARGS adds arguments to every run, e.g. BENCH_ARGS="--photo assets/photos/lake_pier.jpg".
 # A tree is a checkout with a .venv (a worktree of another commit: `git worktree add /tmp/before REV --detach;
 # ln -s "$PWD/.venv" /tmp/before/.venv`). Results: $OUT (default out/ab_bench_ui)/{A,B}_N.json.
 set -euo pipefail
@@ -16,8 +17,9 @@ for n in $(seq 1 "$RUNS"); do
     for side in A B; do
         tree="$A"; [ "$side" = B ] && tree="$B"
         echo "run $n/$RUNS: $side ($tree)"
+        # shellcheck disable=SC2086  # BENCH_ARGS is split into words on purpose
         (cd "$tree" && .venv/bin/python -m demo bench ui --workers process --seconds "$SECONDS_PER_RUN" \
-            --json "$OUT/${side}_$n.json" > "$OUT/${side}_$n.log" 2>&1)
+            ${BENCH_ARGS:-} --json "$OUT/${side}_$n.json" > "$OUT/${side}_$n.log" 2>&1)
     done
 done
 
@@ -31,6 +33,7 @@ figures = {
     "latency p95 ms": lambda m: m["latency_ms"]["p95"],
     "frame p95 ms": lambda m: m["frame_ms"]["p95"],
     "solver in the app, steps/s": lambda m: m["solver_steps_per_s"],
+    "photo view updates/s": lambda m: m["photo_view_updates_per_s"] or 0.0,
 }
 runs = {side: [json.loads(p.read_text())["modes"][0] for p in sorted(out.glob(f"{side}_*.json"))] for side in "AB"}
 for name, figure in figures.items():
