@@ -89,6 +89,8 @@ def test_a_visitor_save_is_a_gallery_picture_with_a_qr_code_and_the_metrics_coun
         name = card_path.stem
         assert name.startswith("igan-hall-2-east-") and card["station"] == "hall 2/east"
         assert len(card["id"]) >= 16 and card["id"] not in name
+        notice = app.status().notice  # the kiosk's own confirmation; no file path on the visitor's screen
+        assert app.kiosk.hint_state().saved and (notice is None or str(saves) not in notice.text)
         display = cv2.imread(str(saves / f"{name}-display.jpg"))
         side = 4 * app.status().result.resolution  # the x4 display upsampler's image
         assert display.shape == (side, side, 3)

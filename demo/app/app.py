@@ -216,10 +216,10 @@ class App:
         photo = self.photos.edit.render_full() if self.photos.shown(self.ui.show_photo) else None
         path, message = save_picture(self.config.save_dir, result=self.controller.result, events=self.controller.events,
                                      meta=self._meta(), photo_result=photo)
+        if self.kiosk is not None:  # the kiosk confirms in its own words: no file path on a visitor's screen
+            return self.kiosk.saved(path, message)
         self.tell(message, "notice" if path is not None or self.controller.result is None else "error",
                   4.0 if path is not None else 8.0)
-        if self.kiosk is not None:  # kiosk hook: a big 'saved' confirmation
-            self.kiosk.saved(path, message)
         return path
 
     def _meta(self) -> dict:

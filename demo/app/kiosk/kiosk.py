@@ -20,6 +20,7 @@ path (``host.on_action``, ``router.act``); the decisions themselves are pure (``
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Callable
@@ -261,10 +262,12 @@ class Kiosk:
         # The next save (and autosave) holds this visitor's session only, and the list stays bounded all day.
         self.controller.fresh_session()
 
-    def saved(self, path, message: str) -> None:
-        """The App saved (or failed to): a big confirmation for a few seconds."""
+    def saved(self, path, message: str):
+        """The App saved (or failed to): a big confirmation for a few seconds, and the app's line (with the file's
+        path) in the log, for the operator. Returns ``path``."""
         if path is None and self.controller.result is None:
-            return  # nothing to save yet
+            return None  # nothing to save yet
+        print(f"kiosk: {message}", file=sys.stderr, flush=True)
         if path is not None:
             line, ok = "Saved! Your picture is kept.", True
             if not self._unattended:
@@ -275,6 +278,7 @@ class Kiosk:
         else:
             line, ok = "Sorry, the picture could not be saved.", False
         self._saved = (line, ok, self.host.clock() + SAVED_SECONDS)
+        return path
 
     # Drawing.
     def hint_state(self) -> HintState:
