@@ -202,3 +202,29 @@ def test_faithfulness_scores_kept_and_recoloured_regions():
 def test_pipeline_reexports_the_split_modules():
     assert pipeline.TransferEstimator is estimation.TransferEstimator and pipeline.EditTransfer is estimation.EditTransfer
     assert pipeline.GLTransfer is gl_renderer.GLTransfer and pipeline.OpenCVTransfer is opencv_renderer.OpenCVTransfer
+
+
+def test_the_photo_view_is_drawn_at_the_canvas_size_and_follows_a_resize(ctx):
+    """The app's photo view renders the edit at the canvas's size on screen (rounded up to 128 px, never above
+    the photo's own), not at 1024 px; a resize draws the current edit again at the new size, unestimated."""
+    from demo.app.photo.edit import PhotoEdit, view_side
+
+    assert [view_side(side) for side in (100, 552, 640, 641, 910, 5000)] == [256, 640, 640, 768, 1024, 2048]
+    photo = np.zeros((1500, 2000, 3), np.uint8)
+    photo[:700] = (70, 130, 230)
+    photo[700:] = (40, 120, 40)
+    edit = PhotoEdit(ctx)
+    try:
+        assert not edit.fit_view(552) and edit.display_side == 640  # before any photo: only the size is kept
+        edit.set_photo(photo)
+        assert edit.size == (853, 640) and edit.texture.size == (853, 640)
+        edit.params = pipeline.EditTransfer.identity(16, 16)
+        assert not edit.fit_view(600)  # the same 640 px copy: nothing is drawn again
+        assert edit.fit_view(910) and edit.size == (1365, 1024) and edit.texture.size == (1365, 1024)
+        assert edit.crop == pytest.approx(((1365 - 1024) / 2 / 1365, 0.0, (1365 + 1024) / 2 / 1365, 1.0), abs=1e-3)
+        shown = edit.renderer.read()  # the identity edit, drawn again at 1024 px: the photo as it is, at that size
+        assert shown.shape == (1024, 1365, 3)
+        assert np.abs(shown.astype(int) - cv2.resize(photo, (1365, 1024), interpolation=cv2.INTER_AREA)).max() <= 2
+        assert edit.fit_view(5000) and edit.size == (2000, 1500)  # never above the photo's own size
+    finally:
+        edit.close()

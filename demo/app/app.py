@@ -81,7 +81,7 @@ class App:
         self.startup = StartupMarks(clock=clock, preview_pending=preview is not None)
         if profiler is not None:
             self.startup.listeners.append(profiler.startup_mark)
-        self.photos = PhotoDesk(self.ctx, controller=self.controller, tell=self.tell)
+        self.photos = PhotoDesk(self.ctx, controller=self.controller, tell=self.tell, canvas_side=lambda: self.layout.canvas[2])
         self.store = UiStore()
         self.morph = MorphPlayer()
         self.watchdog = Watchdog(WatchdogConfig(hang_seconds=config.hang_seconds), clock=clock)

@@ -13,10 +13,12 @@ from demo.app.photo.edit import PhotoEdit
 
 
 class PhotoDesk:
-    def __init__(self, ctx, *, controller, tell: Callable[[str, str, float], None]):
+    def __init__(self, ctx, *, controller, tell: Callable[[str, str, float], None],
+                 canvas_side: Callable[[], float] = lambda: 1024.0):
         self.ctx = ctx
         self.controller = controller
         self.tell = tell
+        self.canvas_side = canvas_side  # the canvas's side on screen, in pixels: the photo is shown at that size
         self.opener = PhotoOpener(max_side=ctx.info.get("GL_MAX_TEXTURE_SIZE"))
         self.edit: PhotoEdit | None = None  # created with the first photo
         self.updates = 0  # times the photo view was drawn again with a new estimate (bench ui --photo counts them)
@@ -42,6 +44,7 @@ class PhotoDesk:
         self.controller.load_photo(photo)
         if self.edit is None:
             self.edit = PhotoEdit(self.ctx)
+        self.edit.fit_view(self.canvas_side())
         self.edit.set_photo(photo)
         scaled = f"; {self.edit.message}" if self.edit.message else ""
         self.tell(message + scaled, "notice", 4.0)
@@ -57,8 +60,10 @@ class PhotoDesk:
         """Upload a finished transfer; True if the shown photo changed (or an error was told)."""
         if self.edit is None:
             return False
+        resized = self.edit.fit_view(self.canvas_side())  # the window was resized: the photo at the new size
         changed = self.edit.upload()
         self.updates += int(changed)
+        changed |= resized
         if self.edit.error:
             self.tell(self.edit.error, "error", 8.0)
             self.edit.error = None

@@ -24,13 +24,22 @@ from demo.transfer.pipeline import EditTransfer, GLTransfer, TransferEstimator, 
 from demo.transfer.region import PhotoRegion, RegionConfig, photo_region
 
 UPDATE_PERIOD = 0.1  # seconds between estimates while the solver is still moving
-DISPLAY_SIDE = 1024  # the shown copy's shorter side at most (the saved one is full resolution)
+# The shown copy's shorter side: the canvas's on screen, rounded up to VIEW_STEP pixels (a small resize draws
+# nothing again), within these bounds; never above the photo's own. The saved copy is full resolution.
+VIEW_STEP, MIN_VIEW_SIDE, MAX_VIEW_SIDE = 128, 256, 2048
+DISPLAY_SIDE = 1024  # until the canvas is known
+
+
+def view_side(canvas_side: float) -> int:
+    """The shown copy's shorter side for a canvas ``canvas_side`` pixels wide."""
+    return int(min(MAX_VIEW_SIDE, max(MIN_VIEW_SIDE, -(-canvas_side // VIEW_STEP) * VIEW_STEP)))
 
 
 class PhotoEdit:
     def __init__(self, ctx: moderngl.Context):
         self.ctx = ctx
-        self.renderer = GLTransfer(ctx)  # the shown copy, at most DISPLAY_SIDE
+        self.renderer = GLTransfer(ctx)  # the shown copy, at most display_side
+        self.display_side = DISPLAY_SIDE
         self.full_renderer: GLTransfer | None = None  # full resolution, made when saving
         self.estimator = TransferEstimator()
         self.region_config = RegionConfig()
@@ -56,8 +65,17 @@ class PhotoEdit:
     def set_photo(self, photo: np.ndarray) -> None:
         """A new photo ([H, W, 3] uint8): shown unedited until the first estimate arrives."""
         self.photo, self.message = fit_photo(photo, max_size=self.renderer.max_size)
+        self._show()
+        with self._lock:
+            self._generation += 1
+            self._pending = None
+            self._done = (self._generation, EditTransfer.identity(16, 16))
+        self._last_submit = -1.0
+
+    def _show(self) -> None:
+        """The shown copy of the photo, at most ``display_side`` on its shorter side, into the renderer."""
         height, width = self.photo.shape[:2]
-        scale = min(1.0, DISPLAY_SIDE / min(height, width))
+        scale = min(1.0, self.display_side / min(height, width))
         shown = self.photo if scale == 1.0 else cv2.resize(
             self.photo, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
         height, width = shown.shape[:2]
@@ -66,11 +84,23 @@ class PhotoEdit:
         self.shown = (shown, (x0, y0, side, side))
         self.size = (width, height)
         self.crop = (x0 / width, y0 / height, (x0 + side) / width, (y0 + side) / height)
-        with self._lock:
-            self._generation += 1
-            self._pending = None
-            self._done = (self._generation, EditTransfer.identity(16, 16))
-        self._last_submit = -1.0
+
+    def fit_view(self, canvas_side: float) -> bool:
+        """Show the photo at the canvas's size (GL thread): a 1024 px copy in a 552 px canvas drew four times the
+        pixels it showed, every update. The edit on screen is drawn again at the new size (its fields are at model
+        resolution, its region at the working size: neither is estimated again). True if the view changed."""
+        wanted = view_side(canvas_side)
+        if wanted == self.display_side:
+            return False
+        self.display_side = wanted
+        if self.photo is None:
+            return False
+        self._show()
+        if self.params is not None:
+            self.renderer.upload(self.params)
+            self.renderer.draw()
+            self.ctx.enable(moderngl.BLEND)  # the transfer pass turns blending off
+        return True
 
     def submit(self, source: np.ndarray, target: np.ndarray, *, now: float, settled: bool, strokes: tuple = ()) -> None:
         """Ask for the edit G(z_photo) -> G(z) ([R, R, 3] uint8 each), confined to the ``strokes``' region
