@@ -104,12 +104,14 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
         # Load the model (its first result; with a photo, its projection too), then draw a while before measuring.
         deadline = time.perf_counter() + (300 if photo else 120)
         status = app.status()
-        while time.perf_counter() < deadline and status.error is None and (
-                status.result is None or (photo is not None and (status.result.projecting or not desk.ready))):
+        # With a photo: until it is projected (photo_z set) and shown. It goes to the engine with the first
+        # request after the first result, so a result that is not projecting does not mean it is done.
+        while time.perf_counter() < deadline and status.error is None and (status.result is None or (
+                photo is not None and (status.result.projecting or status.result.photo_z is None or not desk.ready))):
             app.frame()
             app.pace()
             status = app.status()
-        if status.result is None or (photo is not None and not desk.ready):
+        if status.result is None or (photo is not None and (status.result.photo_z is None or not desk.ready)):
             raise RuntimeError(f"{mode} worker gave no result: {status.error}")
         canvas = compute_layout((size, size), thumbnails=config.top_k).viewport  # where the app's canvas is
         pen = ScriptedPen((canvas.x, canvas.y, canvas.width, canvas.height), hz=pen_hz)
