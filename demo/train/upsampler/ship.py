@@ -18,15 +18,20 @@ from demo.train.upsampler.report import training_seconds
 from demo.train.upsampler.train import trained_net
 
 
+ARGUMENTS = {  # flag: add_argument settings
+    "--out": {"required": True, "help": "run folder, e.g. runs/detail4x"},
+    "--card": {"required": True, "type": Path, "help": "the card to keep, e.g. models/detail4x.json"},
+    "--display": {"type": Path, "default": None,
+                  "help": "a `python -m demo bench display --upsampler FILE --json REPORT` report of these weights"},
+    "--model-out": {"required": True, "type": Path, "help": "where to write, e.g. models/detail4x.safetensors"},
+    "--back-projection-steps": {"type": int, "default": None, "help": "back-projection steps at inference (default: the run's)"},
+}
+
+
 def add_parser(sub) -> None:
-    p = sub.add_parser("ship", help="write a run's latest weights under an existing card (figures from bench display)")
-    p.add_argument("--out", required=True, help="run folder, e.g. runs/detail4x")
-    p.add_argument("--card", required=True, type=Path, help="the card to keep, e.g. models/detail4x.json")
-    p.add_argument("--display", type=Path, default=None,
-                   help="a `python -m demo bench display --upsampler FILE --json REPORT` report of these weights")
-    p.add_argument("--model-out", required=True, type=Path, help="where to write, e.g. models/detail4x.safetensors")
-    p.add_argument("--back-projection-steps", type=int, default=None,
-                   help="back-projection steps at inference (default: the run's)")
+    parser = sub.add_parser("ship", help="write a run's latest weights under an existing card (figures from bench display)")
+    for flag, settings in ARGUMENTS.items():
+        parser.add_argument(flag, **settings)
 
 
 def shipped_card(card: dict, *, run_dir: Path, step: int, display: dict | None) -> dict:
