@@ -56,9 +56,9 @@ class Effects:
 
     def pick_step(self, step: int) -> None:
         """Show the next (+1) or previous (-1) candidate."""
-        count = self.scene.candidate_count
+        count, _ = self.scene.shown_counts()
         if count:
             self.router.act(Action(name="pick", value=(self.controller.shown_index() + step) % count))
 
     def _morph_available(self) -> bool:
-        return self.scene.morph_frames > 0
+        return self.scene.shown_counts()[1] > 0

@@ -81,15 +81,9 @@ class Scene:
         changed, self.hud_lines = fresh != self.hud_lines, fresh
         return changed
 
-    @property
-    def candidate_count(self) -> int:
-        """How many candidates the thumbnails show."""
-        return self.thumbnails.count
-
-    @property
-    def morph_frames(self) -> int:
-        """How many morph frames the canvas holds (0: no morph to play)."""
-        return self.canvas_view.morph_frames
+    def shown_counts(self) -> tuple[int, int]:
+        """(candidates the thumbnails show, morph frames the canvas holds: 0 is no morph to play)."""
+        return self.thumbnails.count, self.canvas_view.morph_frames
 
     def draw(self, window, frame: FrameView) -> None:
         """One frame onto ``window`` (the app's Window), as ``frame`` describes it."""
@@ -106,7 +100,7 @@ class Scene:
         )
         self.thumbnails.draw(painter, layout.thumbnails)
         self.morph_bar.draw(painter, layout.morph_button, layout.morph_track, playing=morph.playing,
-                            position=morph.position, available=self.morph_frames > 0)
+                            position=morph.position, available=self.canvas_view.morph_frames > 0)
         toggled = {name for name, on in (("toggle_overlay", ui.show_overlay), ("toggle_view", frame.photo is not None)) if on}
         self.panel.draw(painter, layout, brush=ui.brush, toggled=toggled)
         if frame.hud:
