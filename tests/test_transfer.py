@@ -205,22 +205,22 @@ def test_pipeline_reexports_the_split_modules():
 
 
 def test_the_photo_view_is_drawn_at_the_canvas_size_and_follows_a_resize(ctx):
-    """The app's photo view renders the edit at the canvas's size on screen (rounded up to 128 px, never above
+    """The app's photo view renders the edit at the canvas's size on screen (rounded up to 32 px, never above
     the photo's own), not at 1024 px; a resize draws the current edit again at the new size, unestimated."""
     from demo.app.photo.edit import PhotoEdit, view_side
 
-    assert [view_side(side) for side in (100, 552, 640, 641, 910, 5000)] == [256, 640, 640, 768, 1024, 2048]
+    assert [view_side(side) for side in (100, 552, 576, 577, 910, 5000)] == [256, 576, 576, 608, 928, 2048]
     photo = np.zeros((1500, 2000, 3), np.uint8)
     photo[:700] = (70, 130, 230)
     photo[700:] = (40, 120, 40)
     edit = PhotoEdit(ctx)
     try:
-        assert not edit.fit_view(552) and edit.display_side == 640  # before any photo: only the size is kept
+        assert not edit.fit_view(552) and edit.display_side == 576  # before any photo: only the size is kept
         edit.set_photo(photo)
-        assert edit.size == (853, 640) and edit.texture.size == (853, 640)
+        assert edit.size == (768, 576) and edit.texture.size == (768, 576)
         edit.params = pipeline.EditTransfer.identity(16, 16)
-        assert not edit.fit_view(600)  # the same 640 px copy: nothing is drawn again
-        assert edit.fit_view(910) and edit.size == (1365, 1024) and edit.texture.size == (1365, 1024)
+        assert not edit.fit_view(560)  # the same 576 px copy: nothing is drawn again
+        assert edit.fit_view(1000) and edit.size == (1365, 1024) and edit.texture.size == (1365, 1024)
         assert edit.crop == pytest.approx(((1365 - 1024) / 2 / 1365, 0.0, (1365 + 1024) / 2 / 1365, 1.0), abs=1e-3)
         shown = edit.renderer.read()  # the identity edit, drawn again at 1024 px: the photo as it is, at that size
         assert shown.shape == (1024, 1365, 3)

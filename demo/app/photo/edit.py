@@ -24,9 +24,9 @@ from demo.transfer.pipeline import EditTransfer, GLTransfer, TransferEstimator, 
 from demo.transfer.region import PhotoRegion, RegionConfig, photo_region
 
 UPDATE_PERIOD = 0.1  # seconds between estimates while the solver is still moving
-# The shown copy's shorter side: the canvas's on screen, rounded up to VIEW_STEP pixels (a small resize draws
-# nothing again), within these bounds; never above the photo's own. The saved copy is full resolution.
-VIEW_STEP, MIN_VIEW_SIDE, MAX_VIEW_SIDE = 128, 256, 2048
+# The shown copy's shorter side: the canvas's on screen, rounded up to VIEW_STEP pixels (a resize of a few
+# pixels draws nothing again), within these bounds; never above the photo's own. The saved copy is full resolution.
+VIEW_STEP, MIN_VIEW_SIDE, MAX_VIEW_SIDE = 32, 256, 2048
 DISPLAY_SIDE = 1024  # until the canvas is known
 
 
