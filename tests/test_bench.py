@@ -83,7 +83,7 @@ def test_edits_bench_replays_scene_strokes_and_reports_recall_realism_and_a_grid
     assert report["steps_per_scene"]["min"] == 2 * report["strokes_per_scene"]["min"]
     assert report["reference"]["steps_per_stroke"] == 3 and set(report["palette"]["swd_results"]) == {"64", "32", "16"}
     assert report["recall_over_floor"] > 0 and report["realism_ratio"] > 0
-    assert cv2.imread(str(out / "grid.png")).shape == (2 * 256 + 4, 4 * 256 + 3 * 4, 3)
+    assert cv2.imread(str(out / "grid.png")).shape == (2 * 256 + 4, 5 * 256 + 4 * 4, 3)  # scene, strokes, result, bicubic, display
 
 
 def test_scene_strokes_take_the_scene_colours_and_the_palette_case_the_nearest_palette_colour():

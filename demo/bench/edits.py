@@ -16,7 +16,7 @@ Per set it reports, medians over the scenes:
 - seconds and steps.
 A palette case replays the same strokes in the app's palette colours (the nearest to the scene's), as a
 visitor paints; it judges realism only. Writes DIR/report.json and DIR/grid.png (scene | strokes | result |
-display image).
+bicubic | display image: the README's picture is the first two rows).
 
 examples:
   python -m demo bench edits
@@ -108,7 +108,7 @@ def strokes_tile(plans, side: int = 64) -> np.ndarray:
 
 
 def grid(rows: list[tuple[np.ndarray, ...]]) -> np.ndarray:
-    """Rows of 256^2 tiles: scene | strokes | result (nearest x4) | display image, 4 px apart."""
+    """Rows of 256^2 tiles: scene | strokes | result (nearest x4) | bicubic | display image, 4 px apart."""
     import cv2
 
     big = lambda image: image if image.shape[0] == 256 else cv2.resize(image, (256, 256), interpolation=cv2.INTER_NEAREST)  # noqa: E731
@@ -189,8 +189,9 @@ def run(args) -> dict:
                              "realism_ratio": round(mean_over(palette_swd, REALISM_LEVELS)
                                                     / mean_over(sample_swd, REALISM_LEVELS), 2)}
     display = upsample_or_resize(load_display(), edited["images"][:GRID_ROWS])
-    rows = [(scene, strokes_tile(plans), result, shown)
-            for scene, plans, result, shown in zip(scenes, plan_sets, edited["images"], display)]
+    bicubic = upsample_or_resize(None, edited["images"][:GRID_ROWS])
+    rows = [(scene, strokes_tile(plans), result, plain, shown)
+            for scene, plans, result, plain, shown in zip(scenes, plan_sets, edited["images"], bicubic, display)]
     args.out.mkdir(parents=True, exist_ok=True)
     report["grid"] = str(save_png(args.out / "grid.png", grid(rows)))
     replace_file(args.out / "report.json", json.dumps(report, indent=2) + "\n")
