@@ -4,7 +4,9 @@ numpy/OpenCV only. A person who paints the sky orange means the sky, up to the h
 stroke. So the region is grown from the colour strokes over the photo:
 
 1. **Geodesic spread.** The whole photo (not only the model's square: a sky goes on beyond it) is resized to
-   about ``work_side`` squared pixels, whatever its size, smoothed a little and put in CIE Lab. A step between
+   about ``work_side`` squared pixels, whatever its size, passed through a 3x3 median (specks such as stars are
+   no edges; a photo the median changes by more than ``speck_change`` on average is noise, and kept), smoothed a
+   little and put in CIE Lab. A step between
    neighbours costs ``spatial_cost`` plus the part of its colour difference above a floor: the floor is
    ``edge_floor`` Lab units, raised to the strokes' own texture (a quantile of the steps under them), so that a
    smooth gradient (a sky) and a texture like the painted one (grass, ripples) are free, and an edge (a
@@ -35,6 +37,7 @@ class RegionConfig:
     """Working side (pixels), edge costs (Lab units), and the guided filter's window (working pixels) and eps."""
 
     work_side: int = 192
+    speck_change: float = 20.0  # mean change (levels) of the 3x3 median above which a photo is kept as it is
     smooth: float = 0.5  # Gaussian sigma in working pixels before the steps are measured
     edge_floor: float = 2.0  # steps below this many Lab units are free (smooth gradients)
     texture_quantile: float = 0.9  # the floor rises to this quantile of the steps under the strokes ...
@@ -153,6 +156,14 @@ def contrast_gain(lab: np.ndarray, *, config: RegionConfig) -> float:
     return float(np.clip(config.contrast_reference / max(strongest, 1e-6), 1.0, config.contrast_gain_max))
 
 
+def despeckle(view: np.ndarray, *, config: RegionConfig) -> np.ndarray:
+    """[h, w, 3] uint8: ``view`` through a 3x3 median, so that specks (stars, dust, grain) are no edges, unless the
+    median changes the photo by more than ``speck_change`` levels on average: then it is all texture (noise), kept."""
+    median = cv2.medianBlur(view, 3)
+    change = float(np.abs(view.astype(np.int16) - median).mean())
+    return view if change > config.speck_change else median
+
+
 def colour_distance(lab: np.ndarray, seeds: np.ndarray, *, clusters: int) -> np.ndarray:
     """[h, w] Lab units from each pixel to the nearest of the strokes' colours (k-means centres), beyond its spread."""
     samples = lab[seeds].astype(np.float32)  # [n, 3]
@@ -185,7 +196,7 @@ def estimate_region(view: np.ndarray, coverage: np.ndarray, *, square: tuple[int
     seeds = coverage >= 0.5
     if not seeds.any():  # a stroke thinner than a working pixel: its strongest pixels
         seeds = coverage >= coverage.max() * 0.5
-    rgb = view.astype(np.float32) / 255.0
+    rgb = despeckle(view, config=config).astype(np.float32) / 255.0
     smoothed = cv2.GaussianBlur(rgb, (0, 0), config.smooth, borderType=cv2.BORDER_REFLECT) if config.smooth > 0 else rgb
     lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)  # [s, s, 3] L in 0..100
     # A foggy photo's borders are weak only in absolute terms: its steps are measured stretched.
