@@ -239,3 +239,15 @@ def test_a_wide_photo_changes_its_sky_beyond_the_model_square_alike_in_both_rend
     scores = naturalness(wide, outputs[1], ORANGE, sky & beyond)
     assert scores["coverage"] > 0.85 and scores["progress"] > 0.1
     assert np.array_equal(outputs[1][~sky & beyond & (np.arange(300)[:, None] > 260)], wide[~sky & beyond & (np.arange(300)[:, None] > 260)])
+
+
+def test_the_bench_strokes_stay_inside_their_region_when_a_peak_splits_its_row():
+    from demo.bench.transfer_natural import scene_stroke
+
+    labels = np.zeros((240, 240), np.int64)  # 0: sky above 0.6 of the height, 1: ground
+    labels[144:] = 1
+    labels[40:144, 70:130] = 1  # a peak in the middle of the sky, wider at the sky's middle row than a stroke gap
+    (x0, y), (x1, _) = scene_stroke(labels, 0)
+    row = labels[int(y * 240)]
+    assert row[int(x0 * 240):int(x1 * 240) + 1].max() == 0  # every pixel under the stroke is sky
+    assert x1 - x0 > 0.1

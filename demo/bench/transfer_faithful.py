@@ -11,6 +11,7 @@ traced by hand (``--masks``: <photo>_<region>.png), the mean change outside the 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import cv2
@@ -77,8 +78,11 @@ def generated_pair(args, model, photo: np.ndarray, session_path: Path, *, key: s
         projection_file.parent.mkdir(parents=True, exist_ok=True)
         np.savez(projection_file, z=projection.z)
     z0 = np.load(projection_file)["z"]
-    anchor = SolverConfig().photo_prior_weight  # the edits depend on it: a new default means new edits
-    edit_file = projection_file.with_name(f"{projection_file.stem}_{session_path.stem}_e{args.edit_steps}_a{anchor:g}.npz")
+    # The edit depends on the session's strokes and on the anchor's weight: a change to either means a new edit.
+    anchor = SolverConfig().photo_prior_weight
+    strokes = hashlib.sha1(session_path.read_bytes()).hexdigest()[:8]
+    edit_file = projection_file.with_name(
+        f"{projection_file.stem}_{session_path.stem}_{strokes}_e{args.edit_steps}_a{anchor:g}.npz")
     if not edit_file.exists():
         outcome = replay_session(read_session(session_path), model=args.model, steps=args.edit_steps, candidates=None,
                                  seed=args.seed, device=args.device, resolution=resolution, start_z=z0)

@@ -39,15 +39,19 @@ def add_natural_arguments(parser) -> None:
 
 
 def scene_stroke(labels: np.ndarray, label: int) -> list[tuple[float, float]] | None:
-    """Two points (x, y in 0..1) of a horizontal stroke well inside the pixels of ``label``, or None."""
+    """Two points (x, y in 0..1) of a horizontal stroke well inside the pixels of ``label`` (within one run of them
+    along the region's middle row), or None."""
     side = labels.shape[0]
     inner = cv2.erode((labels == label).astype(np.uint8), np.ones((side // 12 + 1,) * 2, np.uint8))
     rows = np.nonzero(inner.any(1))[0]
     if rows.size == 0:
         return None
     row = int(rows[len(rows) // 2])
-    columns = np.nonzero(inner[row])[0]
-    left, right = columns.min(), columns.max()
+    # The longest run of the region along that row: a peak or an island in the middle of it is another region.
+    inside = np.concatenate([[0], inner[row].astype(np.int8), [0]])
+    starts, ends = np.nonzero(np.diff(inside) == 1)[0], np.nonzero(np.diff(inside) == -1)[0]
+    longest = int(np.argmax(ends - starts))
+    left, right = int(starts[longest]), int(ends[longest]) - 1
     y = (row + 0.5) / side
     return [((left + 0.2 * (right - left)) / side, y), ((left + 0.6 * (right - left)) / side, y)]
 
