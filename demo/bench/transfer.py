@@ -9,6 +9,12 @@ times are real. Also compares flow estimators (endpoint error on synthetic known
 ``--faithful`` measures quality instead (demo/bench/transfer_faithful.py): the guard on the regions no stroke is
 in; ``--natural`` measures whether a colour edit changes its whole region and nothing else
 (demo/bench/transfer_natural.py).
+
+examples:
+  python -m demo bench transfer
+  python -m demo bench transfer --natural
+  python -m demo bench transfer --natural --scenes 0 --photos assets/photos/heldout --masks assets/photos/heldout/masks
+  python -m demo bench transfer --faithful --resamplers cv2
 """
 
 from __future__ import annotations
