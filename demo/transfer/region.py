@@ -132,27 +132,27 @@ def neighbour_steps(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.linalg.norm(np.diff(lab, axis=1), axis=-1), np.linalg.norm(np.diff(lab, axis=0), axis=-1)
 
 
-def texture_floor(lab: np.ndarray, seeds: np.ndarray, *, config: RegionConfig) -> float:
+def texture_floor(steps: tuple[np.ndarray, np.ndarray], seeds: np.ndarray, *, config: RegionConfig) -> float:
     """Steps below this many Lab units are free: ``edge_floor``, raised to the texture under the strokes (a
-    quantile of its steps in both directions), never past ``texture_floor_max``."""
-    step_x, step_y = neighbour_steps(lab)
+    quantile of its ``steps`` in both directions), never past ``texture_floor_max``."""
+    step_x, step_y = steps
     under = np.concatenate([step_x[seeds[:, 1:] & seeds[:, :-1]], step_y[seeds[1:] & seeds[:-1]]])
     if not under.size:
         return config.edge_floor
     return float(np.clip(np.quantile(under, config.texture_quantile), config.edge_floor, config.texture_floor_max))
 
 
-def step_costs(lab: np.ndarray, *, floor: float, config: RegionConfig) -> tuple[np.ndarray, np.ndarray]:
+def step_costs(steps: tuple[np.ndarray, np.ndarray], *, floor: float, config: RegionConfig) -> tuple[np.ndarray, np.ndarray]:
     """(cost_x [h, w-1], cost_y [h-1, w]): the edge height of each step above ``floor``, plus distance."""
-    step_x, step_y = neighbour_steps(lab)
+    step_x, step_y = steps
     return (config.spatial_cost + np.maximum(step_x - floor, 0.0), config.spatial_cost + np.maximum(step_y - floor, 0.0))
 
 
-def contrast_gain(lab: np.ndarray, *, config: RegionConfig) -> float:
+def contrast_gain(steps: tuple[np.ndarray, np.ndarray], *, config: RegionConfig) -> float:
     """How much a low-contrast photo's steps are stretched so that its strongest ones (the 99% quantile of the
     neighbour steps) reach ``contrast_reference``: 1 for an ordinary photo, up to ``contrast_gain_max`` in fog."""
-    steps = np.concatenate([step.ravel() for step in neighbour_steps(lab)])
-    strongest = float(np.quantile(steps, 0.99)) if steps.size else 0.0
+    every = np.concatenate([step.ravel() for step in steps])
+    strongest = float(np.quantile(every, 0.99)) if every.size else 0.0
     return float(np.clip(config.contrast_reference / max(strongest, 1e-6), 1.0, config.contrast_gain_max))
 
 
@@ -199,9 +199,11 @@ def estimate_region(view: np.ndarray, coverage: np.ndarray, *, square: tuple[int
     rgb = despeckle(view, config=config).astype(np.float32) / 255.0
     smoothed = cv2.GaussianBlur(rgb, (0, 0), config.smooth, borderType=cv2.BORDER_REFLECT) if config.smooth > 0 else rgb
     lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)  # [s, s, 3] L in 0..100
-    # A foggy photo's borders are weak only in absolute terms: its steps are measured stretched.
-    stretched = lab * contrast_gain(lab, config=config)
-    cost_x, cost_y = step_costs(stretched, floor=texture_floor(stretched, seeds, config=config), config=config)
+    # The neighbour steps, once; a foggy photo's borders are weak only in absolute terms, so they are stretched.
+    steps = neighbour_steps(lab)  # ([h, w-1], [h-1, w]) Lab units
+    gain = contrast_gain(steps, config=config)
+    steps = (steps[0] * gain, steps[1] * gain)
+    cost_x, cost_y = step_costs(steps, floor=texture_floor(steps, seeds, config=config), config=config)
     beyond = colour_distance(lab, seeds, clusters=config.colour_clusters)  # [s, s] Lab units beyond the strokes' colours
     beyond = np.maximum(beyond - config.colour_tolerance, 0.0)
     if config.colour_cost > 0:
