@@ -106,12 +106,15 @@ def measure(mode: str, *, model: str, size: int, candidates: int, seconds: float
         status = app.status()
         # With a photo: until it is projected (photo_z set) and shown. It goes to the engine with the first
         # request after the first result, so a result that is not projecting does not mean it is done.
-        while time.perf_counter() < deadline and status.error is None and (status.result is None or (
-                photo is not None and (status.result.projecting or status.result.photo_z is None or not desk.ready))):
+        def loading(status) -> bool:
+            return status.result is None or (photo is not None and (
+                status.result.projecting or status.result.photo_z is None or not desk.ready))
+
+        while time.perf_counter() < deadline and status.error is None and loading(status):
             app.frame()
             app.pace()
             status = app.status()
-        if status.result is None or (photo is not None and (status.result.photo_z is None or not desk.ready)):
+        if loading(status):
             raise RuntimeError(f"{mode} worker gave no result: {status.error}")
         canvas = compute_layout((size, size), thumbnails=config.top_k).viewport  # where the app's canvas is
         pen = ScriptedPen((canvas.x, canvas.y, canvas.width, canvas.height), hz=pen_hz)
