@@ -80,6 +80,19 @@ def test_smooth_back_projection_leaves_only_the_checkerboard_part_of_the_error()
     assert binomial_blur(checker.expand(1, 3, 16, 16)).abs().max() < 1e-6  # the 2-pixel grid passes untouched
 
 
+def test_fidelity_limit_keeps_every_block_within_it_and_leaves_smaller_errors_alone():
+    net = untrained_upsampler(smooth=True).net
+    x = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
+    limit = 0.02
+    limited = UpsampleNet(replace(net.config, fidelity_limit=limit * 127.5))
+    limited.load_state_dict(net.state_dict())
+    before = x - area_downsample(net(x), 4)  # what the smooth step leaves: the checkerboard part
+    after = x - area_downsample(limited(x), 4)
+    assert before.abs().max() > limit  # the random residual leaves errors beyond the limit ...
+    assert after.abs().max() <= limit + 1e-5  # ... which the limit pulls back to it
+    assert torch.allclose(after, before.clamp(-limit, limit), atol=1e-5)  # and errors within it stay as they were
+
+
 def test_uint8_images_stay_faithful_at_model_resolution():
     upsampler = untrained_upsampler(seed=3)
     images = np.stack([landscape_pair(seed)[1] for seed in (3, 4)])  # [2, 64, 64, 3]
@@ -338,3 +351,14 @@ def test_a_run_is_shipped_under_its_card_with_bench_display_figures(tmp_path):
     assert main(["ship", "--out", str(run), "--card", str(card), "--model-out", str(written)]) == 0
     assert "metrics" not in read_upsampler(written).card
     assert main(["ship", "--out", str(run), "--card", str(tmp_path / "none.json"), "--model-out", str(written)]) == 2
+    # A shipped file is shipped again with other inference settings, its weights and training figures kept.
+    again = tmp_path / "models" / "again.safetensors"
+    assert main(["ship", "--weights", str(written), "--card", str(card), "--display", str(display), "--model-out", str(again),
+                 "--residual-gain", "1.5", "--fidelity-limit", "6"]) == 0
+    reshipped = read_upsampler(again)
+    assert reshipped.net.config.residual_gain == 1.5 and reshipped.net.config.fidelity_limit == 6
+    assert reshipped.card["training"]["steps"] == 2 and reshipped.card["training"]["command"] == "train ..."
+    assert all(torch.equal(value, trained[key]) for key, value in reshipped.net.state_dict().items())
+    # Either a run or a file, not both or neither.
+    assert main(["ship", "--card", str(card), "--model-out", str(again)]) == 2
+    assert main(["ship", "--out", str(run), "--weights", str(written), "--card", str(card), "--model-out", str(again)]) == 2

@@ -11,6 +11,7 @@ G's image (nearest) | bicubic | display, for the first samples, beside true scen
 examples:
   python -m demo bench display
   python -m demo bench display --count 64 --kinds landscapes --picture out/display.png
+  python -m demo bench display --truth-seed 30000000 --seed 1 --upsampler models/upsample4x.safetensors   # validation seeds
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--count", type=int, default=256, help="images per set (default: 256)")
     parser.add_argument("--upsampler", type=Path, default=None,
                         help="display network file (default: models/detail4x, else models/upsample4x)")
+    parser.add_argument("--truth-seed", type=int, default=HELDOUT_FIRST,
+                        help=f"first true scene's seed (default: {HELDOUT_FIRST:,}, held out); choose settings on other "
+                             "seeds, e.g. 30000000 (validation) with --seed 1, and report on the default")
     parser.add_argument("--picture", type=Path, default=Path("out/bench_display.png"),
                         help="side-by-side PNG (default: out/bench_display.png)")
 
@@ -102,16 +106,17 @@ def side_by_side(images: np.ndarray, bicubic_images: np.ndarray, display: np.nda
     return np.concatenate([part for line in lines for part in (line, spacer)][:-1], axis=0)
 
 
-def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | None) -> tuple[dict, np.ndarray | None]:
+def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | None,
+                 truth_seed: int = HELDOUT_FIRST) -> tuple[dict, np.ndarray | None]:
     """The figures of one kind, and its side-by-side picture (None when the kind was skipped)."""
     import torch
 
     from demo.engine.upsample import DEFAULT_DETAIL, DEFAULT_UPSAMPLER, read_upsampler
 
-    truth = true_scenes(kind, list(range(HELDOUT_FIRST, HELDOUT_FIRST + count)))
+    truth = true_scenes(kind, list(range(truth_seed, truth_seed + count)))
     if truth is None:
         return {"skipped": "the avatar renderer is not installed (needs Node and `npm ci` in tools/avatars)"}, None
-    other = true_scenes(kind, list(range(HELDOUT_FIRST + count, HELDOUT_FIRST + 2 * count)))
+    other = true_scenes(kind, list(range(truth_seed + count, truth_seed + 2 * count)))
     images = samples(MODELS[kind], count, seed=seed)
     torch.set_num_threads(1)
     upsampler_path = upsampler_path or (DEFAULT_DETAIL if DEFAULT_DETAIL.exists() else DEFAULT_UPSAMPLER)
@@ -144,7 +149,8 @@ def run(args) -> dict:
     report: dict = {"suite": "display", "levels_fine": list(FINE_LEVELS), "kinds": {}}
     pictures = []
     for kind in kinds:
-        report["kinds"][kind], picture = measure_kind(kind, count=args.count, seed=args.seed, upsampler_path=args.upsampler)
+        report["kinds"][kind], picture = measure_kind(kind, count=args.count, seed=args.seed, upsampler_path=args.upsampler,
+                                                      truth_seed=args.truth_seed)
         if picture is not None:
             pictures.append(picture)
     if pictures and args.picture is not None:

@@ -50,6 +50,10 @@ class UpsamplerConfig:
     # Low-pass the last fidelity correction ([1, 2, 1] binomial), so the network may remove G's 2-pixel
     # checkerboard and noise; fidelity is then measured (RMSE at model resolution), not exact.
     smooth_fidelity: bool = True
+    # After that, no 64^2 pixel's block mean may differ from G's by more than this many levels (0..255): the
+    # part of the error beyond it is added back flat, so a painted colour stays the colour the solver sees even
+    # where the network redrew an edge. 0 turns it off.
+    fidelity_limit: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scale < 2:
@@ -58,6 +62,8 @@ class UpsamplerConfig:
             raise ValueError(f"width and depth must be >= 1, got {self.width}, {self.depth}")
         if self.back_projection_steps < 0:
             raise ValueError(f"back_projection_steps must be >= 0, got {self.back_projection_steps}")
+        if self.fidelity_limit < 0:
+            raise ValueError(f"fidelity_limit must be >= 0 levels, got {self.fidelity_limit}")
 
 
 def area_downsample(images: torch.Tensor, scale: int) -> torch.Tensor:
@@ -128,7 +134,7 @@ def binomial_blur(images: torch.Tensor) -> torch.Tensor:
 
 
 def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, kernel: torch.Tensor,
-                 smooth: bool = False) -> torch.Tensor:
+                 smooth: bool = False, limit: float = 0.0) -> torch.Tensor:
     """Add the upsampled error of the display image against ``reference``, ``steps`` times.
 
     The display image is in phase layout, phases [B, C, s*s, H, W]: pixel (s*i + py, s*j + px) is
@@ -136,6 +142,8 @@ def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, k
     [B, C, H, W]. Each step shrinks the low-resolution error (spread bicubically); the last spreads it
     flat over each block, which makes the area-downsample of the result equal ``reference`` exactly, or,
     with ``smooth``, equal to it but for the high-pass (I - binomial) of the error left before that step.
+    ``limit`` (> 0, in the images' units) then adds back, flat over each block, the part of what is left that
+    lies beyond +-limit, so that no block's mean strays further than that from ``reference``.
     """
     for step in range(steps):
         error = reference - phases.mean(2)  # [B, C, H, W]
@@ -143,6 +151,9 @@ def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, k
             phases = phases + (binomial_blur(error) if smooth else error)[:, :, None]
         else:
             phases = phases + bicubic_phases(error, kernel)
+    if limit > 0:
+        left = reference - phases.mean(2)  # [B, C, H, W]
+        phases = phases + (left - left.clamp(-limit, limit))[:, :, None]
     return phases
 
 
@@ -173,7 +184,7 @@ class UpsampleNet(nn.Module):
             residual = self.config.residual_gain * residual
         phases = bicubic_phases(images, kernel) + residual
         return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel,
-                            smooth=self.config.smooth_fidelity)
+                            smooth=self.config.smooth_fidelity, limit=self.config.fidelity_limit / 127.5)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return phases_to_image(self.phases(images))  # [B, C, sR, sR]

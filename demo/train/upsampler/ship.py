@@ -3,7 +3,9 @@
 For the detail generator, whose figures come from ``python -m demo bench display`` rather than from
 ``export``'s held-out PSNR: the card's text (what, data, licence) is kept, its training figures are read
 from the run's log, and its metrics from a ``bench display --json`` report (without one, the card says the
-file is not measured yet). ``--back-projection-steps`` sets the inference-time back-projection.
+file is not measured yet). ``--weights FILE`` ships an existing model file's weights instead of the run's
+latest (its card's training figures are kept), so that inference settings can change without retraining:
+``--back-projection-steps``, ``--residual-gain`` and ``--fidelity-limit`` (``UpsamplerConfig``).
 """
 
 from __future__ import annotations
@@ -12,33 +14,43 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from demo.engine.upsample import UpsampleNet, save_upsampler
+from demo.engine.upsample import UpsampleNet, read_upsampler, save_upsampler
 from demo.errors import UserError
 from demo.train.upsampler.report import training_seconds
 from demo.train.upsampler.train import trained_net
 
 
+INFERENCE = {  # flag: (UpsamplerConfig field, add_argument settings)
+    "--back-projection-steps": ("back_projection_steps", {"type": int, "help": "back-projection steps at inference"}),
+    "--residual-gain": ("residual_gain", {"type": float, "help": "scale of the learnt residual (the detail) at inference"}),
+    "--fidelity-limit": ("fidelity_limit", {"type": float, "help": "levels a 64^2 block may stray from G's image (0: off)"}),
+}
 ARGUMENTS = {  # flag: add_argument settings
-    "--out": {"required": True, "help": "run folder, e.g. runs/detail4x"},
+    "--out": {"default": None, "help": "run folder, e.g. runs/detail4x (its latest weights and training log)"},
+    "--weights": {"type": Path, "default": None,
+                  "help": "ship this model file's weights instead of a run's (its card's training figures are kept)"},
     "--card": {"required": True, "type": Path, "help": "the card to keep, e.g. models/detail4x.json"},
     "--display": {"type": Path, "default": None,
                   "help": "a `python -m demo bench display --upsampler FILE --json REPORT` report of these weights"},
     "--model-out": {"required": True, "type": Path, "help": "where to write, e.g. models/detail4x.safetensors"},
-    "--back-projection-steps": {"type": int, "default": None, "help": "back-projection steps at inference (default: the run's)"},
+    **{flag: {**settings, "default": None, "help": settings["help"] + " (default: as trained or shipped)"}
+       for flag, (_, settings) in INFERENCE.items()},
 }
 
 
 def add_parser(sub) -> None:
-    parser = sub.add_parser("ship", help="write a run's latest weights under an existing card (figures from bench display)")
+    parser = sub.add_parser("ship", help="write a run's latest weights (or a model file's, with other inference settings) under an existing card")
     for flag, settings in ARGUMENTS.items():
         parser.add_argument(flag, **settings)
 
 
-def shipped_card(card: dict, *, run_dir: Path, step: int, display: dict | None) -> dict:
-    """``card`` with the run's training figures and, from a bench display report, its metrics."""
-    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
-    training = {**card.get("training", {}), "steps": step, "seconds": training_seconds(rows),
-                "final_loss": rows[-1]["loss"] if rows else None}
+def shipped_card(card: dict, *, run_dir: Path | None, step: int | None, display: dict | None) -> dict:
+    """``card`` with the run's training figures (kept as they are without ``run_dir``) and, from a bench display
+    report, its metrics."""
+    training = card.get("training", {})
+    if run_dir is not None:
+        rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
+        training = {**training, "steps": step, "seconds": training_seconds(rows), "final_loss": rows[-1]["loss"] if rows else None}
     kept = {key: value for key, value in card.items() if key not in ("config", "metrics", "metric_notes", "training")}
     if display is None:
         return {**kept, "training": training, "metric_notes": "not measured yet: run python -m demo bench display"}
@@ -48,18 +60,34 @@ def shipped_card(card: dict, *, run_dir: Path, step: int, display: dict | None) 
     return {**kept, "training": training, "metrics": metrics, "metric_notes": notes}
 
 
+def with_settings(net: UpsampleNet, args) -> UpsampleNet:
+    """The same weights under the inference settings given on the command line."""
+    given = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _) in INFERENCE.items()}
+    given = {field: value for field, value in given.items() if value is not None}
+    if not given:
+        return net
+    changed = UpsampleNet(replace(net.config, **given))
+    changed.load_state_dict(net.state_dict())
+    return changed.eval().requires_grad_(False)
+
+
 def ship(args) -> int:
-    run_dir = Path(args.out)
-    net, info = trained_net(run_dir)
-    if args.back_projection_steps is not None:
-        steps = UpsampleNet(replace(net.config, back_projection_steps=args.back_projection_steps))
-        steps.load_state_dict(net.state_dict())
-        net = steps.eval().requires_grad_(False)
+    if (args.out is None) == (args.weights is None):
+        raise UserError("ship: give either --out RUN (a run's latest weights) or --weights FILE (a model file's)")
     try:
         card = json.loads(args.card.read_text())
         display = json.loads(args.display.read_text()) if args.display is not None else None
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"ship: {exc}") from None
-    written = save_upsampler(args.model_out, net, shipped_card(card, run_dir=run_dir, step=info["step"], display=display))
-    print(f"wrote {written} and {written.with_suffix('.json')} (step {info['step']})")
+    if args.weights is not None:
+        shipped = read_upsampler(args.weights)
+        net, step = shipped.net, shipped.card.get("training", {}).get("steps")
+        card = {**card, "training": shipped.card.get("training", card.get("training", {}))}
+        card = shipped_card(card, run_dir=None, step=step, display=display)
+    else:
+        net, info = trained_net(Path(args.out))
+        step = info["step"]
+        card = shipped_card(card, run_dir=Path(args.out), step=step, display=display)
+    written = save_upsampler(args.model_out, with_settings(net, args), card)
+    print(f"wrote {written} and {written.with_suffix('.json')} (step {step})")
     return 0
