@@ -92,13 +92,13 @@ def test_a_low_contrast_photo_is_measured_stretched(contrast):
     assert (flat[~sky] > 0.5).mean() > 0.5  # the case is one that needs the stretch
 
 
-def starry_night(size: int, *, density: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def starry_night(size: int, *, density: float, seed: int = 0, mountain=(22, 26, 45)) -> tuple[np.ndarray, np.ndarray]:
     """A dark sky strewn with one-pixel stars over a slightly darker mountain (a border of a few Lab units), and
     its sky mask."""
     rng = np.random.default_rng(seed)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
     sky = ys < 0.55 + 0.08 * np.sin(xs * 7.0)
-    photo = np.where(sky[..., None], np.array([35, 30, 70], np.float32), np.array([22, 26, 45], np.float32))
+    photo = np.where(sky[..., None], np.array([35, 30, 70], np.float32), np.array(mountain, np.float32))
     photo[(rng.random((size, size)) < density) & sky] = 230
     return np.clip(photo + rng.normal(0, 1.5, photo.shape), 0, 255).astype(np.uint8), sky
 
@@ -106,13 +106,27 @@ def starry_night(size: int, *, density: float, seed: int = 0) -> tuple[np.ndarra
 @pytest.mark.parametrize("density", [0.01, 0.02])
 def test_stars_under_a_sky_stroke_do_not_open_the_mountain_below(density):
     # Stars under the stroke raise the strokes' texture floor above the sky's dark ridge, so without the median
-    # (speck_change=0: never taken) the sky's region runs over the mountain.
+    # (speck_change=0: never taken), and without the cost of walking onto the starless ridge, the sky's region
+    # runs over the mountain. Either alone holds it.
     photo, sky = starry_night(384, density=density)
     paint = rasterise([stroke(0.15)], WORK).color_mask
-    despeckled = photo_region(photo, (0, 0, 384, 384), paint).at(photo)
-    speckled = photo_region(photo, (0, 0, 384, 384), paint, config=RegionConfig(speck_change=0.0)).at(photo)
-    assert (despeckled[sky] > 0.5).mean() > 0.95 and (despeckled[~sky] > 0.5).mean() < 0.05
-    assert (speckled[~sky] > 0.5).mean() > 0.5  # the case is one that needs the median
+
+    def region(**config) -> np.ndarray:
+        return photo_region(photo, (0, 0, 384, 384), paint, config=RegionConfig(**config)).at(photo)
+
+    for held in (region(), region(texture_cost=0.0), region(speck_change=0.0)):
+        assert (held[sky] > 0.5).mean() > 0.95 and (held[~sky] > 0.5).mean() < 0.1
+    assert (region(speck_change=0.0, texture_cost=0.0)[~sky] > 0.5).mean() > 0.5  # the case needs one of them
+
+
+def test_a_starry_sky_stops_at_a_starless_ridge_of_its_own_colour():
+    # No colour border at all: only the stars say where the sky ends.
+    photo, sky = starry_night(384, density=0.02, mountain=(35, 30, 70))
+    paint = rasterise([stroke(0.15)], WORK).color_mask
+    region = photo_region(photo, (0, 0, 384, 384), paint).at(photo)
+    blind = photo_region(photo, (0, 0, 384, 384), paint, config=RegionConfig(texture_cost=0.0)).at(photo)
+    assert (region[sky] > 0.5).mean() > 0.95 and (region[~sky] > 0.5).mean() < 0.2
+    assert (blind[~sky] > 0.5).mean() > 0.9  # without the texture the two are one region
 
 
 @pytest.mark.parametrize("kind", ["flat grey", "noise"])

@@ -12,7 +12,10 @@ stroke. So the region is grown from the colour strokes over the photo:
    smooth gradient (a sky) and a texture like the painted one (grass, ripples) are free, and an edge (a
    horizon, a shore) costs its height. Walking on colours far from the strokes' own (beyond their k-means
    centres' spread, less ``colour_tolerance``) costs a little more per step (``colour_cost``), which holds the
-   spread back at a weak border (fog, haze). A low-contrast photo (fog, haze: its strongest steps, the 99%
+   spread back at a weak border (fog, haze). Walking onto ground smoother than under the strokes (less fine
+   texture: stars, grain, ripples, as the local mean of the photo's difference from its 3x3 median, below the
+   strokes' own ``texture_low_quantile``) costs ``texture_cost`` per step and unit lacking, so that a starry sky
+   stops at a smooth ridge of its own colour. A low-contrast photo (fog, haze: its strongest steps, the 99%
    quantile, below ``contrast_reference``) has its steps stretched up to that, by at most ``contrast_gain_max``:
    its borders are weak only in absolute terms. The accumulated cost from the strokes (a geodesic distance, by
    alternating 1-D sweeps in the four directions) is the region's membership: 1 within ``reach`` Lab units, 0
@@ -49,6 +52,10 @@ class RegionConfig:
     colour_cost: float = 0.01  # Lab units of cost per step, per Lab unit a pixel lies beyond the strokes' colours ...
     colour_tolerance: float = 25.0  # ... less this many (a graded sky is one region)
     colour_clusters: int = 3
+    texture_cost: float = 3.0  # Lab units of cost per step, per unit of fine texture a pixel lacks ...
+    texture_low_quantile: float = 0.02  # ... below this quantile of the texture under the strokes
+    texture_sigma: float = 2.0  # working pixels over which the fine texture is averaged
+    texture_samples: int = 64  # strokes covering fewer working pixels take the texture around them too
     contrast_reference: float = 9.0  # a low-contrast photo (fog, haze) whose 99% step is below this many Lab units ...
     contrast_gain_max: float = 4.0  # ... has its steps stretched up to it, by at most this factor
     guide_radius: int = 3
@@ -156,12 +163,29 @@ def contrast_gain(steps: tuple[np.ndarray, np.ndarray], *, config: RegionConfig)
     return float(np.clip(config.contrast_reference / max(strongest, 1e-6), 1.0, config.contrast_gain_max))
 
 
-def despeckle(view: np.ndarray, *, config: RegionConfig) -> np.ndarray:
-    """[h, w, 3] uint8: ``view`` through a 3x3 median, so that specks (stars, dust, grain) are no edges, unless the
+def despeckle(view: np.ndarray, median: np.ndarray, *, config: RegionConfig) -> np.ndarray:
+    """[h, w, 3] uint8: ``view``'s 3x3 ``median``, so that specks (stars, dust, grain) are no edges, unless the
     median changes the photo by more than ``speck_change`` levels on average: then it is all texture (noise), kept."""
-    median = cv2.medianBlur(view, 3)
     change = float(np.abs(view.astype(np.int16) - median).mean())
     return view if change > config.speck_change else median
+
+
+def fine_texture(view: np.ndarray, median: np.ndarray, *, sigma: float) -> np.ndarray:
+    """[h, w] the local mean (Gaussian, ``sigma`` working pixels) of how far the photo's lightness lies from its
+    3x3 median's (Lab L units): stars, grain and ripples give some, a smooth sky or ridge none."""
+    lightness = [cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0] for image in (view, median)]
+    return cv2.GaussianBlur(np.abs(lightness[0] - lightness[1]), (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def texture_shortfall(texture: np.ndarray, seeds: np.ndarray, *, config: RegionConfig) -> np.ndarray:
+    """[h, w] how much less fine texture each pixel has than the strokes' own: the ``texture_low_quantile`` of it
+    under the strokes, or within ``2 * texture_sigma`` of them when they cover fewer than ``texture_samples``
+    working pixels (a tiny stroke's few pixels are too few to go by)."""
+    under = seeds
+    if seeds.sum() < config.texture_samples:
+        reach = int(np.ceil(2 * config.texture_sigma))
+        under = cv2.dilate(seeds.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+    return np.maximum(float(np.quantile(texture[under], config.texture_low_quantile)) - texture, 0.0)
 
 
 def colour_distance(lab: np.ndarray, seeds: np.ndarray, *, clusters: int) -> np.ndarray:
@@ -196,7 +220,8 @@ def estimate_region(view: np.ndarray, coverage: np.ndarray, *, square: tuple[int
     seeds = coverage >= 0.5
     if not seeds.any():  # a stroke thinner than a working pixel: its strongest pixels
         seeds = coverage >= coverage.max() * 0.5
-    rgb = despeckle(view, config=config).astype(np.float32) / 255.0
+    median = cv2.medianBlur(view, 3)
+    rgb = despeckle(view, median, config=config).astype(np.float32) / 255.0
     smoothed = cv2.GaussianBlur(rgb, (0, 0), config.smooth, borderType=cv2.BORDER_REFLECT) if config.smooth > 0 else rgb
     lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)  # [s, s, 3] L in 0..100
     # The neighbour steps, once; a foggy photo's borders are weak only in absolute terms, so they are stretched.
@@ -209,6 +234,10 @@ def estimate_region(view: np.ndarray, coverage: np.ndarray, *, square: tuple[int
     if config.colour_cost > 0:
         cost_x = cost_x + config.colour_cost * np.maximum(beyond[:, 1:], beyond[:, :-1])
         cost_y = cost_y + config.colour_cost * np.maximum(beyond[1:], beyond[:-1])
+    if config.texture_cost > 0:
+        lacking = config.texture_cost * texture_shortfall(fine_texture(view, median, sigma=config.texture_sigma), seeds, config=config)
+        cost_x = cost_x + np.maximum(lacking[:, 1:], lacking[:, :-1])
+        cost_y = cost_y + np.maximum(lacking[1:], lacking[:-1])
     start = np.where(seeds, 0.0, np.inf)
     distance = geodesic_distance(start, cost_x, cost_y, rounds=config.sweep_rounds)  # [s, s] Lab units
     t = np.clip((distance - config.reach) / config.softness, 0.0, 1.0)
