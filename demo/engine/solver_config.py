@@ -21,7 +21,7 @@ class SolverConfig:
     prior_weight: float = 5.0  # lambda_S once anchored by a fix
     # lambda_S around a photo's projection: the edit reaches the photo only through the painted region
     # (demo/transfer), so G may move further toward the strokes there than on a canvas of its own.
-    photo_prior_weight: float = 2.0
+    photo_prior_weight: float = 1.5
     free_prior_weight: float = 0.0  # lambda_S from a random start, before any fix
     realism_weight: float = 0.0  # lambda_D; needs a discriminator in the model file
     hog_orientations: int = 8
