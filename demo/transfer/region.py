@@ -231,13 +231,16 @@ def estimate_region(view: np.ndarray, coverage: np.ndarray, *, square: tuple[int
     cost_x, cost_y = step_costs(steps, floor=texture_floor(steps, seeds, config=config), config=config)
     beyond = colour_distance(lab, seeds, clusters=config.colour_clusters)  # [s, s] Lab units beyond the strokes' colours
     beyond = np.maximum(beyond - config.colour_tolerance, 0.0)
+    # Per-pixel charges on the steps that touch them: colours far from the strokes', ground smoother than theirs.
+    charges = []
     if config.colour_cost > 0:
-        cost_x = cost_x + config.colour_cost * np.maximum(beyond[:, 1:], beyond[:, :-1])
-        cost_y = cost_y + config.colour_cost * np.maximum(beyond[1:], beyond[:-1])
+        charges.append(config.colour_cost * beyond)
     if config.texture_cost > 0:
-        lacking = config.texture_cost * texture_shortfall(fine_texture(view, median, sigma=config.texture_sigma), seeds, config=config)
-        cost_x = cost_x + np.maximum(lacking[:, 1:], lacking[:, :-1])
-        cost_y = cost_y + np.maximum(lacking[1:], lacking[:-1])
+        charges.append(config.texture_cost * texture_shortfall(fine_texture(view, median, sigma=config.texture_sigma),
+                                                               seeds, config=config))
+    for charge in charges:
+        cost_x = cost_x + np.maximum(charge[:, 1:], charge[:, :-1])
+        cost_y = cost_y + np.maximum(charge[1:], charge[:-1])
     start = np.where(seeds, 0.0, np.inf)
     distance = geodesic_distance(start, cost_x, cost_y, rounds=config.sweep_rounds)  # [s, s] Lab units
     t = np.clip((distance - config.reach) / config.softness, 0.0, 1.0)
