@@ -83,13 +83,31 @@ def test_edits_bench_replays_scene_strokes_and_reports_recall_realism_and_a_grid
     path = save_model(tmp_path / "tiny64.safetensors", model.card, G=model.G)
     out = tmp_path / "edits"
     assert main(["bench", "edits", "--model", str(path), "--scenes", "2", "--steps-per-stroke", "2",
-                 "--reference-steps-per-stroke", "3", "--device", "cpu", "--out", str(out)]) == 0
+                 "--reference-steps-per-stroke", "3", "--device", "cpu", "--out", str(out), "--neighbours", "4"]) == 0
     report = json.loads((out / "report.json").read_text())
+    assert report["neighbours"]["pool"] == 4
+    assert set(report["neighbours"]) == {"pool", "nearest", "mean_of_nearest", "best_in_pool"}
     assert report["floor_method"] == "opt"  # the stand-in has no encoder
     assert report["steps_per_scene"]["min"] == 2 * report["strokes_per_scene"]["min"]
     assert report["reference"]["steps_per_stroke"] == 3 and set(report["palette"]["swd_results"]) == {"64", "32", "16"}
     assert report["recall_over_floor"] > 0 and report["realism_ratio"] > 0
     assert cv2.imread(str(out / "grid.png")).shape == (2 * 256 + 4, 5 * 256 + 4 * 4, 3)  # scene, strokes, result, bicubic, display
+
+
+def test_the_training_scene_that_matches_the_strokes_is_found_and_measured_over_all_pixels():
+    import numpy as np
+
+    from demo.bench.edit_neighbours import neighbour_recall
+    from demo.bench.edit_strokes import plan_strokes
+    from demo.bench.skies import scene_64
+
+    scenes = np.stack(scene_64([3, 4, 5, 6])).astype(np.float32)  # [4, 64, 64, 3]
+    plans = plan_strokes(scenes[2].astype(np.uint8), horizon=0.5, water=False)
+    found = neighbour_recall(scenes, scenes[2], plans, k=2)
+    assert found["nearest"] == 0 and found["best_in_pool"] == 0  # the scene itself matches its own strokes
+    assert found["mean_of_nearest"] > 0  # the mean of two is not the scene
+    others = neighbour_recall(np.delete(scenes, 2, axis=0), scenes[2], plans, k=2)
+    assert others["nearest"] >= others["best_in_pool"] > 0
 
 
 def test_scene_strokes_take_the_scene_colours_and_the_palette_case_the_nearest_palette_colour():

@@ -10,6 +10,8 @@ Per set it reports, medians over the scenes:
 - the floor: RMSE of the hybrid projection of the whole scene (what the manifold can do with every pixel);
 - the reference: the same solver with a long budget (``--reference-steps-per-stroke``) from the same
   strokes: the manifold's best answer from the same information;
+- with ``--neighbours N``, what a prior over scenes could recover from the strokes alone: the N training
+  scenes that match the strokes best, and how far they are from the scene (demo/bench/edit_neighbours.py);
 - the stroke colour error (0..255) of the shown candidate;
 - realism: SWD of the results against other held-out scenes per pyramid level (64 / 32 / 16), beside as
   many unedited samples of the model; ``realism_ratio`` is the 64/32 mean of the results over the samples';
@@ -21,6 +23,7 @@ bicubic | display image: the README's picture is the first two rows).
 examples:
   python -m demo bench edits
   python -m demo bench edits --scenes 8 --no-reference --out out/edits_quick
+  python -m demo bench edits --scenes 8 --no-reference --no-palette --neighbours 500 --out out/edits_prior
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ def add_arguments(parser) -> None:
                         help="the reference's budget per stroke (default: 120)")
     parser.add_argument("--no-reference", action="store_true", help="skip the long-budget reference")
     parser.add_argument("--no-palette", action="store_true", help="skip the palette case")
+    parser.add_argument("--neighbours", type=int, default=0, metavar="N",
+                        help="also compare with the N training scenes that best match the strokes (e.g. 2000: "
+                             "about 1.5 minutes to draw them; default: 0, skipped)")
     parser.add_argument("--solver", action="append", default=[], metavar="KEY=VALUE",
                         help="a SolverConfig setting to try, e.g. --solver free_prior_weight=1 (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("out/bench_edits"), help="report.json and grid.png here")
@@ -180,6 +186,15 @@ def run(args) -> dict:
                                "recall_rmse": summary(reference["recall"]),
                                "recall_over_floor": round(statistics.median(reference["recall"]) / floor_median, 2),
                                "colour_error": summary(reference["colour_error"])}
+    if args.neighbours > 0:
+        from demo.bench.edit_neighbours import neighbour_recall
+
+        pool = scenes_64(list(range(args.neighbours))).astype(np.float32)  # training seeds
+        found = [neighbour_recall(pool, scene.astype(np.float32), plans) for scene, plans in zip(scenes, plan_sets)]
+        report["neighbours"] = {"pool": args.neighbours, **{
+            name: {"rmse": summary([f[name] for f in found]),
+                   "over_floor": round(statistics.median(f[name] for f in found) / floor_median, 2)}
+            for name in found[0]}}
     if not args.no_palette:
         from demo.app.render.layout import PALETTE
 
