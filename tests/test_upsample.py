@@ -82,7 +82,7 @@ def test_smooth_back_projection_leaves_only_the_checkerboard_part_of_the_error()
 
 def test_fidelity_limit_keeps_every_block_within_it_and_leaves_smaller_errors_alone():
     net = untrained_upsampler(smooth=True).net
-    x = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
+    x = torch.rand(2, 3, 16, 16) * 0.8 - 0.4  # away from white and black: nothing is clipped
     limit = 0.02
     limited = UpsampleNet(replace(net.config, fidelity_limit=limit * 127.5))
     limited.load_state_dict(net.state_dict())
@@ -91,6 +91,18 @@ def test_fidelity_limit_keeps_every_block_within_it_and_leaves_smaller_errors_al
     assert before.abs().max() > limit  # the random residual leaves errors beyond the limit ...
     assert after.abs().max() <= limit + 1e-5  # ... which the limit pulls back to it
     assert torch.allclose(after, before.clamp(-limit, limit), atol=1e-5)  # and errors within it stay as they were
+
+
+def test_fidelity_limit_spreads_what_white_clips_over_the_rest_of_the_block():
+    from demo.engine.upsample import back_project, bicubic_phase_kernel
+
+    phases = torch.full((1, 1, 16, 1, 1), 0.7)
+    phases[:, :, :4] = 1.0  # a block whose brightest pixels are already white: mean 0.775
+    reference = torch.full((1, 1, 1, 1), 0.95)  # G's pixel, brighter still
+    limited = back_project(phases, reference, steps=0, kernel=bicubic_phase_kernel(4), limit=0.02)
+    flat = (phases + (0.95 - 0.775 - 0.02)).clamp(-1, 1)  # the same correction on every pixel, white clipping it
+    assert (reference - flat.mean(2)).item() > 0.05
+    assert limited.max() <= 1.0 and (reference - limited.mean(2)).abs().item() <= 0.02 + 1e-5
 
 
 def test_uint8_images_stay_faithful_at_model_resolution():

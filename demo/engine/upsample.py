@@ -143,7 +143,8 @@ def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, k
     flat over each block, which makes the area-downsample of the result equal ``reference`` exactly, or,
     with ``smooth``, equal to it but for the high-pass (I - binomial) of the error left before that step.
     ``limit`` (> 0, in the images' units) then adds back, flat over each block, the part of what is left that
-    lies beyond +-limit, so that no block's mean strays further than that from ``reference``.
+    lies beyond +-limit, so that no block's mean strays further than that from ``reference``; where white or
+    black clips that, the rest goes to the block's pixels that can still move.
     """
     for step in range(steps):
         error = reference - phases.mean(2)  # [B, C, H, W]
@@ -153,7 +154,17 @@ def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, k
             phases = phases + bicubic_phases(error, kernel)
     if limit > 0:
         left = reference - phases.mean(2)  # [B, C, H, W]
-        phases = phases + (left - left.clamp(-limit, limit))[:, :, None]
+        phases = (phases + (left - left.clamp(-limit, limit))[:, :, None]).clamp(-1.0, 1.0)
+        # What white or black clipped off that: spread over the block's pixels that can still move that way.
+        left = reference - phases.mean(2)
+        beyond = left - left.clamp(-limit, limit)  # [B, C, H, W]
+        clipped = beyond.abs() > 1e-6
+        if bool(clipped.any()):
+            blocks = phases.movedim(2, -1)  # [B, C, H, W, s*s], a view: assigning to it writes phases
+            pixels, excess = blocks[clipped], beyond[clipped][:, None]  # [n, s*s], [n, 1]
+            movable = torch.where(excess > 0, pixels < 1.0, pixels > -1.0).to(pixels.dtype)
+            share = movable.mean(1, keepdim=True).clamp(min=1.0 / pixels.shape[1])
+            blocks[clipped] = (pixels + movable * excess / share).clamp(-1.0, 1.0)
     return phases
 
 
