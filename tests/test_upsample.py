@@ -16,14 +16,12 @@ from demo.engine.upsample import (
     UpsampleNet,
     Upsampler,
     UpsamplerConfig,
-    area_downsample,
-    bicubic_upsample,
-    binomial_blur,
     load_upsampler,
     read_upsampler,
     save_upsampler,
     upsample_or_resize,
 )
+from demo.engine.upsample_phases import area_downsample, bicubic_upsample, binomial_blur
 from demo.errors import UserError
 
 
@@ -94,7 +92,7 @@ def test_fidelity_limit_keeps_every_block_within_it_and_leaves_smaller_errors_al
 
 
 def test_fidelity_limit_spreads_what_white_clips_over_the_rest_of_the_block():
-    from demo.engine.upsample import back_project, bicubic_phase_kernel
+    from demo.engine.upsample_phases import back_project, bicubic_phase_kernel
 
     phases = torch.full((1, 1, 16, 1, 1), 0.7)
     phases[:, :, :4] = 1.0  # a block whose brightest pixels are already white: mean 0.775
