@@ -4,7 +4,6 @@ procedural scene, file handling, its training loop, and the ``sample`` command."
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -61,15 +60,13 @@ def test_exact_back_projection_makes_the_downsample_equal_the_input():
     assert display.shape == (2, 3, 64, 64)
     assert torch.allclose(area_downsample(display, 4), x, atol=1e-5)
     # Without the fidelity step the same residual moves the image away from its input.
-    free = UpsampleNet(replace(net.config, back_projection_steps=0))
-    free.load_state_dict(net.state_dict())
+    free = net.reconfigured(back_projection_steps=0)
     assert (area_downsample(free(x), 4) - x).abs().max() > 1e-2
 
 
 def test_smooth_back_projection_leaves_only_the_checkerboard_part_of_the_error():
     net = untrained_upsampler(smooth=True).net
-    free = UpsampleNet(replace(net.config, back_projection_steps=0))
-    free.load_state_dict(net.state_dict())
+    free = net.reconfigured(back_projection_steps=0)
     x = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
     before = x - area_downsample(free(x), 4)  # the error the fidelity step corrects
     after = x - area_downsample(net(x), 4)
@@ -82,8 +79,7 @@ def test_fidelity_limit_keeps_every_block_within_it_and_leaves_smaller_errors_al
     net = untrained_upsampler(smooth=True).net
     x = torch.rand(2, 3, 16, 16) * 0.8 - 0.4  # away from white and black: nothing is clipped
     limit = 0.02
-    limited = UpsampleNet(replace(net.config, fidelity_limit=limit * 127.5))
-    limited.load_state_dict(net.state_dict())
+    limited = net.reconfigured(fidelity_limit=limit * 127.5)
     before = x - area_downsample(net(x), 4)  # what the smooth step leaves: the checkerboard part
     after = x - area_downsample(limited(x), 4)
     assert before.abs().max() > limit  # the random residual leaves errors beyond the limit ...

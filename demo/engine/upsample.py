@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,12 @@ class UpsampleNet(nn.Module):
         phases = bicubic_phases(images, kernel) + residual
         return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel,
                             smooth=self.config.smooth_fidelity, limit=self.config.fidelity_limit / 127.5)
+
+    def reconfigured(self, **settings) -> UpsampleNet:
+        """The same weights under other inference settings (``residual_gain``, ``fidelity_limit``, ...), in eval mode."""
+        changed = UpsampleNet(replace(self.config, **settings))
+        changed.load_state_dict(self.state_dict())
+        return changed.eval().requires_grad_(False)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return phases_to_image(self.phases(images))  # [B, C, sR, sR]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -174,14 +173,14 @@ def run(args) -> int:
     heldout = [Path(p) for p in args.heldout]
     reports = []
     for gain in gains:
-        upsampler = Upsampler(net=with_gain(net, gain), card={}, device=torch.device("cpu"))
+        upsampler = Upsampler(net=net.reconfigured(residual_gain=gain), card={}, device=torch.device("cpu"))
         metrics = evaluate_sets(upsampler, heldout, run_dir / "cache", projections=not args.skip_projection)
         reports.append({"step": info["step"], "residual_gain": gain, "heldout": [str(p) for p in heldout],
                         "metrics": metrics})
         print(json.dumps(reports[-1], indent=2), flush=True)
     (run_dir / f"evaluate_{info['step']}.json").write_text(json.dumps(reports, indent=2) + "\n")
     if args.action == "export":
-        shipped = with_gain(net, gains[0])
+        shipped = net.reconfigured(residual_gain=gains[0])
         upsampler = Upsampler(net=shipped, card={}, device=torch.device("cpu"))
         report = {**reports[0], "speed_1_thread": time_upsampler(upsampler, images=100, runs=3)}
         card = (model_card(run_dir, info, report) if shipped_card is None else
@@ -190,13 +189,6 @@ def run(args) -> int:
         figure = compare_figure(upsampler, heldout, run_dir / "cache", Path(args.figure))
         print(f"wrote {written}, {written.with_suffix('.json')}, {figure}")
     return 0
-
-
-def with_gain(net: UpsampleNet, gain: float) -> UpsampleNet:
-    """The same weights with the learnt residual scaled by ``gain``, in eval mode."""
-    scaled = UpsampleNet(replace(net.config, residual_gain=gain))
-    scaled.load_state_dict(net.state_dict())
-    return scaled.eval().requires_grad_(False)
 
 
 def _weights_to_measure(args, run_dir: Path) -> tuple[UpsampleNet, dict, dict | None]:
@@ -209,7 +201,7 @@ def _weights_to_measure(args, run_dir: Path) -> tuple[UpsampleNet, dict, dict | 
     card = {k: v for k, v in loaded.card.items() if k != "config"}  # save_upsampler writes the config
     info = {"step": card.get("training", {}).get("steps", 0),
             "residual_gain": loaded.net.config.residual_gain}  # the default gain: the file as it is
-    return with_gain(loaded.net, 1.0), info, card
+    return loaded.net.reconfigured(residual_gain=1.0), info, card
 
 
 def training_seconds(rows: list[dict]) -> float:

@@ -11,14 +11,12 @@ latest (its card's training figures are kept), so that inference settings can ch
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
-from demo.engine.upsample import UpsampleNet, read_upsampler, save_upsampler
+from demo.engine.upsample import read_upsampler, save_upsampler
 from demo.errors import UserError
 from demo.train.upsampler.report import training_seconds
 from demo.train.upsampler.train import trained_net
-
 
 INFERENCE = {  # flag: (UpsamplerConfig field, add_argument settings)
     "--back-projection-steps": ("back_projection_steps", {"type": int, "help": "back-projection steps at inference"}),
@@ -44,13 +42,15 @@ def add_parser(sub) -> None:
         parser.add_argument(flag, **settings)
 
 
-def shipped_card(card: dict, *, run_dir: Path | None, step: int | None, display: dict | None) -> dict:
-    """``card`` with the run's training figures (kept as they are without ``run_dir``) and, from a bench display
-    report, its metrics."""
-    training = card.get("training", {})
-    if run_dir is not None:
-        rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
-        training = {**training, "steps": step, "seconds": training_seconds(rows), "final_loss": rows[-1]["loss"] if rows else None}
+def run_training(run_dir: Path, card: dict, step: int) -> dict:
+    """``card``'s training entry with the figures of the run in ``run_dir`` at ``step``, from its log."""
+    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
+    return {**card.get("training", {}), "steps": step, "seconds": training_seconds(rows),
+            "final_loss": rows[-1]["loss"] if rows else None}
+
+
+def shipped_card(card: dict, *, training: dict, display: dict | None) -> dict:
+    """``card`` with ``training`` and, from a bench display report, its metrics."""
     kept = {key: value for key, value in card.items() if key not in ("config", "metrics", "metric_notes", "training")}
     if display is None:
         return {**kept, "training": training, "metric_notes": "not measured yet: run python -m demo bench display"}
@@ -60,15 +60,10 @@ def shipped_card(card: dict, *, run_dir: Path | None, step: int | None, display:
     return {**kept, "training": training, "metrics": metrics, "metric_notes": notes}
 
 
-def with_settings(net: UpsampleNet, args) -> UpsampleNet:
-    """The same weights under the inference settings given on the command line."""
+def inference_settings(args) -> dict:
+    """The ``UpsamplerConfig`` inference settings given on the command line."""
     given = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _) in INFERENCE.items()}
-    given = {field: value for field, value in given.items() if value is not None}
-    if not given:
-        return net
-    changed = UpsampleNet(replace(net.config, **given))
-    changed.load_state_dict(net.state_dict())
-    return changed.eval().requires_grad_(False)
+    return {field: value for field, value in given.items() if value is not None}
 
 
 def ship(args) -> int:
@@ -81,13 +76,11 @@ def ship(args) -> int:
         raise UserError(f"ship: {exc}") from None
     if args.weights is not None:
         shipped = read_upsampler(args.weights)
-        net, step = shipped.net, shipped.card.get("training", {}).get("steps")
-        card = {**card, "training": shipped.card.get("training", card.get("training", {}))}
-        card = shipped_card(card, run_dir=None, step=step, display=display)
+        net, training = shipped.net, shipped.card.get("training", card.get("training", {}))
     else:
         net, info = trained_net(Path(args.out))
-        step = info["step"]
-        card = shipped_card(card, run_dir=Path(args.out), step=step, display=display)
-    written = save_upsampler(args.model_out, with_settings(net, args), card)
-    print(f"wrote {written} and {written.with_suffix('.json')} (step {step})")
+        training = run_training(Path(args.out), card, info["step"])
+    net = net.reconfigured(**inference_settings(args))
+    written = save_upsampler(args.model_out, net, shipped_card(card, training=training, display=display))
+    print(f"wrote {written} and {written.with_suffix('.json')} (step {training.get('steps')})")
     return 0
