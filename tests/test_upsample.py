@@ -87,13 +87,41 @@ def test_fidelity_limit_keeps_every_block_within_it_and_leaves_smaller_errors_al
     assert torch.allclose(after, before.clamp(-limit, limit), atol=1e-5)  # and errors within it stay as they were
 
 
+def test_bilateral_filter_is_opencvs():
+    import cv2
+
+    from demo.engine.filters import bilateral_filter
+
+    rng = np.random.default_rng(5)
+    scene = landscape_pair(5)[1]
+    noisy = np.clip(scene + rng.normal(0, 12, scene.shape), 0, 255).astype(np.uint8)  # [64, 64, 3]
+    expected = cv2.bilateralFilter(noisy, 5, 30, 3).astype(np.float64)
+    x = torch.from_numpy(noisy).permute(2, 0, 1)[None].float()  # [1, 3, 64, 64]
+    ours = bilateral_filter(x, sigma_colour=30.0)[0].permute(1, 2, 0).round().numpy()
+    assert np.abs(ours - expected).max() <= 1.0  # rounding apart
+    assert np.abs(ours - noisy).mean() > 3.0  # and it did smooth
+
+
+def test_input_smoothing_flattens_grain_but_the_limit_holds_the_display_to_gs_image():
+    net = untrained_upsampler(seed=2).net.reconfigured(fidelity_limit=9.0)
+    smoothing = net.reconfigured(fidelity_limit=9.0, input_smoothing=40.0)
+    generator = torch.Generator().manual_seed(0)
+    grain = torch.randn(1, 3, 16, 16, generator=generator) * (5 / 127.5)  # mostly within the limit
+    x = torch.cat([torch.full((1, 3, 16, 8), -0.4), torch.full((1, 3, 16, 8), 0.5)], dim=3) + grain  # two grainy flats
+    plain, smoothed = area_downsample(net(x), 4), area_downsample(smoothing(x), 4)  # [1, 3, 16, 16] block means
+    for half in (slice(0, 7), slice(9, 16)):  # each flat, away from the edge
+        assert smoothed[..., half].std() < 0.6 * plain[..., half].std()  # the grain flattens ...
+    assert (smoothed[..., 9:].mean() - smoothed[..., :7].mean()).item() > 0.85  # ... the edge between them stays
+    assert (x - smoothed).abs().max().item() <= 9.0 / 127.5 + 1e-5  # and no block strays past the limit
+
+
 def test_fidelity_limit_spreads_what_white_clips_over_the_rest_of_the_block():
-    from demo.engine.upsample_phases import back_project, bicubic_phase_kernel
+    from demo.engine.upsample_phases import hold_within
 
     phases = torch.full((1, 1, 16, 1, 1), 0.7)
     phases[:, :, :4] = 1.0  # a block whose brightest pixels are already white: mean 0.775
     reference = torch.full((1, 1, 1, 1), 0.95)  # G's pixel, brighter still
-    limited = back_project(phases, reference, steps=0, kernel=bicubic_phase_kernel(4), limit=0.02)
+    limited = hold_within(phases, reference, limit=0.02)
     flat = (phases + (0.95 - 0.775 - 0.02)).clamp(-1, 1)  # the same correction on every pixel, white clipping it
     assert (reference - flat.mean(2)).item() > 0.05
     assert limited.max() <= 1.0 and (reference - limited.mean(2)).abs().item() <= 0.02 + 1e-5
@@ -323,6 +351,30 @@ def test_a_corrupt_detail_generator_is_one_line_naming_the_file(tmp_path):
     broken.write_bytes(b"not safetensors")
     with pytest.raises(UserError, match="detail4x.safetensors"):
         load_display(path=broken)
+
+
+def test_a_models_display_settings_replace_the_files_and_bad_ones_are_one_line():
+    from demo.engine.checkpoint import load_model
+    from demo.engine.upsample import load_display
+
+    settings = load_model("avatars64").card.display  # the avatars' own: G's avatars are noisier than their art
+    shown = load_display(settings=settings)
+    assert settings and all(getattr(shown.net.config, name) == value for name, value in settings.items())
+    assert shown.net.config.width == load_display().net.config.width  # the same network, other settings
+    assert load_model("landscape64").card.display == {}  # landscapes show the file as it is
+    with pytest.raises(UserError, match="unknown width"):
+        load_display(settings={"width": 8})
+    with pytest.raises(UserError, match="input_smoothing"):
+        load_display(settings={"input_smoothing": -1})
+
+
+def test_a_model_card_whose_display_is_not_an_object_is_refused():
+    from demo.engine.checkpoint import load_model
+    from demo.engine.checkpoint.card import ModelCard
+
+    data = load_model("avatars64").card.to_dict()
+    with pytest.raises(UserError, match="'display' must be an object"):
+        ModelCard.from_dict({**data, "display": 30}, source="avatars64.json")
 
 
 def test_a_run_is_shipped_under_its_card_with_bench_display_figures(tmp_path):

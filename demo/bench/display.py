@@ -1,17 +1,21 @@
 """Display images: how close G's samples shown at display size come to true scenes, level by level.
 
 For each kind (landscapes; avatars where Node and its renderer are installed), random samples of the
-model are upsampled x4 by the shipped display network and by bicubic, and each set is compared with true
+model are upsampled x4 by the shipped display network (under the model card's display settings, as the
+app shows them) and by bicubic, and each set is compared with true
 256^2 scenes from held-out seeds by the sliced Wasserstein distance on Laplacian pyramids
 (demo.metrics.swd), per level (256 / 128 / 64 / 32 / 16). The floor is two disjoint sets of true scenes.
 Also: fidelity (the display image area-downsampled to 64^2 against G's image, RMSE 0..255, worst of the
-first 32) and milliseconds per image at one thread (median of 3 timed runs). Writes a side-by-side PNG:
+first 32) and milliseconds per image at one thread (median of 3 timed runs); and the same network shown
+the true scenes' own 64^2 images (``display_of_true_inputs``: what it would make of a perfect G, which
+tells the network's share of the distance from G's). Writes a side-by-side PNG:
 G's image (nearest) | bicubic | display, for the first samples, beside true scenes.
 
 examples:
   python -m demo bench display
   python -m demo bench display --count 64 --kinds landscapes --picture out/display.png
   python -m demo bench display --truth-seed 30000000 --seed 1 --upsampler models/upsample4x.safetensors   # validation seeds
+  python -m demo bench display --kinds avatars --truth-seed 30000000 --seed 1 --setting input_smoothing=30
 """
 
 from __future__ import annotations
@@ -40,8 +44,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--truth-seed", type=int, default=HELDOUT_FIRST,
                         help=f"first true scene's seed (default: {HELDOUT_FIRST:,}, held out); choose settings on other "
                              "seeds, e.g. 30000000 (validation) with --seed 1, and report on the default")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE", type=display_setting,
+                        help="a display setting over the model card's (input_smoothing, fidelity_limit, residual_gain, "
+                             "back_projection_steps); repeat for more")
     parser.add_argument("--picture", type=Path, default=Path("out/bench_display.png"),
                         help="side-by-side PNG (default: out/bench_display.png)")
+
+
+def display_setting(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` -> (name, value), for --setting."""
+    import argparse
+
+    from demo.engine.upsample import INFERENCE_SETTINGS
+
+    name, _, value = text.partition("=")
+    if name not in INFERENCE_SETTINGS:
+        raise argparse.ArgumentTypeError(f"{text!r}: the setting must be one of {', '.join(INFERENCE_SETTINGS)}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=NUMBER, e.g. input_smoothing=30") from None
+    return name, int(number) if name == "back_projection_steps" else number
 
 
 def true_scenes(kind: str, seeds: list[int]) -> np.ndarray | None:
@@ -107,11 +130,18 @@ def side_by_side(images: np.ndarray, bicubic_images: np.ndarray, display: np.nda
 
 
 def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | None,
-                 truth_seed: int = HELDOUT_FIRST) -> tuple[dict, np.ndarray | None]:
-    """The figures of one kind, and its side-by-side picture (None when the kind was skipped)."""
+                 truth_seed: int = HELDOUT_FIRST, settings: dict | None = None) -> tuple[dict, np.ndarray | None]:
+    """The figures of one kind, and its side-by-side picture (None when the kind was skipped). The display
+    network runs under the model card's display settings, then ``settings`` over them, as the app shows it."""
     import torch
 
-    from demo.engine.upsample import DEFAULT_DETAIL, DEFAULT_UPSAMPLER, read_upsampler
+    from demo.engine.checkpoint import load_model
+    from demo.engine.upsample import (
+        DEFAULT_DETAIL,
+        DEFAULT_UPSAMPLER,
+        read_upsampler,
+        with_settings,
+    )
 
     truth = true_scenes(kind, list(range(truth_seed, truth_seed + count)))
     if truth is None:
@@ -120,14 +150,22 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
     images = samples(MODELS[kind], count, seed=seed)
     torch.set_num_threads(1)
     upsampler_path = upsampler_path or (DEFAULT_DETAIL if DEFAULT_DETAIL.exists() else DEFAULT_UPSAMPLER)
-    upsampler = read_upsampler(upsampler_path)
-    display = np.concatenate([upsampler.upsample(images[i:i + 32]) for i in range(0, count, 32)])
+    settings = {**load_model(MODELS[kind]).card.display, **(settings or {})}
+    upsampler = with_settings(read_upsampler(upsampler_path), settings)
+
+    def upsample(batch: np.ndarray) -> np.ndarray:
+        return np.concatenate([upsampler.upsample(batch[i:i + 32]) for i in range(0, len(batch), 32)])
+
+    display = upsample(images)
     bicubic_images = bicubic(images)
     floor = swd_per_level(truth, other, seed=seed)
-    figures = {"display": swd_per_level(display, truth, seed=seed), "bicubic": swd_per_level(bicubic_images, truth, seed=seed)}
+    # The same network shown the true scenes' own 64^2 images: what it would make of a perfect G.
+    true_inputs = upsample(np.stack([cv2.resize(scene, images.shape[1:3], interpolation=cv2.INTER_AREA) for scene in other]))
+    figures = {"display": swd_per_level(display, truth, seed=seed), "bicubic": swd_per_level(bicubic_images, truth, seed=seed),
+               "display_of_true_inputs": swd_per_level(true_inputs, truth, seed=seed)}
     fine_floor = mean_over(floor, FINE_LEVELS)
     report = {
-        "count": count, "model": MODELS[kind], "upsampler": str(upsampler_path),
+        "count": count, "model": MODELS[kind], "upsampler": str(upsampler_path), "settings": settings,
         "swd_floor": floor, **{f"swd_{name}": value for name, value in figures.items()},
         **{f"fine_{name}_over_floor": round(mean_over(value, FINE_LEVELS) / fine_floor, 2)
            for name, value in figures.items()},
@@ -150,7 +188,7 @@ def run(args) -> dict:
     pictures = []
     for kind in kinds:
         report["kinds"][kind], picture = measure_kind(kind, count=args.count, seed=args.seed, upsampler_path=args.upsampler,
-                                                      truth_seed=args.truth_seed)
+                                                      truth_seed=args.truth_seed, settings=dict(args.setting))
         if picture is not None:
             pictures.append(picture)
     if pictures and args.picture is not None:

@@ -203,7 +203,7 @@ def run(args) -> dict:
         report["palette"] = {"swd_results": palette_swd, "colour_error": summary(palette["colour_error"]),
                              "realism_ratio": round(mean_over(palette_swd, REALISM_LEVELS)
                                                     / mean_over(sample_swd, REALISM_LEVELS), 2)}
-    display = upsample_or_resize(load_display(), edited["images"][:GRID_ROWS])
+    display = upsample_or_resize(load_display(settings=model.card.display), edited["images"][:GRID_ROWS])
     bicubic = upsample_or_resize(None, edited["images"][:GRID_ROWS])
     rows = [(scene, strokes_tile(plans), result, plain, shown)
             for scene, plans, result, plain, shown in zip(scenes, plan_sets, edited["images"], bicubic, display)]

@@ -70,7 +70,7 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     best = final.image
     save_png(out / "best.png", best)
-    save_png(out / "best_display.png", upsample_or_resize(load_display(), best[None])[0])
+    save_png(out / "best_display.png", upsample_or_resize(load_display(settings=card.display), best[None])[0])
     save_png(out / "candidates.png", image_grid(final.images, columns=min(8, len(final.images))))
     report = {
         "model": card.name,

@@ -64,7 +64,7 @@ def run(args) -> int:
                          candidates=args.candidates, progress=lambda done, _: bar.update(done - bar.n))
     args.out.mkdir(parents=True, exist_ok=True)
     save_png(args.out / "projection.png", result.image)
-    save_png(args.out / "display.png", upsample_or_resize(load_display(device), result.image[None])[0])
+    save_png(args.out / "display.png", upsample_or_resize(load_display(device, settings=model.card.display), result.image[None])[0])
     save_png(args.out / "target.png", target)
     np.save(args.out / "z.npy", result.z)
     report = {**result.report(), "photo": str(args.photo), "photo_size": list(photo.original_size),

@@ -48,7 +48,7 @@ def run(args) -> int:
     card = model.card
     if card.stand_in:
         print("warning: using a RANDOM-WEIGHT stand-in generator; images are meaningless", file=sys.stderr)
-    upsampler = load_display(device)
+    upsampler = load_display(device, settings=card.display)
     if upsampler is None:
         print("warning: no display network in models/; display images are bicubic", file=sys.stderr)
     generator = torch.Generator().manual_seed(args.seed)

@@ -1,5 +1,5 @@
-"""Image filters on torch tensors shared by the engine and the trainers: a per-image Gaussian blur, and the
-bright-blob weights that make a moon's few pixels count in a pixel loss (projection, G's reconstruction term)."""
+"""Image filters on torch tensors shared by the engine and the trainers: a per-image Gaussian blur, an
+edge-preserving bilateral filter (the display network's input smoothing), and the bright-blob weights that make a moon's few pixels count in a pixel loss (projection, G's reconstruction term)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,28 @@ def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor, *, radius: int = 2)
     flat = F.conv2d(flat, taps[:, None, None, :], groups=b * c)
     flat = F.conv2d(flat, taps[:, None, :, None], groups=b * c)
     return flat.view(b, c, h, w)
+
+
+def bilateral_filter(images: torch.Tensor, *, sigma_colour: float, sigma_space: float = 3.0,
+                     radius: int = 2) -> torch.Tensor:
+    """[B, C, H, W] -> the same, each pixel the mean of its disc of ``radius`` weighted by exp(-d^2 / 2
+    sigma_space^2) and exp(-a^2 / 2 sigma_colour^2), a = the sum over channels of |difference| (OpenCV's
+    ``bilateralFilter(image, 2 * radius + 1, sigma_colour, sigma_space)``, in the images' units; reflected
+    borders). Flattens blotches and grain within a region; edges with a colour step well past sigma_colour stay."""
+    h, w = images.shape[-2:]
+    padded = F.pad(images, (radius,) * 4, mode="reflect")  # [B, C, H+2r, W+2r]
+    total = torch.zeros_like(images)
+    weights = torch.zeros_like(images[:, :1])  # [B, 1, H, W]
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dy * dy + dx * dx > radius * radius:
+                continue
+            neighbour = padded[:, :, radius + dy:radius + dy + h, radius + dx:radius + dx + w]  # [B, C, H, W]
+            colour = (neighbour - images).abs().sum(1, keepdim=True)  # [B, 1, H, W]
+            weight = torch.exp(-(dy * dy + dx * dx) / (2 * sigma_space**2) - colour**2 / (2 * sigma_colour**2))
+            total += weight * neighbour
+            weights += weight
+    return total / weights
 
 
 def bright_blob_weights(images: torch.Tensor, *, gain: float, cap: float = 50.0) -> torch.Tensor:

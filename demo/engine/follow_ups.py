@@ -27,7 +27,7 @@ class FollowUps:
         self._morph_key: tuple | None = None
         self._morph: np.ndarray | None = None
         self._networks: dict[str, object] = {}  # "shown" and "morph" display networks, loaded when first asked
-        self._networks_device: str | None = None
+        self._networks_for: tuple[str, str] | None = None  # (device, model) they were loaded for
 
     @property
     def pending(self) -> bool:
@@ -71,11 +71,12 @@ class FollowUps:
 
         if not request.display or images.shape[-1] != 3:
             return None
-        device = str(solver.device)
-        if self._networks_device != device:
-            self._networks, self._networks_device = {}, device
+        device, card = str(solver.device), solver.model.card
+        if self._networks_for != (device, card.name):  # each G has its own display settings
+            self._networks, self._networks_for = {}, (device, card.name)
         if network not in self._networks:
-            self._networks[network] = (load_display if network == "shown" else load_upsampler)(device)
+            self._networks[network] = (load_display(device, settings=card.display) if network == "shown"
+                                       else load_upsampler(device))
         upsampler = self._networks[network]
         if upsampler is None:
             return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,17 +31,21 @@ from torch import nn
 
 from demo.engine.checkpoint import MODELS_DIR
 from demo.engine.checkpoint.safetensors_io import write_model_file
+from demo.engine.filters import bilateral_filter
 from demo.engine.upsample_phases import (
     back_project,
     bicubic_phase_kernel,
     bicubic_phases,
     bicubic_upsample,
+    hold_within,
     phases_to_image,
 )
 from demo.errors import UserError
 
 DEFAULT_UPSAMPLER = MODELS_DIR / "upsample4x.safetensors"
 DEFAULT_DETAIL = MODELS_DIR / "detail4x.safetensors"  # the detail generator: same format, trained against a critic
+# The settings a file's config may change at inference, without retraining (ship, a G card's "display").
+INFERENCE_SETTINGS = ("back_projection_steps", "residual_gain", "fidelity_limit", "input_smoothing")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +65,10 @@ class UpsamplerConfig:
     # part of the error beyond it is added back flat, so a painted colour stays the colour the solver sees even
     # where the network redrew an edge. 0 turns it off.
     fidelity_limit: float = 0.0
+    # Before the network, G's image is smoothed by a bilateral filter of this colour sigma (levels, 0..255; 0:
+    # off): blotches and grain within a region flatten, edges stay. The fidelity limit still holds the result
+    # to G's own image. For Gs whose images are noisier than their scenes (the avatars': flat-shaded art).
+    input_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scale < 2:
@@ -68,8 +77,9 @@ class UpsamplerConfig:
             raise ValueError(f"width and depth must be >= 1, got {self.width}, {self.depth}")
         if self.back_projection_steps < 0:
             raise ValueError(f"back_projection_steps must be >= 0, got {self.back_projection_steps}")
-        if self.fidelity_limit < 0:
-            raise ValueError(f"fidelity_limit must be >= 0 levels, got {self.fidelity_limit}")
+        if self.fidelity_limit < 0 or self.input_smoothing < 0:
+            raise ValueError(f"fidelity_limit and input_smoothing must be >= 0 levels, got {self.fidelity_limit}, "
+                             f"{self.input_smoothing}")
 
 
 class UpsampleNet(nn.Module):
@@ -94,12 +104,17 @@ class UpsampleNet(nn.Module):
         """[B, C, R, R] -> the display image in phase layout [B, C, s*s, R, R] (see back_project)."""
         b, c, h, w = images.shape
         kernel = self.bicubic_kernel
-        residual = self.residual(images).view(b, c, kernel.shape[0], h, w)  # [B, C, s*s, R, R]
+        source = images
+        if self.config.input_smoothing > 0:
+            source = bilateral_filter(images, sigma_colour=self.config.input_smoothing / 127.5)  # [B, C, R, R]
+        residual = self.residual(source).view(b, c, kernel.shape[0], h, w)  # [B, C, s*s, R, R]
         if self.config.residual_gain != 1.0:
             residual = self.config.residual_gain * residual
-        phases = bicubic_phases(images, kernel) + residual
-        return back_project(phases, images, steps=self.config.back_projection_steps, kernel=kernel,
-                            smooth=self.config.smooth_fidelity, limit=self.config.fidelity_limit / 127.5)
+        phases = bicubic_phases(source, kernel) + residual
+        phases = back_project(phases, source, steps=self.config.back_projection_steps, kernel=kernel,
+                              smooth=self.config.smooth_fidelity)
+        limit = self.config.fidelity_limit / 127.5
+        return hold_within(phases, images, limit=limit) if limit > 0 else phases
 
     def reconfigured(self, **settings) -> UpsampleNet:
         """The same weights under other inference settings (``residual_gain``, ``fidelity_limit``, ...), in eval mode."""
@@ -189,15 +204,30 @@ def load_upsampler(device: torch.device | str = "cpu", *, path: str | Path = DEF
     return read_upsampler(path, device=device)
 
 
-def load_display(device: torch.device | str = "cpu", *, path: str | Path = DEFAULT_DETAIL,
-                 fallback: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
+def load_display(device: torch.device | str = "cpu", *, settings: Mapping[str, Any] | None = None,
+                 path: str | Path = DEFAULT_DETAIL, fallback: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
     """The network for a shown image at display size: the detail generator; where its file is missing, the
     x4 upsampler, with one warning line; None when neither is there (callers then use bicubic). A corrupt file
-    raises UserError naming it."""
+    raises UserError naming it. ``settings``: the G's own inference settings (its card's ``display``), which
+    replace the file's."""
     if Path(path).exists():
-        return read_upsampler(path, device=device)
-    _warn_once(f"warning: {path} is missing; display images use the x4 upsampler")
-    return load_upsampler(device, path=fallback)
+        upsampler = read_upsampler(path, device=device)
+    else:
+        _warn_once(f"warning: {path} is missing; display images use the x4 upsampler")
+        upsampler = load_upsampler(device, path=fallback)
+    return upsampler if upsampler is None or not settings else with_settings(upsampler, settings)
+
+
+def with_settings(upsampler: Upsampler, settings: Mapping[str, Any]) -> Upsampler:
+    """The same network under other inference settings (only those in INFERENCE_SETTINGS; UserError else)."""
+    unknown = sorted(set(settings) - set(INFERENCE_SETTINGS))
+    if unknown:
+        raise UserError(f"display settings: unknown {', '.join(unknown)} (known: {', '.join(INFERENCE_SETTINGS)})")
+    try:
+        net = upsampler.net.reconfigured(**settings).to(upsampler.device)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"display settings {dict(settings)!r}: {exc}") from None
+    return replace(upsampler, net=net, card={**upsampler.card, "settings": dict(settings)})
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,7 +2,7 @@
 
 An image upsampled by ``s`` is held as phases [B, C, s*s, H, W] at the low resolution: pixel (s*i + py, s*j + px)
 is phase py*s + px at (i, j). Bicubic upsampling is then one grouped convolution, the area-downsample a mean over
-the phases, and back-projection (the fidelity step, with its optional limit) a few additions at low resolution.
+the phases, and back-projection and the fidelity limit (the fidelity steps) a few additions at low resolution.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def binomial_blur(images: torch.Tensor) -> torch.Tensor:
 
 
 def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, kernel: torch.Tensor,
-                 smooth: bool = False, limit: float = 0.0) -> torch.Tensor:
+                 smooth: bool = False) -> torch.Tensor:
     """Add the upsampled error of the display image against ``reference``, ``steps`` times.
 
     The display image is in phase layout, phases [B, C, s*s, H, W]: pixel (s*i + py, s*j + px) is
@@ -88,9 +88,6 @@ def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, k
     [B, C, H, W]. Each step shrinks the low-resolution error (spread bicubically); the last spreads it
     flat over each block, which makes the area-downsample of the result equal ``reference`` exactly, or,
     with ``smooth``, equal to it but for the high-pass (I - binomial) of the error left before that step.
-    ``limit`` (> 0, in the images' units) then adds back, flat over each block, the part of what is left that
-    lies beyond +-limit, so that no block's mean strays further than that from ``reference``; where white or
-    black clips that, the rest goes to the block's pixels that can still move.
     """
     for step in range(steps):
         error = reference - phases.mean(2)  # [B, C, H, W]
@@ -98,17 +95,23 @@ def back_project(phases: torch.Tensor, reference: torch.Tensor, *, steps: int, k
             phases = phases + (binomial_blur(error) if smooth else error)[:, :, None]
         else:
             phases = phases + bicubic_phases(error, kernel)
-    if limit > 0:
-        left = reference - phases.mean(2)  # [B, C, H, W]
-        phases = (phases + (left - left.clamp(-limit, limit))[:, :, None]).clamp(-1.0, 1.0)
-        # What white or black clipped off that: spread over the block's pixels that can still move that way.
-        left = reference - phases.mean(2)
-        beyond = left - left.clamp(-limit, limit)  # [B, C, H, W]
-        clipped = beyond.abs() > 1e-6
-        if bool(clipped.any()):
-            blocks = phases.movedim(2, -1)  # [B, C, H, W, s*s], a view: assigning to it writes phases
-            pixels, excess = blocks[clipped], beyond[clipped][:, None]  # [n, s*s], [n, 1]
-            movable = torch.where(excess > 0, pixels < 1.0, pixels > -1.0).to(pixels.dtype)
-            share = movable.mean(1, keepdim=True).clamp(min=1.0 / pixels.shape[1])
-            blocks[clipped] = (pixels + movable * excess / share).clamp(-1.0, 1.0)
+    return phases
+
+
+def hold_within(phases: torch.Tensor, reference: torch.Tensor, *, limit: float) -> torch.Tensor:
+    """Add back, flat over each block, the part of the error against ``reference`` [B, C, H, W] that lies
+    beyond +-limit, so that no block's mean strays further than that from it; where white or black clips
+    that, the rest goes to the block's pixels that can still move. phases: [B, C, s*s, H, W] in [-1, 1]."""
+    left = reference - phases.mean(2)  # [B, C, H, W]
+    phases = (phases + (left - left.clamp(-limit, limit))[:, :, None]).clamp(-1.0, 1.0)
+    # What white or black clipped off that: spread over the block's pixels that can still move that way.
+    left = reference - phases.mean(2)
+    beyond = left - left.clamp(-limit, limit)  # [B, C, H, W]
+    clipped = beyond.abs() > 1e-6
+    if bool(clipped.any()):
+        blocks = phases.movedim(2, -1)  # [B, C, H, W, s*s], a view: assigning to it writes phases
+        pixels, excess = blocks[clipped], beyond[clipped][:, None]  # [n, s*s], [n, 1]
+        movable = torch.where(excess > 0, pixels < 1.0, pixels > -1.0).to(pixels.dtype)
+        share = movable.mean(1, keepdim=True).clamp(min=1.0 / pixels.shape[1])
+        blocks[clipped] = (pixels + movable * excess / share).clamp(-1.0, 1.0)
     return phases

@@ -33,6 +33,9 @@ class ModelCard:
     notes: str = ""
     stand_in: bool = False  # True for random-weight generators that only stand in for a trained one.
     start_seeds: tuple[int, ...] | None = None  # curated seeds whose starts look good (see start_seeds.py)
+    # The display network's inference settings for this G's images (UpsamplerConfig fields such as
+    # "input_smoothing" and "fidelity_limit"), over the network file's own; empty: the file's as they are.
+    display: dict[str, Any] = field(default_factory=dict)
     version: int = 1
 
     def generator_config(self) -> GeneratorConfig:
@@ -83,6 +86,8 @@ class ModelCard:
             value = getattr(card, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UserError(f"{source}: model card {key!r} must be a positive integer, got {value!r}")
+        if not isinstance(card.display, Mapping):
+            raise UserError(f"{source}: model card 'display' must be an object of display settings, got {card.display!r}")
         if not isinstance(card.generator, Mapping) or not isinstance(card.generator.get("widths"), (list, tuple)):
             raise UserError(f"{source}: model card 'generator' must hold a list of 'widths', got {card.generator!r}")
         return card

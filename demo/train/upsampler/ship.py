@@ -22,6 +22,8 @@ INFERENCE = {  # flag: (UpsamplerConfig field, add_argument settings)
     "--back-projection-steps": ("back_projection_steps", {"type": int, "help": "back-projection steps at inference"}),
     "--residual-gain": ("residual_gain", {"type": float, "help": "scale of the learnt residual (the detail) at inference"}),
     "--fidelity-limit": ("fidelity_limit", {"type": float, "help": "levels a 64^2 block may stray from G's image (0: off)"}),
+    "--input-smoothing": ("input_smoothing", {"type": float,
+                                              "help": "bilateral colour sigma (levels) on G's image first (0: off)"}),
 }
 ARGUMENTS = {  # flag: add_argument settings
     "--out": {"default": None, "help": "run folder, e.g. runs/detail4x (its latest weights and training log)"},
