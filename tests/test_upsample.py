@@ -358,9 +358,11 @@ def test_a_models_display_settings_replace_the_files_and_bad_ones_are_one_line()
     from demo.engine.upsample import load_display
 
     settings = load_model("avatars64").card.display  # the avatars' own: G's avatars are noisier than their art
-    shown = load_display(settings=settings)
-    assert settings and all(getattr(shown.net.config, name) == value for name, value in settings.items())
-    assert shown.net.config.width == load_display().net.config.width  # the same network, other settings
+    shown, morph = load_display(settings=settings), load_upsampler(settings=settings)  # the still and the morph
+    for network in (shown, morph):
+        assert settings and all(getattr(network.net.config, name) == value for name, value in settings.items())
+    assert shown.net.config.width == load_display().net.config.width  # the same networks, other settings
+    assert morph.net.config.width == load_upsampler().net.config.width
     assert load_model("landscape64").card.display == {}  # landscapes show the file as it is
     with pytest.raises(UserError, match="unknown width"):
         load_display(settings={"width": 8})

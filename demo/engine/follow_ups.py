@@ -1,8 +1,8 @@
 """What a finished request is owed beyond its images, sent after the result that answered the edit, off
 the latency path, each piece only while no newer request waits (the engine drops them on ``submit``):
 
-1. the shown image at display resolution (the shipped upsampler) and the z0 -> current morph, in one
-   result;
+1. the shown image at display resolution (the detail generator, under the G's display settings) and the
+   z0 -> current morph, in one result;
 2. the morph at display resolution, ``MORPH_DISPLAY_BATCH`` frames per call, in one result at the end.
 """
 
@@ -16,7 +16,9 @@ import numpy as np
 from demo.engine.api import DISPLAY, MORPH, EditRequest, EditResult
 from demo.engine.stages import Stages
 
-MORPH_DISPLAY_BATCH = 4  # morph frames upsampled per call (about 25 ms on a 2-core CPU)
+# Morph frames upsampled per call: a new stroke waits for at most one call, so a call should cost about one
+# solver step (at one thread: 3 landscape frames about 11 ms, 3 avatar frames under their smoothing about 17).
+MORPH_DISPLAY_BATCH = 3
 
 
 class FollowUps:
@@ -66,7 +68,8 @@ class FollowUps:
     def _display(self, request: EditRequest, solver, images: np.ndarray, stages: Stages, *,
                  network: str) -> np.ndarray | None:
         """uint8 [N, R, R, 3] at display resolution; None if not asked or not possible. The shown image gets the
-        detail generator (about one solver step); the morph's frames the cheap x4 upsampler, a batch per call."""
+        detail generator (about one solver step); the morph's frames the cheap x4 upsampler, a batch per call;
+        both under the G's own display settings (its card's ``display``), so the morph ends on the same look."""
         from demo.engine.upsample import load_display, load_upsampler
 
         if not request.display or images.shape[-1] != 3:
@@ -75,8 +78,8 @@ class FollowUps:
         if self._networks_for != (device, card.name):  # each G has its own display settings
             self._networks, self._networks_for = {}, (device, card.name)
         if network not in self._networks:
-            self._networks[network] = (load_display(device, settings=card.display) if network == "shown"
-                                       else load_upsampler(device))
+            load = load_display if network == "shown" else load_upsampler  # both under the G's display settings
+            self._networks[network] = load(device, settings=card.display)
         upsampler = self._networks[network]
         if upsampler is None:
             return None

@@ -197,11 +197,14 @@ def read_upsampler(path: str | Path, *, device: torch.device | str = "cpu") -> U
     return Upsampler(net=net, card=card, device=device)
 
 
-def load_upsampler(device: torch.device | str = "cpu", *, path: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
-    """The shipped upsampler, or None when its weights are missing (callers then fall back to bicubic)."""
+def load_upsampler(device: torch.device | str = "cpu", *, settings: Mapping[str, Any] | None = None,
+                   path: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
+    """The shipped upsampler, or None when its weights are missing (callers then fall back to bicubic).
+    ``settings``: the G's own inference settings (its card's ``display``), which replace the file's."""
     if not Path(path).exists():
         return None
-    return read_upsampler(path, device=device)
+    upsampler = read_upsampler(path, device=device)
+    return with_settings(upsampler, settings) if settings else upsampler
 
 
 def load_display(device: torch.device | str = "cpu", *, settings: Mapping[str, Any] | None = None,
@@ -210,12 +213,11 @@ def load_display(device: torch.device | str = "cpu", *, settings: Mapping[str, A
     x4 upsampler, with one warning line; None when neither is there (callers then use bicubic). A corrupt file
     raises UserError naming it. ``settings``: the G's own inference settings (its card's ``display``), which
     replace the file's."""
-    if Path(path).exists():
-        upsampler = read_upsampler(path, device=device)
-    else:
+    if not Path(path).exists():
         _warn_once(f"warning: {path} is missing; display images use the x4 upsampler")
-        upsampler = load_upsampler(device, path=fallback)
-    return upsampler if upsampler is None or not settings else with_settings(upsampler, settings)
+        return load_upsampler(device, settings=settings, path=fallback)
+    upsampler = read_upsampler(path, device=device)
+    return with_settings(upsampler, settings) if settings else upsampler
 
 
 def with_settings(upsampler: Upsampler, settings: Mapping[str, Any]) -> Upsampler:
