@@ -237,6 +237,29 @@ def test_training_can_start_from_an_upsampler_file(tmp_path):
     assert not (other / "checkpoint.pt").exists()
 
 
+def test_training_can_hold_the_fidelity_limit_in_the_loop_on_gs_own_images(tmp_path):
+    """A display network for G's images as they are: inputs all the way to G's round trip, no back-projection
+    and the limit in training as at inference; --init takes a file shipped under other inference settings."""
+    from demo.train.upsampler.__main__ import main
+    from demo.train.upsampler.train import trained_net
+
+    data = tmp_path / "land256"
+    data.mkdir()
+    np.save(data / "landscapes.npy", np.stack([landscape_pair(seed)[0] for seed in (1, 2)]))
+    shipped = untrained_upsampler(seed=4).net.reconfigured(fidelity_limit=6.0, residual_gain=1.6)
+    weights = save_upsampler(tmp_path / "start.safetensors", shipped, {"name": "start"})
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--out", str(run), "--batch", "2", "--width", "8", "--depth", "2",
+                 "--steps", "2", "--init", str(weights), "--gan-probability", "1", "--gan-blend", "1", "1",
+                 "--back-projection-steps", "0", "--fidelity-limit", "8"]) == 0
+    net, info = trained_net(run)
+    assert (info["net_config"]["back_projection_steps"], info["net_config"]["fidelity_limit"]) == (0, 8.0)
+    row = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+    assert (row["degradation"]["gan_probability"], row["degradation"]["gan_blend"]) == (1.0, [1.0, 1.0])
+    x = torch.rand(1, 3, 16, 16) * 1.2 - 0.6  # away from white and black, which can clip a correction
+    assert (x - area_downsample(net(x), 4)).abs().max().item() <= 8 / 127.5 + 1e-5
+
+
 def test_training_can_take_g_own_projections_as_inputs(tmp_path):
     from demo.train.upsampler.__main__ import main
     from demo.train.upsampler.data import gan_tag

@@ -26,6 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("--projection-probability", type=float, default=Degradation.projection_probability,
                               help="chance that an input is G's own projection of the scene (default: 0; each "
                                    "image is then projected once, about a second of CPU each)")
+    train_parser.add_argument("--gan-probability", type=float, default=Degradation.gan_probability,
+                              help=f"chance that an input is blended towards G's round trip (default: {Degradation.gan_probability})")
+    train_parser.add_argument("--gan-blend", type=float, nargs=2, default=Degradation.gan_blend, metavar=("LO", "HI"),
+                              help="how far towards the round trip, drawn from LO..HI (default: %(default)s; 1 is G's "
+                                   "image of the scene)")
+    train_parser.add_argument("--back-projection-steps", type=int, default=UpsamplerConfig.back_projection_steps,
+                              help="the network's back-projection steps, in training and as shipped (default: "
+                                   f"{UpsamplerConfig.back_projection_steps})")
+    train_parser.add_argument("--fidelity-limit", type=float, default=UpsamplerConfig.fidelity_limit,
+                              help="train with the fidelity limit in the loop, in levels (default: 0, off)")
     train_parser.add_argument("--limit", type=int, default=None, metavar="N",
                               help="use the first N images of each data file (default: all)")
     train_parser.add_argument("--init", default=None, metavar="FILE",

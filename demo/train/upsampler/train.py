@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +81,10 @@ def train(args) -> int:
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
                          detail_weight=args.detail_weight, adversarial_weight=args.adversarial_weight,
                          adversarial_after=args.adversarial_after, critic_width=args.critic_width)
-    net_config = UpsamplerConfig(width=args.width, depth=args.depth)
-    spec = Degradation(projection_probability=args.projection_probability)
+    net_config = UpsamplerConfig(width=args.width, depth=args.depth, back_projection_steps=args.back_projection_steps,
+                                 fidelity_limit=args.fidelity_limit)
+    spec = Degradation(projection_probability=args.projection_probability, gan_probability=args.gan_probability,
+                       gan_blend=tuple(args.gan_blend))
     run_dir = Path(args.out)
     net = UpsampleNet(net_config)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
@@ -163,11 +165,16 @@ class Critic:
 def init_from_file(net: UpsampleNet, path: str) -> dict:
     """Load an upsampler file's weights into ``net`` (same shape, else UserError); {file, steps} for the log."""
     loaded = read_upsampler(path)
-    if replace(loaded.net.config, residual_gain=1.0) != net.config:
+    if network_shape(loaded.net.config) != network_shape(net.config):
         raise UserError(f"{path}: its network is {asdict(loaded.net.config)}, not the {asdict(net.config)} asked for "
                         "(pass its --width and --depth)")
     net.load_state_dict(loaded.net.state_dict())
     return {"file": str(path), "steps": int(loaded.card.get("training", {}).get("steps", 0))}
+
+
+def network_shape(config: UpsamplerConfig) -> tuple[int, int, int, int]:
+    """What the weights fix (the rest of a config are inference settings)."""
+    return config.scale, config.channels, config.width, config.depth
 
 
 def trained_net(run_dir: Path) -> tuple[UpsampleNet, dict]:
