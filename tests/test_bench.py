@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from demo.cli import main
 
 
@@ -72,6 +74,14 @@ def test_display_bench_reports_swd_per_level_fidelity_and_a_picture(tmp_path):
     validation = json.loads(out.read_text())["kinds"]["landscapes"]
     assert validation["swd_floor"] != figures["swd_floor"]
     assert validation["fidelity_worst_rmse"] == figures["fidelity_worst_rmse"]
+    assert set(figures["swd_display_of_true_inputs"]) == set(figures["swd_display"]) and figures["settings"] == {}
+    # A setting over the card's is used and reported; a setting that is not one is refused by name.
+    assert main(["bench", "display", "--kinds", "landscapes", "--count", "8", "--picture", str(picture),
+                 "--device", "cpu", "--json", str(out), "--setting", "fidelity_limit=2"]) == 0
+    limited = json.loads(out.read_text())["kinds"]["landscapes"]
+    assert limited["settings"] == {"fidelity_limit": 2.0} and limited["fidelity_worst_rmse"] <= 2
+    with pytest.raises(SystemExit):
+        main(["bench", "display", "--setting", "width=8"])
 
 
 def test_edits_bench_replays_scene_strokes_and_reports_recall_realism_and_a_grid(tmp_path):

@@ -1,15 +1,15 @@
 """Display images: how close G's samples shown at display size come to true scenes, level by level.
 
 For each kind (landscapes; avatars where Node and its renderer are installed), random samples of the
-model are upsampled x4 by the shipped display network (under the model card's display settings, as the
-app shows them) and by bicubic, and each set is compared with true
-256^2 scenes from held-out seeds by the sliced Wasserstein distance on Laplacian pyramids
-(demo.metrics.swd), per level (256 / 128 / 64 / 32 / 16). The floor is two disjoint sets of true scenes.
-Also: fidelity (the display image area-downsampled to 64^2 against G's image, RMSE 0..255, worst of the
-first 32) and milliseconds per image at one thread (median of 3 timed runs); and the same network shown
-the true scenes' own 64^2 images (``display_of_true_inputs``: what it would make of a perfect G, which
-tells the network's share of the distance from G's). Writes a side-by-side PNG:
-G's image (nearest) | bicubic | display, for the first samples, beside true scenes.
+model are upsampled x4 by the shipped display network, under the model card's display settings as the
+app shows them, and by bicubic; each set is compared with true 256^2 scenes from held-out seeds by the
+sliced Wasserstein distance on Laplacian pyramids (demo.metrics.swd), per level (256 / 128 / 64 / 32 / 16).
+The floor is two disjoint sets of true scenes. Also: fidelity (the display image area-downsampled to 64^2
+against G's image, RMSE 0..255, worst of the first 32), milliseconds per image at one thread (median of 3
+timed runs), and the same network shown the true scenes' own 64^2 images (``display_of_true_inputs``),
+which tells how much of the distance is G's (settings chosen for G's images may over-sharpen crisp ones).
+Writes a side-by-side PNG: G's image (nearest) | bicubic | display, for the first samples, beside true
+scenes.
 
 examples:
   python -m demo bench display
