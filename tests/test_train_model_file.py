@@ -71,7 +71,8 @@ def test_encoder_command_stores_e_and_its_figures(landscapes16_dir, tmp_path):
 def test_export_ships_the_raw_generator_and_keeps_card_fields_it_does_not_own(landscapes16_dir, tmp_path):
     model = tmp_path / "tiny16"
     model.with_suffix(".json").parent.mkdir(parents=True, exist_ok=True)
-    model.with_suffix(".json").write_text(json.dumps({"name": "tiny16", "start_seeds": [3, 1, 4]}))
+    display = {"input_smoothing": 40.0, "fidelity_limit": 8.0}  # the G's display settings, chosen by hand
+    model.with_suffix(".json").write_text(json.dumps({"name": "tiny16", "start_seeds": [3, 1, 4], "display": display}))
     assert main(["train", "gan", "--data", str(landscapes16_dir), "--out", str(tmp_path / "run"), "--steps", "2",
                  "--export", str(model), *TINY_FLAGS]) == 0
     state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
@@ -79,7 +80,8 @@ def test_export_ships_the_raw_generator_and_keeps_card_fields_it_does_not_own(la
     assert raw is not None and raw.keys() == state["G"].keys()
     assert all(torch.equal(raw[k], state["G"][k]) for k in raw)
     assert json.loads(model.with_suffix(".json").read_text())["start_seeds"] == [3, 1, 4]
-    assert load_model(model.with_suffix(".safetensors")).card.training["steps"] == 2
+    card = load_model(model.with_suffix(".safetensors")).card
+    assert card.training["steps"] == 2 and card.display == display
 
 
 def test_export_keeps_the_solver_speed_figures_only_for_a_network_of_the_same_shape(landscapes16_dir, tmp_path):
