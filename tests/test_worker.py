@@ -341,3 +341,21 @@ def test_a_burst_over_the_process_pipe_mid_chunk_is_answered_by_the_newest_only(
     assert all(r.stamp in (first, newest) or r in superseded for r in seen)
     cut = [r for r in seen if r.stamp == first]
     assert not cut or (cut[-1].preempted and cut[-1].steps_left > 0)  # the chunk in flight was cut short
+
+
+def test_the_shown_display_image_is_made_under_each_models_own_display_settings():
+    """The follow-up's display network takes the request's G's settings (avatars: a smoothed input), and a
+    request for another model gets that model's, not the previous one's."""
+    from demo.engine.checkpoint import load_model
+    from demo.engine.upsample import load_display
+
+    engine = Engine()
+    for model in ("avatars64", "landscape64", "avatars64"):
+        engine.submit(request(model, candidates=2, steps=1, display=True))
+        results = [engine.run()]
+        while engine.busy:
+            results.append(engine.run())
+        shown = next(r for r in results if r.display is not None)
+        expected = load_display(settings=load_model(model).card.display).upsample(shown.image)
+        assert np.array_equal(shown.display, expected), model
+    assert load_model("avatars64").card.display and not load_model("landscape64").card.display
