@@ -159,7 +159,7 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
     display = upsample(images)
     bicubic_images = bicubic(images)
     floor = swd_per_level(truth, other, seed=seed)
-    # The same network shown the true scenes' own 64^2 images: what it would make of a perfect G.
+    # The same network shown the true scenes' own 64^2 images: how much of the distance is G's.
     true_inputs = upsample(np.stack([cv2.resize(scene, images.shape[1:3], interpolation=cv2.INTER_AREA) for scene in other]))
     figures = {"display": swd_per_level(display, truth, seed=seed), "bicubic": swd_per_level(bicubic_images, truth, seed=seed),
                "display_of_true_inputs": swd_per_level(true_inputs, truth, seed=seed)}

@@ -1,5 +1,6 @@
 """Image filters on torch tensors shared by the engine and the trainers: a per-image Gaussian blur, an
-edge-preserving bilateral filter (the display network's input smoothing), and the bright-blob weights that make a moon's few pixels count in a pixel loss (projection, G's reconstruction term)."""
+edge-preserving bilateral filter (the display network's input smoothing), and the bright-blob weights that
+make a moon's few pixels count in a pixel loss (projection, G's reconstruction term)."""
 
 from __future__ import annotations
 

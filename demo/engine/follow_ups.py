@@ -78,7 +78,7 @@ class FollowUps:
         if self._networks_for != (device, card.name):  # each G has its own display settings
             self._networks, self._networks_for = {}, (device, card.name)
         if network not in self._networks:
-            load = load_display if network == "shown" else load_upsampler  # both under the G's display settings
+            load = load_display if network == "shown" else load_upsampler
             self._networks[network] = load(device, settings=card.display)
         upsampler = self._networks[network]
         if upsampler is None:

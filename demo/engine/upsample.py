@@ -203,8 +203,7 @@ def load_upsampler(device: torch.device | str = "cpu", *, settings: Mapping[str,
     ``settings``: the G's own inference settings (its card's ``display``), which replace the file's."""
     if not Path(path).exists():
         return None
-    upsampler = read_upsampler(path, device=device)
-    return with_settings(upsampler, settings) if settings else upsampler
+    return with_settings(read_upsampler(path, device=device), settings)
 
 
 def load_display(device: torch.device | str = "cpu", *, settings: Mapping[str, Any] | None = None,
@@ -216,12 +215,14 @@ def load_display(device: torch.device | str = "cpu", *, settings: Mapping[str, A
     if not Path(path).exists():
         _warn_once(f"warning: {path} is missing; display images use the x4 upsampler")
         return load_upsampler(device, settings=settings, path=fallback)
-    upsampler = read_upsampler(path, device=device)
-    return with_settings(upsampler, settings) if settings else upsampler
+    return with_settings(read_upsampler(path, device=device), settings)
 
 
-def with_settings(upsampler: Upsampler, settings: Mapping[str, Any]) -> Upsampler:
-    """The same network under other inference settings (only those in INFERENCE_SETTINGS; UserError else)."""
+def with_settings(upsampler: Upsampler, settings: Mapping[str, Any] | None) -> Upsampler:
+    """The same network under other inference settings (only those in INFERENCE_SETTINGS; UserError else);
+    ``upsampler`` itself when there are none."""
+    if not settings:
+        return upsampler
     unknown = sorted(set(settings) - set(INFERENCE_SETTINGS))
     if unknown:
         raise UserError(f"display settings: unknown {', '.join(unknown)} (known: {', '.join(INFERENCE_SETTINGS)})")
