@@ -36,6 +36,19 @@ def main(argv: list[str] | None = None) -> int:
                                    f"{UpsamplerConfig.back_projection_steps})")
     train_parser.add_argument("--fidelity-limit", type=float, default=UpsamplerConfig.fidelity_limit,
                               help="train with the fidelity limit in the loop, in levels (default: 0, off)")
+    train_parser.add_argument("--input-smoothing", type=float, default=UpsamplerConfig.input_smoothing,
+                              help="train with the bilateral smoothing of G's image in front, colour sigma in levels, "
+                                   "as a model card's display settings ask (default: 0, off)")
+    train_parser.add_argument("--samples-of", default=None, metavar="MODEL",
+                              help="also train on this GAN's own samples (e.g. avatars64), judged by the critic alone "
+                                   "(default: none)")
+    train_parser.add_argument("--sample-share", type=float, default=0.25,
+                              help="with --samples-of: the share of each batch that is G's samples (default: 0.25)")
+    train_parser.add_argument("--sample-count", type=int, default=4096,
+                              help="with --samples-of: how many samples to draw once (default: 4096)")
+    train_parser.add_argument("--sample-seed", type=int, default=2,
+                              help="with --samples-of: their seed (default: 2; bench display uses 0, and 1 for "
+                                   "validation)")
     train_parser.add_argument("--limit", type=int, default=None, metavar="N",
                               help="use the first N images of each data file (default: all)")
     train_parser.add_argument("--init", default=None, metavar="FILE",

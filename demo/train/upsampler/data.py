@@ -79,6 +79,19 @@ def gan_round_trip(low: np.ndarray, *, model_name: str, batch: int = 64) -> np.n
     return np.concatenate(out)
 
 
+def gan_samples(model_name: str, count: int, *, seed: int, batch: int = 64) -> np.ndarray:
+    """uint8 [count, 64, 64, 3]: G's own images for latents drawn from its prior with ``seed``. They have no true
+    scene; in training they get only the critic's loss (the unpaired part of the detail generator's data)."""
+    from demo.engine.checkpoint import load_model
+    from demo.engine.latent import sample_prior
+    from demo.engine.projection import to_uint8
+
+    model = load_model(model_name)
+    z = sample_prior(model.card.prior, count, model.card.nz, torch.Generator().manual_seed(seed))  # [N, nz]
+    with torch.inference_mode():
+        return np.concatenate([to_uint8(model.G(z[i : i + batch])) for i in range(0, count, batch)])
+
+
 def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch: int = 64, lr: float = 0.05) -> np.ndarray:
     """G's projection of each uint8 [N, 64, 64, 3] image: the encoder's guess, then ``steps`` Adam steps on
     the projection loss, one start per scene, scenes batched. This is what the canvas shows for a scene
@@ -159,6 +172,16 @@ def degrade(low: torch.Tensor, trip: torch.Tensor, proj: torch.Tensor, *, spec: 
     # Round to the 8-bit image G's result is shown as.
     x = ((x.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
     return torch.where(chance(spec.projection_probability) > 0, proj, x)
+
+
+def sample_crops(images: torch.Tensor, *, batch: int, crop: int, generator: torch.Generator) -> torch.Tensor:
+    """Random crops (with flips) of uint8 [N, 3, 64, 64] images, in [-1, 1]: [B, 3, c, c]."""
+    index = torch.randint(images.shape[0], (batch,), generator=generator)
+    ys = torch.randint(LOW - crop + 1, (batch,), generator=generator)
+    xs = torch.randint(LOW - crop + 1, (batch,), generator=generator)
+    flips = torch.rand(batch, generator=generator) < 0.5
+    crops = [images[i, :, y : y + crop, x : x + crop] for i, y, x in zip(index.tolist(), ys.tolist(), xs.tolist())]
+    return torch.stack([c.flip(-1) if f else c for c, f in zip(crops, flips.tolist())]).float() / 127.5 - 1
 
 
 def sample_batch(data: dict[str, torch.Tensor], *, batch: int, crop: int, generator: torch.Generator):

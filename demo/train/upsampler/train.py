@@ -35,7 +35,7 @@ from demo.engine.upsample import UpsampleNet, UpsamplerConfig, read_upsampler
 from demo.errors import UserError
 from demo.train.common import load_checkpoint, save_checkpoint
 from demo.train.upsampler.critic import CriticConfig, PatchCritic, critic_loss, generator_loss
-from demo.train.upsampler.data import Degradation, degrade, prepare, sample_batch
+from demo.train.upsampler.data import Degradation, degrade, gan_samples, prepare, sample_batch, sample_crops
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +52,13 @@ class TrainConfig:
     adversarial_after: int = 500  # reconstruction-only steps first, so the critic meets a sensible network
     critic_lr: float = 2e-4
     critic_width: int = 32
+    # A share of each batch that is G's own samples (``--samples-of``), which have no true scene: they get only the
+    # critic's loss, so the network learns what to draw from G's images as they are, not only from round trips.
+    sample_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.sample_share < 1:
+            raise ValueError(f"sample_share must be in [0, 1): some rows keep a true scene, got {self.sample_share}")
 
 
 def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,12 +84,23 @@ def loss_of(display: torch.Tensor, target: torch.Tensor, *, gradient_weight: flo
     return loss
 
 
+def training_config(args) -> TrainConfig:
+    return TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
+                       detail_weight=args.detail_weight, adversarial_weight=args.adversarial_weight,
+                       adversarial_after=args.adversarial_after, critic_width=args.critic_width,
+                       sample_share=args.sample_share if args.samples_of else 0.0)
+
+
 def train(args) -> int:
-    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
-                         detail_weight=args.detail_weight, adversarial_weight=args.adversarial_weight,
-                         adversarial_after=args.adversarial_after, critic_width=args.critic_width)
+    try:
+        config = training_config(args)
+    except ValueError as exc:
+        raise UserError(f"train: {exc}") from None
+    if config.sample_share and not config.adversarial_weight:
+        raise UserError("train: --samples-of needs --adversarial-weight > 0 (G's samples have no target; only the "
+                        "critic judges them)")
     net_config = UpsamplerConfig(width=args.width, depth=args.depth, back_projection_steps=args.back_projection_steps,
-                                 fidelity_limit=args.fidelity_limit)
+                                 fidelity_limit=args.fidelity_limit, input_smoothing=args.input_smoothing)
     spec = Degradation(projection_probability=args.projection_probability, gan_probability=args.gan_probability,
                        gan_blend=tuple(args.gan_blend))
     run_dir = Path(args.out)
@@ -108,6 +126,9 @@ def train(args) -> int:
     # Prepare the data after the checks above, which take no time (projecting it takes minutes).
     data = prepare([Path(p) for p in args.data], run_dir / "cache", limit=args.limit,
                    projections=spec.projection_probability > 0)
+    unpaired = round(config.sample_share * config.batch)
+    samples = (torch.from_numpy(gan_samples(args.samples_of, args.sample_count, seed=args.sample_seed)).permute(0, 3, 1, 2)
+               if unpaired else None)  # uint8 [N, 3, 64, 64]
     started, recent = time.perf_counter(), []
     with (run_dir / "log.jsonl").open("a") as log, tqdm(total=config.steps, initial=step, desc="upsampler", unit="step") as bar:
         while step < config.steps:
@@ -115,8 +136,12 @@ def train(args) -> int:
                 group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
             low, trip, proj, high = sample_batch(data, batch=config.batch, crop=config.crop, generator=generator)
             inputs = degrade(low, trip, proj, spec=spec, generator=generator)
+            if samples is not None:  # The first rows become G's samples, which only the critic judges.
+                inputs = torch.cat([sample_crops(samples, batch=unpaired, crop=config.crop, generator=generator),
+                                    inputs[unpaired:]])
             display = net(inputs)  # [B, 3, 4c, 4c]
-            loss = loss_of(display, high, gradient_weight=config.gradient_weight, detail_weight=config.detail_weight)
+            loss = loss_of(display[unpaired:], high[unpaired:], gradient_weight=config.gradient_weight,
+                           detail_weight=config.detail_weight)
             if critic is not None and step >= config.adversarial_after:
                 loss = loss + config.adversarial_weight * critic.step(high, display)
             optimizer.zero_grad(set_to_none=True)
@@ -132,7 +157,9 @@ def train(args) -> int:
                 row = {"step": step, "loss": float(np.mean(recent)), "seconds": round(time.perf_counter() - started, 1),
                        "images": int(data["low"].shape[0]), "data": [str(p) for p in args.data],
                        "net_config": asdict(net_config), "train_config": asdict(config),
-                       "degradation": asdict(spec), **({"init": init} if init is not None else {})}
+                       "degradation": asdict(spec), **({"init": init} if init is not None else {}),
+                       **({"samples": {"of": args.samples_of, "count": args.sample_count, "seed": args.sample_seed}}
+                          if samples is not None else {})}
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
