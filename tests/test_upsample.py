@@ -190,6 +190,22 @@ def test_shipped_display_networks_are_sharper_than_bicubic_and_faithful(name):
         assert float((down - torch.from_numpy(low).float()).pow(2).mean().sqrt()) < 6
 
 
+def test_the_avatars_own_display_network_is_sharper_than_bicubic_and_faithful_on_gs_avatars():
+    """models/detail4x_avatars, as avatars64's card asks for it, on G's own avatars (no Node needed)."""
+    from demo.bench.display import samples
+    from demo.engine.checkpoint import load_model
+    from demo.engine.upsample import load_display
+
+    upsampler = load_display(settings=load_model("avatars64").card.display)
+    assert upsampler.card["name"] == "detail4x_avatars"
+    images = samples("avatars64", 6, seed=5)  # uint8 [6, 64, 64, 3]
+    ours, bicubic = upsampler.upsample(images), upsample_or_resize(None, images)
+    for image, display, smooth in zip(images, ours, bicubic):
+        assert gradient_energy(display) > gradient_energy(smooth)
+        down = area_downsample(torch.from_numpy(display).permute(2, 0, 1)[None].float(), 4)[0].permute(1, 2, 0)
+        assert float((down - torch.from_numpy(image).float()).pow(2).mean().sqrt()) < 6
+
+
 def test_training_runs_and_resumes(tmp_path):
     from demo.train.upsampler.__main__ import main
 
@@ -258,6 +274,41 @@ def test_training_can_hold_the_fidelity_limit_in_the_loop_on_gs_own_images(tmp_p
     assert (row["degradation"]["gan_probability"], row["degradation"]["gan_blend"]) == (1.0, [1.0, 1.0])
     x = torch.rand(1, 3, 16, 16) * 1.2 - 0.6  # away from white and black, which can clip a correction
     assert (x - area_downsample(net(x), 4)).abs().max().item() <= 8 / 127.5 + 1e-5
+
+
+def test_training_can_take_g_own_samples_which_only_the_critic_judges(tmp_path):
+    """--samples-of: a share of each batch is G's own images (no true scene), drawn once from its prior; the run
+    logs them and resumes; without a critic to judge them, or with no row left for a true scene, it is refused."""
+    from demo.train.upsampler.__main__ import main
+    from demo.train.upsampler.data import gan_samples, sample_crops
+    from demo.train.upsampler.train import trained_net
+
+    data = tmp_path / "land256"
+    data.mkdir()
+    np.save(data / "landscapes.npy", np.stack([landscape_pair(seed)[0] for seed in (1, 2)]))
+    run = tmp_path / "run"
+    common = ["--data", str(data), "--out", str(run), "--batch", "4", "--width", "4", "--depth", "1",
+              "--samples-of", "landscape64", "--sample-count", "8", "--sample-share", "0.5", "--input-smoothing", "40"]
+    assert main(["train", *common, "--steps", "2"]) == 2  # no critic
+    assert not (run / "checkpoint.pt").exists()
+    critic = ["--adversarial-weight", "0.05", "--adversarial-after", "1", "--critic-width", "4"]
+    assert main(["train", *common, *critic, "--sample-share", "1", "--steps", "2"]) == 2  # no true scene left
+    assert main(["train", *common, *critic, "--steps", "2"]) == 0
+    assert main(["train", *common, *critic, "--steps", "3"]) == 0
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [2, 3]
+    assert rows[-1]["samples"] == {"of": "landscape64", "count": 8, "seed": 2}
+    assert rows[-1]["train_config"]["sample_share"] == 0.5
+    assert trained_net(run)[1]["net_config"]["input_smoothing"] == 40.0
+    # The crops are windows of G's images, some mirrored, in [-1, 1].
+    images = torch.from_numpy(gan_samples("landscape64", 3, seed=2)).permute(0, 3, 1, 2)  # uint8 [3, 3, 64, 64]
+    crops = sample_crops(images, batch=6, crop=16, generator=torch.Generator().manual_seed(0))  # [6, 3, 16, 16]
+    assert crops.shape == (6, 3, 16, 16)
+    windows = images.float().unfold(2, 16, 1).unfold(3, 16, 1) / 127.5 - 1  # [3, 3, 49, 49, 16, 16]
+    for crop in crops:
+        found = [(windows[..., :, :] - view[:, None, None]).abs().amax(dim=(1, 4, 5)).min().item()
+                 for view in (crop, crop.flip(-1))]
+        assert min(found) < 1e-6
 
 
 def test_training_can_take_g_own_projections_as_inputs(tmp_path):
@@ -382,15 +433,32 @@ def test_a_models_display_settings_replace_the_files_and_bad_ones_are_one_line()
 
     settings = load_model("avatars64").card.display  # the avatars' own: G's avatars are noisier than their art
     shown, morph = load_display(settings=settings), load_upsampler(settings=settings)  # the still and the morph
+    inference = {name: value for name, value in settings.items() if name != "network"}
     for network in (shown, morph):
-        assert settings and all(getattr(network.net.config, name) == value for name, value in settings.items())
-    assert shown.net.config.width == load_display().net.config.width  # the same networks, other settings
-    assert morph.net.config.width == load_upsampler().net.config.width
+        assert inference and all(getattr(network.net.config, name) == value for name, value in inference.items())
+    assert (shown.card["name"], settings["network"]) == ("detail4x_avatars", "detail4x_avatars")  # their own network
+    assert load_display().card["name"] == "detail4x"
+    assert morph.net.config.width == load_upsampler().net.config.width  # the morph: the x4 upsampler, other settings
     assert load_model("landscape64").card.display == {}  # landscapes show the file as it is
     with pytest.raises(UserError, match="unknown width"):
         load_display(settings={"width": 8})
     with pytest.raises(UserError, match="input_smoothing"):
         load_display(settings={"input_smoothing": -1})
+
+
+def test_a_models_own_display_network_falls_back_to_the_detail_generator_and_a_bad_name_is_one_line(capsys):
+    """A G card's display may name its own network (a model in models/); where that file is missing, the shown
+    image uses models/detail4x, with one warning line naming the missing file."""
+    from demo.engine.upsample import load_display
+
+    settings = {"network": "no_such_display_network", "fidelity_limit": 7.0}
+    first, second = load_display(settings=settings), load_display(settings=settings)
+    assert first.card["name"] == second.card["name"] == "detail4x" and first.net.config.fidelity_limit == 7.0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "no_such_display_network" in line]
+    assert len(lines) == 1 and "detail4x" in lines[0]
+    for bad in ("../detail4x", "", 4):
+        with pytest.raises(UserError, match="'network' must name a model"):
+            load_display(settings={"network": bad})
 
 
 def test_a_model_card_whose_display_is_not_an_object_is_refused():
@@ -442,6 +510,17 @@ def test_a_run_is_shipped_under_its_card_with_bench_display_figures(tmp_path):
     assert reshipped.net.config.residual_gain == 1.5 and reshipped.net.config.fidelity_limit == 6
     assert reshipped.card["training"]["steps"] == 2 and reshipped.card["training"]["command"] == "train ..."
     assert all(torch.equal(value, trained[key]) for key, value in reshipped.net.state_dict().items())
+    # Several files of one network ship their mean; files of other shapes are refused.
+    first = save_upsampler(tmp_path / "a.safetensors", untrained_upsampler(seed=1).net, {"training": {"steps": 10}})
+    second = save_upsampler(tmp_path / "b.safetensors", untrained_upsampler(seed=2).net, {"training": {"steps": 20}})
+    assert main(["ship", "--weights", str(first), str(second), "--card", str(card), "--model-out", str(again)]) == 0
+    mean = read_upsampler(again)
+    for key, value in mean.net.state_dict().items():
+        expected = (read_upsampler(first).net.state_dict()[key] + read_upsampler(second).net.state_dict()[key]) / 2
+        assert torch.allclose(value, expected), key
+    assert mean.card["training"]["averaged_steps"] == [10, 20] and mean.card["training"]["steps"] == 20
+    assert mean.card["name"] == "detail4x"  # the card's text
+    assert main(["ship", "--weights", str(first), str(written), "--card", str(card), "--model-out", str(again)]) == 2
     # Either a run or a file, not both or neither.
     assert main(["ship", "--card", str(card), "--model-out", str(again)]) == 2
     assert main(["ship", "--out", str(run), "--weights", str(written), "--card", str(card), "--model-out", str(again)]) == 2

@@ -40,7 +40,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--kinds", default="landscapes,avatars", help="comma-separated (default: landscapes,avatars)")
     parser.add_argument("--count", type=int, default=256, help="images per set (default: 256)")
     parser.add_argument("--upsampler", type=Path, default=None,
-                        help="display network file (default: models/detail4x, else models/upsample4x)")
+                        help="display network file (default: the model's own, as its card's display names it, else "
+                             "models/detail4x, else models/upsample4x)")
     parser.add_argument("--truth-seed", type=int, default=HELDOUT_FIRST,
                         help=f"first true scene's seed (default: {HELDOUT_FIRST:,}, held out); choose settings on other "
                              "seeds, e.g. 30000000 (validation) with --seed 1, and report on the default")
@@ -136,12 +137,7 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
     import torch
 
     from demo.engine.checkpoint import load_model
-    from demo.engine.upsample import (
-        DEFAULT_DETAIL,
-        DEFAULT_UPSAMPLER,
-        read_upsampler,
-        with_settings,
-    )
+    from demo.engine.upsample import display_choice, load_display, read_upsampler, with_settings
 
     truth = true_scenes(kind, list(range(truth_seed, truth_seed + count)))
     if truth is None:
@@ -149,9 +145,14 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
     other = true_scenes(kind, list(range(truth_seed + count, truth_seed + 2 * count)))
     images = samples(MODELS[kind], count, seed=seed)
     torch.set_num_threads(1)
-    upsampler_path = upsampler_path or (DEFAULT_DETAIL if DEFAULT_DETAIL.exists() else DEFAULT_UPSAMPLER)
     settings = {**load_model(MODELS[kind]).card.display, **(settings or {})}
-    upsampler = with_settings(read_upsampler(upsampler_path), settings)
+    if upsampler_path is not None:  # This file, in place of the G's own display network.
+        settings = display_choice(settings)[1]
+        upsampler = with_settings(read_upsampler(upsampler_path), settings)
+    else:
+        upsampler = load_display(settings=settings)
+    if upsampler is None:
+        return {"skipped": "no display network is installed (models/detail4x, models/upsample4x)"}, None
 
     def upsample(batch: np.ndarray) -> np.ndarray:
         return np.concatenate([upsampler.upsample(batch[i:i + 32]) for i in range(0, len(batch), 32)])
@@ -165,7 +166,8 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
                "display_of_true_inputs": swd_per_level(true_inputs, truth, seed=seed)}
     fine_floor = mean_over(floor, FINE_LEVELS)
     report = {
-        "count": count, "model": MODELS[kind], "upsampler": str(upsampler_path), "settings": settings,
+        "count": count, "model": MODELS[kind], "upsampler": str(upsampler_path or upsampler.card.get("name")),
+        "settings": settings,
         "swd_floor": floor, **{f"swd_{name}": value for name, value in figures.items()},
         **{f"fine_{name}_over_floor": round(mean_over(value, FINE_LEVELS) / fine_floor, 2)
            for name, value in figures.items()},

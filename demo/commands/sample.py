@@ -10,7 +10,8 @@ HELP = "write random samples of a model: NNNN.png (model resolution) and NNNN_di
 DESCRIPTION = """\
 Draw --count latents from the model's prior (deterministic for --seed) and write, for each:
   DIR/NNNN.png          G(z) at the model's resolution (64x64 for the bundled models)
-  DIR/NNNN_display.png  the same image at display resolution (x4, 256x256), by the detail generator
+  DIR/NNNN_display.png  the same image at display resolution (x4, 256x256), by the model's own display
+                        network (avatars64: models/detail4x_avatars) or the detail generator
                         models/detail4x (else models/upsample4x, else bicubic, each with a warning)
   DIR/samples.json      model, seed, count, both resolutions and which upsampler was used
 

@@ -46,6 +46,7 @@ DEFAULT_UPSAMPLER = MODELS_DIR / "upsample4x.safetensors"
 DEFAULT_DETAIL = MODELS_DIR / "detail4x.safetensors"  # the detail generator: same format, trained against a critic
 # The settings a file's config may change at inference, without retraining (ship, a G card's "display").
 INFERENCE_SETTINGS = ("back_projection_steps", "residual_gain", "fidelity_limit", "input_smoothing")
+DISPLAY_NETWORK = "network"  # in a G card's "display": its own network for the shown image (a file stem in models/)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,22 +201,40 @@ def read_upsampler(path: str | Path, *, device: torch.device | str = "cpu") -> U
 def load_upsampler(device: torch.device | str = "cpu", *, settings: Mapping[str, Any] | None = None,
                    path: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
     """The shipped upsampler, or None when its weights are missing (callers then fall back to bicubic).
-    ``settings``: the G's own inference settings (its card's ``display``), which replace the file's."""
+    ``settings``: the G's own display settings (its card's ``display``), whose inference settings replace the
+    file's (a ``network`` there names the shown image's network, not this one)."""
     if not Path(path).exists():
         return None
-    return with_settings(read_upsampler(path, device=device), settings)
+    return with_settings(read_upsampler(path, device=device), display_choice(settings)[1])
 
 
 def load_display(device: torch.device | str = "cpu", *, settings: Mapping[str, Any] | None = None,
-                 path: str | Path = DEFAULT_DETAIL, fallback: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
-    """The network for a shown image at display size: the detail generator; where its file is missing, the
-    x4 upsampler, with one warning line; None when neither is there (callers then use bicubic). A corrupt file
-    raises UserError naming it. ``settings``: the G's own inference settings (its card's ``display``), which
-    replace the file's."""
-    if not Path(path).exists():
-        _warn_once(f"warning: {path} is missing; display images use the x4 upsampler")
-        return load_upsampler(device, settings=settings, path=fallback)
-    return with_settings(read_upsampler(path, device=device), settings)
+                 path: str | Path | None = None, fallback: str | Path = DEFAULT_UPSAMPLER) -> Upsampler | None:
+    """The network for a shown image at display size: ``path``, else the G's own (its card's ``display``
+    names it as ``network``), else the detail generator; where a file is missing, the next, with one warning
+    line, and last the x4 upsampler; None when none is there (callers then use bicubic). A corrupt file raises
+    UserError naming it. ``settings``: the G's display settings, whose inference settings replace the file's."""
+    own, inference = display_choice(settings)
+    candidates = [Path(path)] if path is not None else [file for file in (own, DEFAULT_DETAIL) if file is not None]
+    for index, file in enumerate(candidates):
+        if file.exists():
+            return with_settings(read_upsampler(file, device=device), inference)
+        after = candidates[index + 1].stem if index + 1 < len(candidates) else "the x4 upsampler"
+        _warn_once(f"warning: {file} is missing; display images use {after}")
+    return load_upsampler(device, settings=inference, path=fallback)
+
+
+def display_choice(settings: Mapping[str, Any] | None) -> tuple[Path | None, dict[str, Any]]:
+    """A G's display settings split into the file of its own display network (its ``network``, a model in
+    models/; None: the default) and the inference settings (INFERENCE_SETTINGS) that replace a file's."""
+    inference = dict(settings or {})
+    name = inference.pop(DISPLAY_NETWORK, None)
+    if name is None:
+        return None, inference
+    if not isinstance(name, str) or not name or Path(name).name != name or name.startswith("."):
+        raise UserError(f"display settings: {DISPLAY_NETWORK!r} must name a model in {MODELS_DIR} (e.g. "
+                        f"detail4x_avatars), got {name!r}")
+    return MODELS_DIR / f"{name}.safetensors", inference
 
 
 def with_settings(upsampler: Upsampler, settings: Mapping[str, Any] | None) -> Upsampler:
@@ -225,7 +244,7 @@ def with_settings(upsampler: Upsampler, settings: Mapping[str, Any] | None) -> U
         return upsampler
     unknown = sorted(set(settings) - set(INFERENCE_SETTINGS))
     if unknown:
-        raise UserError(f"display settings: unknown {', '.join(unknown)} (known: {', '.join(INFERENCE_SETTINGS)})")
+        raise UserError(f"display settings: unknown {', '.join(unknown)} (known: {', '.join((*INFERENCE_SETTINGS, DISPLAY_NETWORK))})")
     try:
         net = upsampler.net.reconfigured(**settings).to(upsampler.device)
     except (TypeError, ValueError) as exc:
@@ -233,7 +252,7 @@ def with_settings(upsampler: Upsampler, settings: Mapping[str, Any] | None) -> U
     return replace(upsampler, net=net, card={**upsampler.card, "settings": dict(settings)})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warn_once(line: str) -> None:
     print(line, file=sys.stderr)
 

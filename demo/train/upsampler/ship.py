@@ -5,7 +5,8 @@ For the detail generator, whose figures come from ``python -m demo bench display
 from the run's log, and its metrics from a ``bench display --json`` report (without one, the card says the
 file is not measured yet). ``--weights FILE`` ships an existing model file's weights instead of the run's
 latest (its card's training figures are kept), so that inference settings can change without retraining:
-``--back-projection-steps``, ``--residual-gain`` and ``--fidelity-limit`` (``UpsamplerConfig``).
+``--back-projection-steps``, ``--residual-gain``, ``--fidelity-limit`` and ``--input-smoothing``
+(``UpsamplerConfig``); several ``--weights`` files of one network ship the mean of their weights.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from demo.engine.upsample import read_upsampler, save_upsampler
+from demo.engine.upsample import UpsampleNet, read_upsampler, save_upsampler
 from demo.errors import UserError
 from demo.train.upsampler.report import training_seconds
-from demo.train.upsampler.train import trained_net
+from demo.train.upsampler.train import network_shape, trained_net
 
 INFERENCE = {  # flag: (UpsamplerConfig field, add_argument settings)
     "--back-projection-steps": ("back_projection_steps", {"type": int, "help": "back-projection steps at inference"}),
@@ -27,8 +28,10 @@ INFERENCE = {  # flag: (UpsamplerConfig field, add_argument settings)
 }
 ARGUMENTS = {  # flag: add_argument settings
     "--out": {"default": None, "help": "run folder, e.g. runs/detail4x (its latest weights and training log)"},
-    "--weights": {"type": Path, "default": None,
-                  "help": "ship this model file's weights instead of a run's (its card's training figures are kept)"},
+    "--weights": {"type": Path, "default": None, "nargs": "+", "metavar": "FILE",
+                  "help": "ship this model file's weights instead of a run's (its card's training figures are kept); "
+                          "several files of one shape (e.g. one run's checkpoints, each shipped at its step) ship "
+                          "their mean, which steadies a critic-trained network's step-to-step swings"},
     "--card": {"required": True, "type": Path, "help": "the card to keep, e.g. models/detail4x.json"},
     "--display": {"type": Path, "default": None,
                   "help": "a `python -m demo bench display --upsampler FILE --json REPORT` report of these weights"},
@@ -62,6 +65,22 @@ def shipped_card(card: dict, *, training: dict, display: dict | None) -> dict:
     return {**kept, "training": training, "metrics": metrics, "metric_notes": notes}
 
 
+def averaged(files: list[Path], card: dict) -> tuple[UpsampleNet, dict]:
+    """The mean of the files' networks (one file: its network) and the last file's training entry (else the
+    card's; list a run's files in step order, so that it holds the whole run), which lists the steps averaged."""
+    loaded = [read_upsampler(file) for file in files]
+    shapes = {network_shape(upsampler.net.config) for upsampler in loaded}
+    if len(shapes) > 1:
+        raise UserError(f"ship: --weights files differ in shape {sorted(shapes)}; only one network's steps average")
+    net, training = loaded[0].net, loaded[-1].card.get("training", card.get("training", {}))
+    if len(loaded) > 1:
+        states = [upsampler.net.state_dict() for upsampler in loaded]
+        net = net.reconfigured()
+        net.load_state_dict({key: sum(state[key] for state in states) / len(states) for key in states[0]})
+        training = {**training, "averaged_steps": [upsampler.card.get("training", {}).get("steps") for upsampler in loaded]}
+    return net, training
+
+
 def inference_settings(args) -> dict:
     """The ``UpsamplerConfig`` inference settings given on the command line."""
     given = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _) in INFERENCE.items()}
@@ -77,8 +96,7 @@ def ship(args) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"ship: {exc}") from None
     if args.weights is not None:
-        shipped = read_upsampler(args.weights)
-        net, training = shipped.net, shipped.card.get("training", card.get("training", {}))
+        net, training = averaged(args.weights, card)
     else:
         net, info = trained_net(Path(args.out))
         training = run_training(Path(args.out), card, info["step"])
