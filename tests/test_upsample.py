@@ -300,6 +300,16 @@ def test_training_can_take_g_own_samples_which_only_the_critic_judges(tmp_path):
     assert rows[-1]["samples"] == {"of": "landscape64", "count": 8, "seed": 2}
     assert rows[-1]["train_config"]["sample_share"] == 0.5
     assert trained_net(run)[1]["net_config"]["input_smoothing"] == 40.0
+    # G's samples (the first rows) get no reconstruction loss: only the critic's, once it has joined.
+    from demo.train.upsampler.train import Critic, TrainConfig, batch_loss
+
+    config = TrainConfig(adversarial_weight=0.05, critic_width=4, sample_share=0.5)
+    net = untrained_upsampler(seed=3).net.train().requires_grad_(True)
+    for critic in (None, Critic(config)):
+        inputs = (torch.rand(4, 3, 8, 8) * 2 - 1).requires_grad_(True)
+        batch_loss(net, inputs, torch.rand(4, 3, 32, 32) * 2 - 1, unpaired=2, critic=critic, config=config).backward()
+        per_row = inputs.grad.abs().sum(dim=(1, 2, 3))  # [4]
+        assert (per_row[:2] > 0).tolist() == [critic is not None] * 2 and bool((per_row[2:] > 0).all())
     # The crops are windows of G's images, some mirrored, in [-1, 1].
     images = torch.from_numpy(gan_samples("landscape64", 3, seed=2)).permute(0, 3, 1, 2)  # uint8 [3, 3, 64, 64]
     crops = sample_crops(images, batch=6, crop=16, generator=torch.Generator().manual_seed(0))  # [6, 3, 16, 16]

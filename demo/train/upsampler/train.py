@@ -139,11 +139,8 @@ def train(args) -> int:
             if samples is not None:  # The first rows become G's samples, which only the critic judges.
                 inputs = torch.cat([sample_crops(samples, batch=unpaired, crop=config.crop, generator=generator),
                                     inputs[unpaired:]])
-            display = net(inputs)  # [B, 3, 4c, 4c]
-            loss = loss_of(display[unpaired:], high[unpaired:], gradient_weight=config.gradient_weight,
-                           detail_weight=config.detail_weight)
-            if critic is not None and step >= config.adversarial_after:
-                loss = loss + config.adversarial_weight * critic.step(high, display)
+            judge = critic if critic is not None and step >= config.adversarial_after else None
+            loss = batch_loss(net, inputs, high, unpaired=unpaired, critic=judge, config=config)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -165,6 +162,19 @@ def train(args) -> int:
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
                 recent = []
     return 0
+
+
+def batch_loss(net: UpsampleNet, inputs: torch.Tensor, high: torch.Tensor, *, unpaired: int, critic: Critic | None,
+               config: TrainConfig) -> torch.Tensor:
+    """The display network's loss on inputs [B, 3, c, c] against targets high [B, 3, 4c, 4c]: reconstruction on
+    the rows from ``unpaired`` on (the first rows are G's own samples, whose targets are only stand-ins), and
+    with ``critic`` (which takes its own step on this batch) the critic's loss on every row."""
+    display = net(inputs)  # [B, 3, 4c, 4c]
+    loss = loss_of(display[unpaired:], high[unpaired:], gradient_weight=config.gradient_weight,
+                   detail_weight=config.detail_weight)
+    if critic is not None:
+        loss = loss + config.adversarial_weight * critic.step(high, display)
+    return loss
 
 
 class Critic:
