@@ -14,7 +14,9 @@ that to the true 256^2 scene; its fidelity step keeps the result's 64^2 downsamp
 
 Training is resumable: re-run ``train`` to continue from runs/.../checkpoint.pt. ``--init FILE`` starts a new
 run from an upsampler file instead (e.g. the shipped models/upsample4x.safetensors, with a fresh Adam), which is
-how a machine without runs/ fine-tunes the shipped weights. The inputs and their
+how a machine without runs/ fine-tunes the shipped weights. With a critic (``--adversarial-weight``),
+``--samples-of avatars64`` makes a share of each batch G's own samples, which have no true scene and get only
+the critic's loss (how models/detail4x_avatars was made; docs/upsampler.md section 6). The inputs and their
 degradations are built in ``demo.train.upsampler.data``; ``evaluate``, ``export`` and ``bench`` in
 ``demo.train.upsampler.report``.
 """
