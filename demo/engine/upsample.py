@@ -244,7 +244,8 @@ def with_settings(upsampler: Upsampler, settings: Mapping[str, Any] | None) -> U
         return upsampler
     unknown = sorted(set(settings) - set(INFERENCE_SETTINGS))
     if unknown:
-        raise UserError(f"display settings: unknown {', '.join(unknown)} (known: {', '.join((*INFERENCE_SETTINGS, DISPLAY_NETWORK))})")
+        known = ", ".join((*INFERENCE_SETTINGS, DISPLAY_NETWORK))
+        raise UserError(f"display settings: unknown {', '.join(unknown)} (known: {known})")
     try:
         net = upsampler.net.reconfigured(**settings).to(upsampler.device)
     except (TypeError, ValueError) as exc:
