@@ -280,7 +280,8 @@ def test_training_can_take_g_own_samples_which_only_the_critic_judges(tmp_path):
     """--samples-of: a share of each batch is G's own images (no true scene), drawn once from its prior; the run
     logs them and resumes; without a critic to judge them, or with no row left for a true scene, it is refused."""
     from demo.train.upsampler.__main__ import main
-    from demo.train.upsampler.data import gan_samples, sample_crops
+    from demo.bench.display import samples
+    from demo.train.upsampler.data import sample_crops
     from demo.train.upsampler.train import trained_net
 
     data = tmp_path / "land256"
@@ -311,7 +312,7 @@ def test_training_can_take_g_own_samples_which_only_the_critic_judges(tmp_path):
         per_row = inputs.grad.abs().sum(dim=(1, 2, 3))  # [4]
         assert (per_row[:2] > 0).tolist() == [critic is not None] * 2 and bool((per_row[2:] > 0).all())
     # The crops are windows of G's images, some mirrored, in [-1, 1].
-    images = torch.from_numpy(gan_samples("landscape64", 3, seed=2)).permute(0, 3, 1, 2)  # uint8 [3, 3, 64, 64]
+    images = torch.from_numpy(samples("landscape64", 3, seed=2)).permute(0, 3, 1, 2)  # uint8 [3, 3, 64, 64]
     crops = sample_crops(images, batch=6, crop=16, generator=torch.Generator().manual_seed(0))  # [6, 3, 16, 16]
     assert crops.shape == (6, 3, 16, 16)
     windows = images.float().unfold(2, 16, 1).unfold(3, 16, 1) / 127.5 - 1  # [3, 3, 49, 49, 16, 16]

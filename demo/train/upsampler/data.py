@@ -79,19 +79,6 @@ def gan_round_trip(low: np.ndarray, *, model_name: str, batch: int = 64) -> np.n
     return np.concatenate(out)
 
 
-def gan_samples(model_name: str, count: int, *, seed: int, batch: int = 64) -> np.ndarray:
-    """uint8 [count, 64, 64, 3]: G's own images for latents drawn from its prior with ``seed``. They have no true
-    scene; in training they get only the critic's loss (the unpaired part of the detail generator's data)."""
-    from demo.engine.checkpoint import load_model
-    from demo.engine.latent import sample_prior
-    from demo.engine.projection import to_uint8
-
-    model = load_model(model_name)
-    z = sample_prior(model.card.prior, count, model.card.nz, torch.Generator().manual_seed(seed))  # [N, nz]
-    with torch.inference_mode():
-        return np.concatenate([to_uint8(model.G(z[i : i + batch])) for i in range(0, count, batch)])
-
-
 def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch: int = 64, lr: float = 0.05) -> np.ndarray:
     """G's projection of each uint8 [N, 64, 64, 3] image: the encoder's guess, then ``steps`` Adam steps on
     the projection loss, one start per scene, scenes batched. This is what the canvas shows for a scene
@@ -174,26 +161,31 @@ def degrade(low: torch.Tensor, trip: torch.Tensor, proj: torch.Tensor, *, spec: 
     return torch.where(chance(spec.projection_probability) > 0, proj, x)
 
 
-def sample_crops(images: torch.Tensor, *, batch: int, crop: int, generator: torch.Generator) -> torch.Tensor:
-    """Random crops (with flips) of uint8 [N, 3, 64, 64] images, in [-1, 1]: [B, 3, c, c]."""
-    index = torch.randint(images.shape[0], (batch,), generator=generator)
+def random_windows(n: int, *, batch: int, crop: int, generator: torch.Generator):
+    """For ``batch`` random crops of side ``crop`` from n 64^2 images: image index, top, left and whether to
+    mirror each, as lists (drawn in that order, so a run's crops follow from its generator)."""
+    index = torch.randint(n, (batch,), generator=generator)
     ys = torch.randint(LOW - crop + 1, (batch,), generator=generator)
     xs = torch.randint(LOW - crop + 1, (batch,), generator=generator)
     flips = torch.rand(batch, generator=generator) < 0.5
-    crops = [images[i, :, y : y + crop, x : x + crop] for i, y, x in zip(index.tolist(), ys.tolist(), xs.tolist())]
-    return torch.stack([c.flip(-1) if f else c for c, f in zip(crops, flips.tolist())]).float() / 127.5 - 1
+    return index.tolist(), ys.tolist(), xs.tolist(), flips.tolist()
+
+
+def sample_crops(images: torch.Tensor, *, batch: int, crop: int, generator: torch.Generator) -> torch.Tensor:
+    """Random crops (with flips) of uint8 [N, 3, 64, 64] images, in [-1, 1]: [B, 3, c, c]."""
+    crops = []
+    for i, y, x, flip in zip(*random_windows(images.shape[0], batch=batch, crop=crop, generator=generator)):
+        window = images[i, :, y : y + crop, x : x + crop]
+        crops.append(window.flip(-1) if flip else window)
+    return torch.stack(crops).float() / 127.5 - 1
 
 
 def sample_batch(data: dict[str, torch.Tensor], *, batch: int, crop: int, generator: torch.Generator):
     """Aligned random crops (with flips), in [-1, 1]: low, trip, proj [B, 3, c, c] and high [B, 3, 4c, 4c]."""
-    n, c = data["low"].shape[0], crop
-    index = torch.randint(n, (batch,), generator=generator)
-    ys = torch.randint(LOW - c + 1, (batch,), generator=generator)
-    xs = torch.randint(LOW - c + 1, (batch,), generator=generator)
-    flips = torch.rand(batch, generator=generator) < 0.5
+    c = crop
     names = ("low", "trip", "proj", "high")
     crops: dict[str, list[torch.Tensor]] = {name: [] for name in names}
-    for i, y, x, flip in zip(index.tolist(), ys.tolist(), xs.tolist(), flips.tolist()):
+    for i, y, x, flip in zip(*random_windows(data["low"].shape[0], batch=batch, crop=c, generator=generator)):
         for name in names:
             s, size = (SCALE, SCALE * c) if name == "high" else (1, c)
             crop = data[name][i, :, s * y : s * y + size, s * x : s * x + size]

@@ -14,18 +14,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from demo.engine.upsample import UpsampleNet, read_upsampler, save_upsampler
+from demo.engine.upsample import INFERENCE_SETTINGS, UpsampleNet, read_upsampler, save_upsampler
 from demo.errors import UserError
 from demo.train.upsampler.report import training_seconds
 from demo.train.upsampler.train import network_shape, trained_net
 
-INFERENCE = {  # flag: (UpsamplerConfig field, add_argument settings)
-    "--back-projection-steps": ("back_projection_steps", {"type": int, "help": "back-projection steps at inference"}),
-    "--residual-gain": ("residual_gain", {"type": float, "help": "scale of the learnt residual (the detail) at inference"}),
-    "--fidelity-limit": ("fidelity_limit", {"type": float, "help": "levels a 64^2 block may stray from G's image (0: off)"}),
-    "--input-smoothing": ("input_smoothing", {"type": float,
-                                              "help": "bilateral colour sigma (levels) on G's image first (0: off)"}),
+SETTING_HELP = {  # each of INFERENCE_SETTINGS: its add_argument settings
+    "back_projection_steps": {"type": int, "help": "back-projection steps at inference"},
+    "residual_gain": {"type": float, "help": "scale of the learnt residual (the detail) at inference"},
+    "fidelity_limit": {"type": float, "help": "levels a 64^2 block may stray from G's image (0: off)"},
+    "input_smoothing": {"type": float, "help": "bilateral colour sigma (levels) on G's image first (0: off)"},
 }
+# flag: (UpsamplerConfig field, add_argument settings), one per setting a file may change at inference
+INFERENCE = {f"--{field.replace('_', '-')}": (field, SETTING_HELP[field]) for field in INFERENCE_SETTINGS}
 ARGUMENTS = {  # flag: add_argument settings
     "--out": {"default": None, "help": "run folder, e.g. runs/detail4x (its latest weights and training log)"},
     "--weights": {"type": Path, "default": None, "nargs": "+", "metavar": "FILE",

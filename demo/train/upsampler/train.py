@@ -37,7 +37,7 @@ from demo.engine.upsample import UpsampleNet, UpsamplerConfig, read_upsampler
 from demo.errors import UserError
 from demo.train.common import load_checkpoint, save_checkpoint
 from demo.train.upsampler.critic import CriticConfig, PatchCritic, critic_loss, generator_loss
-from demo.train.upsampler.data import Degradation, degrade, gan_samples, prepare, sample_batch, sample_crops
+from demo.train.upsampler.data import Degradation, degrade, prepare, sample_batch, sample_crops
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,8 +129,12 @@ def train(args) -> int:
     data = prepare([Path(p) for p in args.data], run_dir / "cache", limit=args.limit,
                    projections=spec.projection_probability > 0)
     unpaired = round(config.sample_share * config.batch)
-    samples = (torch.from_numpy(gan_samples(args.samples_of, args.sample_count, seed=args.sample_seed)).permute(0, 3, 1, 2)
-               if unpaired else None)  # uint8 [N, 3, 64, 64]
+    samples = None
+    if unpaired:  # G's own images, drawn as bench display draws them, from another seed.
+        from demo.bench.display import samples as draw_samples
+
+        samples = torch.from_numpy(draw_samples(args.samples_of, args.sample_count, seed=args.sample_seed))
+        samples = samples.permute(0, 3, 1, 2)  # uint8 [N, 3, 64, 64]
     started, recent = time.perf_counter(), []
     with (run_dir / "log.jsonl").open("a") as log, tqdm(total=config.steps, initial=step, desc="upsampler", unit="step") as bar:
         while step < config.steps:
