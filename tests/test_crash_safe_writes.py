@@ -142,6 +142,23 @@ def save_child(folder: Path, *, naive: bool, kill_at: str) -> None:
     saving.save_result(folder, image=PICTURES[1], events=SECOND, meta={"model": "m"}, now=1)
 
 
+def cache_child(folder: Path, *, naive: bool, kill_at: str) -> None:
+    """The upsampler report's first write of a cached array, killed while np.save writes it."""
+    from demo.train.upsampler import report
+
+    if naive:
+        report.replacing = naive_replacing
+    real_save = np.save
+
+    def torn_save(target, array) -> None:
+        buffer = io.BytesIO()
+        real_save(buffer, array)
+        hang_halfway(buffer.getvalue(), target)
+
+    np.save = torn_save
+    report.cached_array(folder / "cache.npy", lambda: PICTURES[0])
+
+
 def hang_at_second_link() -> None:
     """Let the first hard link (the PNG's final name) be made, and wait to be killed at the second."""
     real_link = os.link
@@ -157,7 +174,7 @@ def hang_at_second_link() -> None:
 
 
 CHILDREN = {"autosave": autosave_child, "checkpoint": checkpoint_child, "card": card_child, "model": model_child,
-            "save": save_child}
+            "save": save_child, "cache": cache_child}
 
 
 # The parent's side.
@@ -293,3 +310,13 @@ def test_a_killed_save_leaves_nothing_torn_under_a_final_name(tmp_path, writer, 
         assert len(visible(tmp_path)) == 3 + len(new_files)
         temps = visible(tmp_path, hidden=True)
         assert temps and all(name.startswith(".igan.") and name.endswith(".tmp") for name in temps)
+
+
+@pytest.mark.parametrize("writer, survives", WRITERS)
+def test_a_killed_cache_write_leaves_no_torn_cache_and_the_next_run_computes_it(tmp_path, writer, survives):
+    from demo.train.upsampler.report import cached_array
+
+    kill_mid_write(tmp_path, "cache", writer=writer)
+    assert (tmp_path / "cache.npy").exists() != survives  # the naive writer leaves half a file under the name
+    assert reads_back(lambda: np.array_equal(cached_array(tmp_path / "cache.npy", lambda: PICTURES[0]), PICTURES[0]),
+                      ValueError, EOFError, OSError) == survives

@@ -15,6 +15,7 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ import torch
 from demo.data.grid import save_png
 from demo.engine.upsample import (DEFAULT_UPSAMPLER, UpsampleNet, Upsampler, read_upsampler, save_upsampler,
                                   upsample_or_resize)
+from demo.safe_files import replacing
 from demo.train.upsampler.train import trained_net
 
 PROJECTED = 8  # held-out scenes per set that are projected with hybrid (the issue's count)
@@ -87,18 +89,27 @@ def heldout_inputs(path: Path, cache: Path, *, projections: bool = True) -> tupl
         return kind, truth, inputs
     tag = gan_tag(kind)
     stored = cache / f"heldout_projection_{path.resolve().name}_{len(low)}_{tag}.npy"
-    if not stored.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        np.save(stored, gan_projection(low, model_name=GAN_FOR_KIND[kind]))
-    inputs["gan_projection"] = np.load(stored)
-    stored = cache / f"heldout_hybrid_{path.resolve().name}_{PROJECTED}_{tag}.npy"
-    if not stored.exists():
+    inputs["gan_projection"] = cached_array(stored, lambda: gan_projection(low, model_name=GAN_FOR_KIND[kind]))
+
+    def hybrid_projections() -> np.ndarray:
         model = load_model(GAN_FOR_KIND[kind])
-        projected = [project(model, image, method="hybrid", steps=PROJECTION_STEPS, seed=0).image for image in low[:PROJECTED]]
-        cache.mkdir(parents=True, exist_ok=True)
-        np.save(stored, np.stack(projected))
-    inputs["hybrid_projection"] = np.load(stored)
+        return np.stack([project(model, image, method="hybrid", steps=PROJECTION_STEPS, seed=0).image
+                         for image in low[:PROJECTED]])
+
+    stored = cache / f"heldout_hybrid_{path.resolve().name}_{PROJECTED}_{tag}.npy"
+    inputs["hybrid_projection"] = cached_array(stored, hybrid_projections)
     return kind, truth, inputs
+
+
+def cached_array(stored: Path, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """The array in ``stored``, computed and written first when it is not there. The file is put in place
+    whole (``demo.safe_files.replacing``), so a run killed while writing leaves no truncated cache behind."""
+    if not stored.exists():
+        array = compute()
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(stored, suffix=".npy") as temp:
+            np.save(temp, array)
+    return np.load(stored)
 
 
 def evaluate_sets(upsampler: Upsampler, heldout: list[Path], cache: Path, *, projections: bool = True) -> dict:
