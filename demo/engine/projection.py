@@ -29,7 +29,7 @@ from demo.errors import UserError
 METHODS = ("opt", "encoder", "hybrid")
 DEFAULT_METHOD = "hybrid"
 # How much more a bright blob's pixels count in the pixel term: a dim moon is on G's manifold, but counted like
-# any other ~10 pixels of sky it was not looked for (docs/training.md section 17).
+# any other ~10 pixels of sky it was not looked for (docs/training-log.md section 17).
 BLOB_GAIN = 4.0
 # opt: prior draws per start it picks its starts from (by loss), and the share of its steps L-BFGS spends on the best
 # start after Adam on all (an imported DCGAN's own sample: RMSE 21 by Adam alone, 8 so; tests/test_importer.py).
