@@ -152,6 +152,14 @@ def test_export_can_keep_the_encoder_of_the_file_it_replaces(landscapes16_dir, t
     assert load_raw_generator_state(model.with_suffix(".safetensors")) is not None
 
 
+@pytest.mark.parametrize("quiet", [True, False], ids=["no-progress", "progress"])
+def test_no_progress_silences_the_exports_colour_calibration_too(landscapes16_dir, tmp_path, capsys, quiet):
+    flags = [flag for flag in TINY_FLAGS if quiet or flag != "--no-progress"]
+    assert main(["train", "gan", "--data", str(landscapes16_dir), "--out", str(tmp_path / "run"), "--steps", "1",
+                 "--export", str(tmp_path / "tiny16"), *flags]) == 0
+    assert ("colour calibration" in capsys.readouterr().err) != quiet
+
+
 def test_measure_prints_heldout_fd8_with_its_floor_and_spread(landscapes16_dir, tmp_path, capsys):
     model = tmp_path / "tiny16"
     assert main(["train", "gan", "--data", str(landscapes16_dir), "--out", str(tmp_path / "run"), "--steps", "1",

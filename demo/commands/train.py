@@ -186,7 +186,8 @@ def _run_gan(args, *, device, workers) -> int:
         raise UserError("train export: a run with --recon-weight trains its own encoder and ships it; drop --keep-encoder")
     E, encoder_training = _encoder_to_keep(target) if args.keep_encoder else (None, None)
     saved = export_gan(trainer, target, data_meta=read_data_meta(args.data), measure_count=args.measure_count,
-                       E=E, encoder_training=encoder_training, calibration=calibration_of(args))
+                       E=E, encoder_training=encoder_training, calibration=calibration_of(args),
+                       progress=not args.no_progress)
     print(f"exported step {trainer.step} to {saved} (+ {saved.with_suffix('.json').name}, {saved.stem}_samples.png)")
     card_for_data_domain(saved, args.data)
     return 0

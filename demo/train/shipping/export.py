@@ -116,18 +116,21 @@ def export_gan(
     E: Encoder | None = None,
     encoder_training: dict[str, Any] | None = None,
     calibration: ColourCalibration | None = ColourCalibration(),
+    progress: bool = True,
 ) -> Path:
     """Save G (EMA), D and the raw G as ``path``.safetensors + card, and ``path``_samples.png (8x8, fixed seed).
 
     ``E`` (with ``encoder_training``, its card entry) is an encoder made for an earlier G that is kept
     rather than refit; its figures are measured again against this G. A run with a reconstruction term
     ships the encoder it trained instead (``E`` must then be None). ``calibration`` (None: skip) fits
-    G's colour mean to the training images' (demo/train/shipping/calibrate.py)."""
+    G's colour mean to the training images' (demo/train/shipping/calibrate.py), with a progress bar when
+    ``progress``."""
     path = Path(path).with_suffix("")
     cfg = trainer.config
     G = copy.deepcopy(trainer.ready_ema()).cpu()
     calibrated = {} if calibration is None else {"colour_calibration": calibrate_colour_mean(
-        G, trainer.images, prior=cfg.prior, generator=torch.Generator().manual_seed(cfg.seed), config=calibration)}
+        G, trainer.images, prior=cfg.prior, generator=torch.Generator().manual_seed(cfg.seed), config=calibration,
+        progress=progress)}
     D = Discriminator(cfg.critic_config())
     D.load_state_dict({k: v.cpu() for k, v in trainer.D.state_dict().items()})
     D.eval()
