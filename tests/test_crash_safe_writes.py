@@ -52,6 +52,13 @@ def hang_halfway(data: bytes, target) -> None:
     wait_to_be_killed()
 
 
+def hang_halfway_through(serialise, target) -> None:
+    """``serialise(buffer)``, then write half of its bytes to ``target`` and wait to be killed."""
+    buffer = io.BytesIO()
+    serialise(buffer)
+    hang_halfway(buffer.getvalue(), target)
+
+
 def wait_to_be_killed() -> None:
     print(INSIDE, flush=True)
     time.sleep(60)
@@ -93,13 +100,7 @@ def checkpoint_child(folder: Path, *, naive: bool, kill_at: str) -> None:
     if naive:
         common.replacing = naive_replacing
     real_save = torch.save
-
-    def torn_save(state, target) -> None:
-        buffer = io.BytesIO()
-        real_save(state, buffer)
-        hang_halfway(buffer.getvalue(), target)
-
-    torch.save = torn_save
+    torch.save = lambda state, target: hang_halfway_through(lambda buffer: real_save(state, buffer), target)
     common.save_checkpoint(folder, {"step": 2, "weights": torch.zeros(4096)})
 
 
@@ -149,13 +150,7 @@ def cache_child(folder: Path, *, naive: bool, kill_at: str) -> None:
     if naive:
         report.replacing = naive_replacing
     real_save = np.save
-
-    def torn_save(target, array) -> None:
-        buffer = io.BytesIO()
-        real_save(buffer, array)
-        hang_halfway(buffer.getvalue(), target)
-
-    np.save = torn_save
+    np.save = lambda target, array: hang_halfway_through(lambda buffer: real_save(buffer, array), target)
     report.cached_array(folder / "cache.npy", lambda: PICTURES[0])
 
 
