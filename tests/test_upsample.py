@@ -206,7 +206,7 @@ def test_the_avatars_own_display_network_is_sharper_than_bicubic_and_faithful_on
         assert float((down - torch.from_numpy(image).float()).pow(2).mean().sqrt()) < 6
 
 
-def test_training_runs_and_resumes(tmp_path):
+def test_training_runs_and_resumes(tmp_path, capsys):
     from demo.train.upsampler.__main__ import main
 
     _, low = landscape_pair(1)
@@ -217,9 +217,12 @@ def test_training_runs_and_resumes(tmp_path):
     run = tmp_path / "run"
     common = ["--data", str(data), "--out", str(run), "--batch", "2", "--width", "4", "--depth", "1"]
     assert main(["train", *common, "--steps", "2"]) == 0
-    assert main(["train", *common, "--steps", "3"]) == 0
+    assert "upsampler:" in capsys.readouterr().err  # the progress bar
+    assert main(["train", *common, "--steps", "3", "--no-progress"]) == 0
+    assert "upsampler:" not in capsys.readouterr().err
     steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
     assert steps == [2, 3]
+    assert [p.name for p in (run / "cache").iterdir()] == [p.name for p in (run / "cache").glob("*.npz")] != []  # no temporaries
     assert main(["train", *common[:-4], "--width", "5", "--depth", "1", "--steps", "4"]) == 2  # another shape
 
 

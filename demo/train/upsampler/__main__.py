@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("--width", type=int, default=UpsamplerConfig.width)
     train_parser.add_argument("--depth", type=int, default=UpsamplerConfig.depth)
     train_parser.add_argument("--seed", type=int, default=0)
+    train_parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs)")
     report.add_parsers(sub)
     ship.add_parser(sub)
     for name, p in sub.choices.items():

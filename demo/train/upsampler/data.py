@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from demo.engine.filters import gaussian_blur
 from demo.errors import UserError
+from demo.safe_files import replacing
 
 LOW = 64
 SCALE = 4
@@ -79,7 +80,8 @@ def gan_round_trip(low: np.ndarray, *, model_name: str, batch: int = 64) -> np.n
     return np.concatenate(out)
 
 
-def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch: int = 64, lr: float = 0.05) -> np.ndarray:
+def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch: int = 64, lr: float = 0.05,
+                   progress: bool = True) -> np.ndarray:
     """G's projection of each uint8 [N, 64, 64, 3] image: the encoder's guess, then ``steps`` Adam steps on
     the projection loss, one start per scene, scenes batched. This is what the canvas shows for a scene
     (hybrid projection, less its extra starts), so it is the input the upsampler must sharpen."""
@@ -93,7 +95,7 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
         raise UserError(f"model {model_name!r} has no encoder; projection needs one")
     G, prior = inference_generator(model.G), model.card.prior
     out = []
-    for start in tqdm(range(0, len(low), batch), desc=f"projecting onto {model_name}", unit="batch"):
+    for start in tqdm(range(0, len(low), batch), desc=f"projecting onto {model_name}", unit="batch", disable=not progress):
         targets = torch.from_numpy(low[start : start + batch]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [B, 3, 64, 64]
         with torch.no_grad():
             guess = model.E(targets)  # [B, nz]
@@ -108,7 +110,8 @@ def gan_projection(low: np.ndarray, *, model_name: str, steps: int = 100, batch:
     return np.concatenate(out)
 
 
-def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, projections: bool = False) -> dict[str, torch.Tensor]:
+def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, projections: bool = False,
+            progress: bool = True) -> dict[str, torch.Tensor]:
     """Targets, clean downsamples, GAN round trips and (with ``projections``) G's projections as uint8 [N, 3, H, W]
     tensors, cached per data file and GAN file; ``limit``: the first images of each file only (projecting costs
     about a second per image on a CPU). Without projections, "proj" holds the clean downsamples (never drawn)."""
@@ -124,10 +127,11 @@ def prepare(paths: list[Path], cache: Path, *, limit: int | None = None, project
         if "trip" not in saved:
             saved["trip"] = gan_round_trip(saved["low"], model_name=GAN_FOR_KIND[kind])
         if projections and "proj" not in saved:
-            saved["proj"] = gan_projection(saved["low"], model_name=GAN_FOR_KIND[kind])
+            saved["proj"] = gan_projection(saved["low"], model_name=GAN_FOR_KIND[kind], progress=progress)
         if set(saved) != cached:
             cache.mkdir(parents=True, exist_ok=True)
-            np.savez(stem, **saved)
+            with replacing(stem, suffix=".npz") as temp:  # Whole or not at all: a killed write leaves no torn cache.
+                np.savez(temp, **saved)
         proj = saved["proj"] if projections else saved["low"]
         for name, array in (("high", images), ("low", saved["low"]), ("trip", saved["trip"]), ("proj", proj)):
             stores[name].append(torch.from_numpy(array).permute(0, 3, 1, 2))

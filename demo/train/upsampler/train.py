@@ -127,7 +127,7 @@ def train(args) -> int:
         print(f"new run {run_dir} starts from {init['file']} (its step {init['steps']}; fresh Adam)")
     # Prepare the data after the checks above, which take no time (projecting it takes minutes).
     data = prepare([Path(p) for p in args.data], run_dir / "cache", limit=args.limit,
-                   projections=spec.projection_probability > 0)
+                   projections=spec.projection_probability > 0, progress=not args.no_progress)
     unpaired = round(config.sample_share * config.batch)
     samples = None
     if unpaired:  # G's own images, drawn as bench display draws them, from another seed.
@@ -136,7 +136,8 @@ def train(args) -> int:
         samples = torch.from_numpy(draw_samples(args.samples_of, args.sample_count, seed=args.sample_seed))
         samples = samples.permute(0, 3, 1, 2)  # uint8 [N, 3, 64, 64]
     started, recent = time.perf_counter(), []
-    with (run_dir / "log.jsonl").open("a") as log, tqdm(total=config.steps, initial=step, desc="upsampler", unit="step") as bar:
+    with (run_dir / "log.jsonl").open("a") as log, tqdm(total=config.steps, initial=step, desc="upsampler", unit="step",
+                                                          disable=args.no_progress) as bar:
         while step < config.steps:
             for group in optimizer.param_groups:  # Step the rate down for the last 30%.
                 group["lr"] = config.lr * (0.3 if step >= 0.7 * config.steps else 1.0)
