@@ -146,20 +146,48 @@ def every_term(resolution=32):
 def test_fused_step_loss_equals_the_sum_of_the_reported_terms(small_model):
     import torch
 
-    solver = ConstraintSolver(small_model, candidates=4, seed=3, start_z=np.zeros(small_model.card.nz, np.float32))
+    solver = ConstraintSolver(small_model, candidates=4, seed=3, config=SolverConfig(typical_weight=0.5),
+                              start_z=np.zeros(small_model.card.nz, np.float32))
     solver.set_constraints(every_term())
     solver.step(3)
-    # The step's fused objective and the per-term losses evaluate() reports: same values, same gradients.
-    w = solver.w.detach().clone().requires_grad_(True)
+    # The step's fused objective and the per-term losses evaluate() reports: same values, same gradients, at
+    # latents run out toward the box's corners (mean z^2 about 0.8) so that the typical term pulls too.
+    w = (solver.w.detach() + np.arctanh(0.9)).requires_grad_(True)
     z = torch.tanh(w)
     fused = solver._current_objective()(z, small_model.G(z))
     (fused_grad,) = torch.autograd.grad(fused.sum(), w)
     z = torch.tanh(w)
     reference, terms = solver._losses(z, small_model.G(z))
     (reference_grad,) = torch.autograd.grad(reference.sum(), w)
-    assert set(terms) == {"color", "sketch", "warp", "prior"}
+    assert set(terms) == {"color", "sketch", "warp", "prior", "typical"}
+    assert (terms["typical"] > 0).all()
     torch.testing.assert_close(fused, reference, rtol=1e-4, atol=1e-6)
     torch.testing.assert_close(fused_grad, reference_grad, rtol=1e-3, atol=1e-6)
+
+
+def test_the_typical_term_holds_latents_where_the_prior_draws_them_or_where_they_started():
+    import torch
+
+    from demo.engine.losses import typical_band, typical_band_around, typical_term
+
+    # The band holds 95 % of the prior's draws (2 sd either side of the mean of z^2)...
+    generator = torch.Generator().manual_seed(0)
+    band = typical_band("uniform", 100)
+    draws = torch.rand(4000, 100, generator=generator) * 2 - 1  # [N, nz]
+    middle = torch.full((4000, 100), (1 / 3) ** 0.5)  # starts at the prior's mean of z^2: the band is the prior's
+    inside = typical_term(draws, typical_band_around(middle, band)) == 0
+    assert 0.93 < inside.float().mean() < 0.98
+    normal = torch.randn(4000, 100, generator=generator)
+    low, high = typical_band("normal", 100)
+    assert 0.93 < (((normal ** 2).mean(1) > low) & ((normal ** 2).mean(1) < high)).float().mean() < 0.98
+    # ...it grows past toward the box's corners and in at its centre...
+    z0 = draws[:2]  # [2, nz], typical starts
+    out, centre = torch.full((2, 100), 0.9), torch.full((2, 100), 0.1)
+    assert (typical_term(out, typical_band_around(z0, band)) > 0.3).all()
+    assert (typical_term(centre, typical_band_around(z0, band)) > 0.2).all()
+    # ...and never pulls a candidate away from its own start, wherever that lies (a projected photo's latent).
+    assert (typical_term(out, typical_band_around(out, band)) == 0).all()
+    assert (typical_term(centre, typical_band_around(centre, band)) == 0).all()
 
 
 def test_a_nan_candidate_restarts_near_z0_and_the_others_carry_on(small_model):

@@ -96,6 +96,30 @@ def prior_term(z: torch.Tensor, z0: torch.Tensor) -> torch.Tensor:
     return ((z - z0) ** 2).mean(1)
 
 
+def typical_band(prior: str, nz: int) -> tuple[float, float]:
+    """The mean of z^2 over nz coordinates that a draw of the prior falls outside about once in 20: E[z^2] -+ 2 sd
+    of that mean (uniform[-1, 1]: E 1/3, var 4/45; normal: E 1, var 2)."""
+    mean, variance = (1 / 3, 4 / 45) if prior == "uniform" else (1.0, 2.0)
+    spread = 2 * (variance / nz) ** 0.5
+    return mean - spread, mean + spread
+
+
+def typical_band_around(z0: torch.Tensor, band: tuple[float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each candidate's band [K], [K]: the prior's, widened to take in its start z0 [K, nz], so the term never
+    pulls a candidate away from where it started (a projected photo's latent may lie outside the prior's band)."""
+    start = (z0 ** 2).mean(1)  # [K]
+    return start.clamp(max=band[0]), start.clamp(min=band[1])
+
+
+def typical_term(z: torch.Tensor, band: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """How far the mean of z^2 lies outside ``band`` (0 inside; typical_band_around): latents the prior would
+    almost never draw, out toward the box's corners (where strokes alone push them, and G draws checkerboards and
+    flat colour) or in at its centre (G's blurred mean). [K]"""
+    low, high = band
+    mean_square = (z ** 2).mean(1)  # [K]
+    return (mean_square - high).clamp_min(0) + (low - mean_square).clamp_min(0)
+
+
 def realism_term(logits: torch.Tensor) -> torch.Tensor:
     """log(1 - D(G(z))) with D = sigmoid(logit), i.e. -softplus(logit). [K]"""
     return -F.softplus(logits)

@@ -31,6 +31,9 @@ from demo.engine.losses import (
     realism_term,
     sketch_term,
     to_unit,
+    typical_band,
+    typical_band_around,
+    typical_term,
     warp_target,
     warp_term,
 )
@@ -62,6 +65,7 @@ class ConstraintSolver:
         self.config = config
         self.candidates = candidates
         self.uniform = model.card.prior == "uniform"
+        self.typical_band = typical_band(model.card.prior, model.card.nz)
         self.hog = HOG(orientations=config.hog_orientations, cell=config.hog_cell).to(self.device)
         self.resolution = model.card.resolution
         self.steps_done = 0
@@ -181,6 +185,9 @@ class ConstraintSolver:
         if self.prior_weight > 0:
             terms["prior"] = prior_term(z, self.z0)
             total = total + self.prior_weight * terms["prior"]
+        if cfg.typical_weight > 0:
+            terms["typical"] = typical_term(z, typical_band_around(self.z0, self.typical_band))
+            total = total + cfg.typical_weight * terms["typical"]
         if cfg.realism_weight > 0:
             terms["realism"] = realism_term(self.model.D(images))
             total = total + cfg.realism_weight * terms["realism"]
@@ -200,10 +207,12 @@ class ConstraintSolver:
         if self._objective is None:
             cfg = self.config
             weights = Weights(color=cfg.color_weight, sketch=cfg.sketch_weight, warp=cfg.warp_weight,
-                              prior=self.prior_weight, realism=cfg.realism_weight)
+                              prior=self.prior_weight, realism=cfg.realism_weight,
+                              typical=cfg.typical_weight)
             self._objective = Objective.build(self._tensors, warp_wanted=self._warp_wanted, weights=weights,
                                               hog=self.hog, channels=self.model.card.generator.get("channels", 3),
-                                              z0=self.z0, discriminator=self.model.D)
+                                              z0=self.z0, typical_band=self.typical_band,
+                                              discriminator=self.model.D)
         return self._objective
 
     def step(self, n: int = 1, *, should_stop: Callable[[], bool] | None = None) -> int:

@@ -24,6 +24,9 @@ class SolverConfig:
     photo_prior_weight: float = 1.5
     free_prior_weight: float = 0.0  # lambda_S from a random start, before any fix
     realism_weight: float = 0.0  # lambda_D; needs a discriminator in the model file
+    # Holds mean(z^2) within what the prior draws (losses.typical_term): pushed by strokes alone, latents run to
+    # the box's corners, where G draws checkerboards and flat colour.
+    typical_weight: float = 0.0
     hog_orientations: int = 8
     hog_cell: int = 4
     start_jitter: float = 0.05  # spread of candidates around an anchored start

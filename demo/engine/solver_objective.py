@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from demo.engine.hog import HOG
-from demo.engine.losses import ConstraintTensors, realism_term
+from demo.engine.losses import ConstraintTensors, realism_term, typical_band_around, typical_term
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +28,7 @@ class Weights:
     warp: float
     prior: float
     realism: float
+    typical: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +44,8 @@ class Objective:
     sketch_cells: torch.Tensor | None  # [N, 1] cell weights, sketch weight / mask area folded in
     prior_weight: float
     z0: torch.Tensor  # [K, nz]
+    typical_weight: float
+    typical_band: tuple[torch.Tensor, torch.Tensor]  # [K], [K] (losses.typical_band_around)
     realism_weight: float
     discriminator: torch.nn.Module | None
 
@@ -50,12 +53,13 @@ class Objective:
     def active(self) -> bool:
         """False when no term pulls anywhere (nothing to optimise)."""
         return (self.quad_weight is not None or self.sketch_target is not None or self.prior_weight > 0
-                or self.realism_weight > 0)
+                or self.realism_weight > 0 or self.typical_weight > 0)
 
     @classmethod
     def build(cls, ct: ConstraintTensors | None, *, warp_wanted: torch.Tensor | None, weights: Weights, hog: HOG,
-              channels: int, z0: torch.Tensor, discriminator: torch.nn.Module | None) -> "Objective":
-        """``channels``: the generator's (3, or 1 for grey)."""
+              channels: int, z0: torch.Tensor, typical_band: tuple[float, float],
+              discriminator: torch.nn.Module | None) -> "Objective":
+        """``channels``: the generator's (3, or 1 for grey); ``typical_band``: the prior's (losses.typical_band)."""
         quad_weight = quad_target = None
         quad_offset: torch.Tensor | float = 0.0
         # Color and warp: sum_i a_i (u - t_i)^2 = A (u - B)^2 + C, with u = (x + 1) / 2.
@@ -83,6 +87,7 @@ class Objective:
         return cls(
             quad_weight=quad_weight, quad_target=quad_target, quad_offset=quad_offset, hog=hog,
             sketch_patches=sketch_patches, sketch_target=sketch_target, sketch_cells=sketch_cells, prior_weight=weights.prior, z0=z0,
+            typical_weight=weights.typical, typical_band=typical_band_around(z0, typical_band),
             realism_weight=weights.realism, discriminator=discriminator if weights.realism > 0 else None,
         )
 
@@ -97,6 +102,8 @@ class Objective:
             total = total + ((hist - self.sketch_target).square() * self.sketch_cells).sum((1, 2))
         if self.prior_weight > 0:
             total = total + self.prior_weight * (z - self.z0).square().mean(1)
+        if self.typical_weight > 0:
+            total = total + self.typical_weight * typical_term(z, self.typical_band)
         if self.discriminator is not None:
             total = total + self.realism_weight * realism_term(self.discriminator(images))
         return total
