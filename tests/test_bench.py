@@ -93,8 +93,11 @@ def test_edits_bench_replays_scene_strokes_and_reports_recall_realism_and_a_grid
     path = save_model(tmp_path / "tiny64.safetensors", model.card, G=model.G)
     out = tmp_path / "edits"
     assert main(["bench", "edits", "--model", str(path), "--scenes", "2", "--steps-per-stroke", "2",
-                 "--reference-steps-per-stroke", "3", "--device", "cpu", "--out", str(out), "--neighbours", "4"]) == 0
+                 "--reference-steps-per-stroke", "3", "--device", "cpu", "--out", str(out), "--neighbours", "4",
+                 "--scene-seed", "40000000"]) == 0
     report = json.loads((out / "report.json").read_text())
+    assert report["seeds"] == [40000000, 40000001]  # validation seeds, as asked
+    assert set(report["swd_true_scenes"]) == set(report["swd_results"]) == {"64", "32", "16"}
     assert report["neighbours"]["pool"] == 4
     assert set(report["neighbours"]) == {"pool", "nearest", "mean_of_nearest", "best_in_pool"}
     assert report["floor_method"] == "opt"  # the stand-in has no encoder
