@@ -333,3 +333,67 @@ def test_a_generator_of_another_layout_is_used_as_it_is(small_model):
     G = copy.deepcopy(small_model.G)
     G.main[2] = torch.nn.LeakyReLU(0.2)  # not the DCGAN layout the folding knows
     assert inference_generator(G) is G
+
+
+def test_realism_pick_shows_the_candidate_d_finds_most_natural_among_the_near_best(small_model):
+    import dataclasses
+
+    import torch
+
+    from demo.engine.networks import CriticConfig, Discriminator
+
+    torch.manual_seed(0)  # the critic's own initialisation (a test, not library code)
+    D = Discriminator(CriticConfig.from_base(resolution=32, base=8, spectral_norm=False)).eval()
+    model = dataclasses.replace(small_model, D=D)
+    constraints = paint(32, ("color", [(0.1, 0.3), (0.9, 0.3)], reachable_colors(small_model)[0]))
+    shown = {}
+    for pick in (0.0, 1.0):
+        solver = ConstraintSolver(model, candidates=8, seed=0, config=SolverConfig(realism_pick=pick))
+        assert solver.evaluate().order.tolist() == list(range(8))  # nothing asked yet: the start as it was
+        solver.set_constraints(constraints)
+        solver.step(10)
+        ranking = solver.evaluate(fresh=True)
+        shown[pick] = ranking
+    by_loss, picked = shown[0.0], shown[1.0]
+    assert np.array_equal(by_loss.order, np.argsort(by_loss.loss, kind="stable"))
+    # The same steps (the ranking does not steer them): the shown one is D's favourite among those within 2x the best.
+    np.testing.assert_array_equal(by_loss.loss, picked.loss)
+    with torch.no_grad():
+        logits = D(torch.as_tensor(picked.images).permute(0, 3, 1, 2).float() / 127.5 - 1).flatten().numpy()
+    near = np.flatnonzero(picked.loss <= 2 * picked.loss.min())
+    assert len(near) >= 2, picked.loss
+    assert picked.order[0] == near[np.argmax(logits[near])]
+    assert set(picked.order[: len(near)]) == set(near)
+    assert picked.order[0] != by_loss.order[0]  # here D prefers another than the lowest loss: the case is seen
+    # A photo's edit keeps the plain order: it is carried onto the photo, where the strokes are what counts.
+    photo = ConstraintSolver(model, candidates=8, seed=0, config=SolverConfig(realism_pick=1.0),
+                             start_z=by_loss.z[0])
+    photo.set_constraints(constraints)
+    photo.step(10)
+    ranking = photo.evaluate(fresh=True)
+    assert np.array_equal(ranking.order, np.argsort(ranking.loss, kind="stable"))
+
+
+def test_d_scores_the_candidates_once_every_few_steps_and_again_when_the_edit_settles():
+    from demo.engine.solver_pick import NaturalPick
+
+    calls = []
+
+    def naturalness():
+        calls.append(1)
+        return np.array([0.0, 2.0, 1.0, 5.0])  # D likes slot 3 most, but its loss is far from the best
+
+    pick = NaturalPick(tolerance=0.5, every=8)
+    loss = np.array([1.0, 1.2, 1.4, 9.0])
+    assert pick.order(np.zeros(4), steps=0, naturalness=naturalness, refresh=True).tolist() == [0, 1, 2, 3]
+    assert calls == []  # nothing asked: the start is shown as it was, and D is not run
+    assert pick.order(loss, steps=1, naturalness=naturalness, refresh=False).tolist() == [1, 2, 0, 3]
+    for step in range(2, 9):  # within 8 steps of the scoring: the scores are reused
+        pick.order(loss, steps=step, naturalness=naturalness, refresh=False)
+    assert len(calls) == 1
+    pick.order(loss, steps=9, naturalness=naturalness, refresh=False)
+    pick.order(loss, steps=9, naturalness=naturalness, refresh=True)  # settled: scored again
+    assert len(calls) == 3
+    pick.forget()
+    pick.order(loss, steps=0, naturalness=naturalness, refresh=False)  # a new start
+    assert len(calls) == 4

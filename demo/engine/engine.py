@@ -204,7 +204,7 @@ class Engine:
                 notices: list[str]) -> EditResult:
         solver = self._solver
         began = time.perf_counter()
-        ranking = solver.evaluate()
+        ranking = solver.evaluate(settled=self.steps_left == 0)
         self._last_order = ranking.order
         top = ranking.order[: max(1, request.top_k)]
         current_slot = self._current_slot(request)

@@ -40,6 +40,7 @@ from demo.engine.losses import (
 from demo.engine.solver_adam import BatchAdam
 from demo.engine.solver_config import Ranking, SolverConfig
 from demo.engine.solver_objective import Objective, Weights
+from demo.engine.solver_pick import NaturalPick, discriminator_logits
 from demo.engine.solver_snap import encoder_starts
 from demo.engine.solver_timing import StageTimer
 from demo.tools.constraints import Constraints
@@ -65,6 +66,7 @@ class ConstraintSolver:
         self.config = config
         self.candidates = candidates
         self.uniform = model.card.prior == "uniform"
+        self._pick = NaturalPick(tolerance=config.realism_pick if model.D is not None else 0.0)
         self.typical_band = typical_band(model.card.prior, model.card.nz)
         self.hog = HOG(orientations=config.hog_orientations, cell=config.hog_cell).to(self.device)
         self.resolution = model.card.resolution
@@ -123,6 +125,7 @@ class ConstraintSolver:
         self._fresh_w = self._to_param(fresh.clamp(-1, 1) if self.uniform else fresh)  # [K, nz]
         self._ahead = None
         self._objective = None
+        self._pick.forget()
 
     def fix(self, slot: int) -> None:
         """Re-centre z0 at candidate ``slot`` and turn lambda_S on, as iGAN's "fix" did."""
@@ -273,8 +276,9 @@ class ConstraintSolver:
             self._nan_resets += int(broken.sum())
 
     @torch.no_grad()
-    def evaluate(self, *, fresh: bool = False) -> Ranking:
-        """Rank the candidates by loss.
+    def evaluate(self, *, fresh: bool = False, settled: bool = True) -> Ranking:
+        """Rank the candidates by loss (and with ``realism_pick`` by D near the best: solver_pick.py, whose D
+        scores are taken again when ``fresh`` or ``settled``, else every few steps).
 
         By default this reuses the last step's render of the current latents (made ahead by eager
         steps); with ``fresh``, or when there is none, it renders them now.
@@ -295,7 +299,9 @@ class ConstraintSolver:
         sketch_error = terms["sketch"].cpu().numpy() if "sketch" in terms else np.zeros(self.candidates, np.float32)
         loss = total.cpu().numpy()
         return Ranking(
-            order=np.argsort(loss, kind="stable"),
+            order=self._pick.order(loss, steps=self.steps_done, refresh=fresh or settled,
+                                   naturalness=lambda: discriminator_logits(self.model.D, images),
+                                   by_loss_only=self.anchor == "photo"),
             loss=loss,
             terms={k: v.cpu().numpy() for k, v in terms.items()},
             images=(unit.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy(),
