@@ -24,22 +24,10 @@ from demo.engine.compiled import Ahead, Rendered, StepRunner
 from demo.engine.hog import HOG
 from demo.engine.inference_generator import inference_generator
 from demo.engine.latent import sample_prior, to_latent, to_param
-from demo.engine.losses import (
-    ConstraintTensors,
-    color_term,
-    prior_term,
-    realism_term,
-    sketch_term,
-    to_unit,
-    typical_band,
-    typical_band_around,
-    typical_term,
-    warp_target,
-    warp_term,
-)
+from demo.engine.losses import ConstraintTensors, to_unit, typical_band, warp_target
 from demo.engine.solver_adam import BatchAdam
 from demo.engine.solver_config import Ranking, SolverConfig
-from demo.engine.solver_objective import Objective, Weights
+from demo.engine.solver_objective import Objective, Weights, reported_losses
 from demo.engine.solver_pick import NaturalPick, discriminator_logits
 from demo.engine.solver_snap import encoder_starts
 from demo.engine.solver_timing import StageTimer
@@ -172,29 +160,13 @@ class ConstraintSolver:
 
     def _losses(self, z: torch.Tensor, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Total loss [K] and the unweighted terms that are active."""
-        cfg, ct = self.config, self._tensors
-        unit = to_unit(images)  # [K, 3, R, R]
-        terms: dict[str, torch.Tensor] = {}
-        total = torch.zeros(z.shape[0], device=z.device)
-        if ct is not None and ct.has_color:
-            terms["color"] = color_term(unit, ct)
-            total = total + cfg.color_weight * terms["color"]
-        if ct is not None and ct.has_sketch:
-            terms["sketch"] = sketch_term(unit, ct, self.hog)
-            total = total + cfg.sketch_weight * terms["sketch"]
-        if ct is not None and ct.has_warp and self._warp_wanted is not None:
-            terms["warp"] = warp_term(unit, self._warp_wanted, ct)
-            total = total + cfg.warp_weight * terms["warp"]
-        if self.prior_weight > 0:
-            terms["prior"] = prior_term(z, self.z0)
-            total = total + self.prior_weight * terms["prior"]
-        if cfg.typical_weight > 0:
-            terms["typical"] = typical_term(z, typical_band_around(self.z0, self.typical_band))
-            total = total + cfg.typical_weight * terms["typical"]
-        if cfg.realism_weight > 0:
-            terms["realism"] = realism_term(self.model.D(images))
-            total = total + cfg.realism_weight * terms["realism"]
-        return total, terms
+        return reported_losses(z, images, ct=self._tensors, warp_wanted=self._warp_wanted, weights=self._weights(),
+                               hog=self.hog, z0=self.z0, typical_band=self.typical_band, discriminator=self.model.D)
+
+    def _weights(self) -> Weights:
+        cfg = self.config
+        return Weights(color=cfg.color_weight, sketch=cfg.sketch_weight, warp=cfg.warp_weight,
+                       prior=self.prior_weight, realism=cfg.realism_weight, typical=cfg.typical_weight)
 
     @property
     def nan_resets(self) -> int:
@@ -208,11 +180,7 @@ class ConstraintSolver:
     def _current_objective(self) -> Objective:
         """The fused loss for the step, rebuilt only after a change of constraints, start or anchoring."""
         if self._objective is None:
-            cfg = self.config
-            weights = Weights(color=cfg.color_weight, sketch=cfg.sketch_weight, warp=cfg.warp_weight,
-                              prior=self.prior_weight, realism=cfg.realism_weight,
-                              typical=cfg.typical_weight)
-            self._objective = Objective.build(self._tensors, warp_wanted=self._warp_wanted, weights=weights,
+            self._objective = Objective.build(self._tensors, warp_wanted=self._warp_wanted, weights=self._weights(),
                                               hog=self.hog, channels=self.model.card.generator.get("channels", 3),
                                               z0=self.z0, typical_band=self.typical_band,
                                               discriminator=self.model.D)

@@ -1,7 +1,8 @@
-"""The solver's total loss per candidate, fused for the optimisation step.
+"""The solver's total loss per candidate: term by term (``reported_losses``, what ``evaluate`` reports), and
+fused for the optimisation step (``Objective``).
 
-Same value as the sum of the weighted terms in ``losses.py`` (which ``evaluate`` uses to report
-each term), computed with less work per step:
+The fused form has the same value as the sum of the weighted terms in ``losses.py``, computed with less work
+per step:
 
 - color and warp are both masked squared errors, so their weighted sum is one quadratic,
   sum_px A (x - B)^2 + C, with A, B and C built once per constraint change (not per step);
@@ -18,7 +19,17 @@ from dataclasses import dataclass
 import torch
 
 from demo.engine.hog import HOG
-from demo.engine.losses import ConstraintTensors, realism_term, typical_band_around, typical_term
+from demo.engine.losses import (
+    ConstraintTensors,
+    color_term,
+    prior_term,
+    realism_term,
+    sketch_term,
+    to_unit,
+    typical_band_around,
+    typical_term,
+    warp_term,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,3 +118,32 @@ class Objective:
         if self.discriminator is not None:
             total = total + self.realism_weight * realism_term(self.discriminator(images))
         return total
+
+
+def reported_losses(z: torch.Tensor, images: torch.Tensor, *, ct: ConstraintTensors | None,
+                    warp_wanted: torch.Tensor | None, weights: Weights, hog: HOG, z0: torch.Tensor,
+                    typical_band: tuple[float, float], discriminator: torch.nn.Module | None,
+                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total loss [K] and the unweighted terms that are active, each computed on its own (``losses.py``)."""
+    unit = to_unit(images)  # [K, 3, R, R]
+    terms: dict[str, torch.Tensor] = {}
+    total = torch.zeros(z.shape[0], device=z.device)
+    if ct is not None and ct.has_color:
+        terms["color"] = color_term(unit, ct)
+        total = total + weights.color * terms["color"]
+    if ct is not None and ct.has_sketch:
+        terms["sketch"] = sketch_term(unit, ct, hog)
+        total = total + weights.sketch * terms["sketch"]
+    if ct is not None and ct.has_warp and warp_wanted is not None:
+        terms["warp"] = warp_term(unit, warp_wanted, ct)
+        total = total + weights.warp * terms["warp"]
+    if weights.prior > 0:
+        terms["prior"] = prior_term(z, z0)
+        total = total + weights.prior * terms["prior"]
+    if weights.typical > 0:
+        terms["typical"] = typical_term(z, typical_band_around(z0, typical_band))
+        total = total + weights.typical * terms["typical"]
+    if weights.realism > 0:
+        terms["realism"] = realism_term(discriminator(images))
+        total = total + weights.realism * terms["realism"]
+    return total, terms
