@@ -27,10 +27,11 @@ class SolverConfig:
     # Holds mean(z^2) within what the prior draws (losses.typical_term): pushed by strokes alone, latents run to
     # the box's corners, where G draws checkerboards and flat colour.
     typical_weight: float = 0.0
-    # Show the candidate D finds most natural among those whose loss is within this fraction of the best (D
-    # outside the steps, scored every few steps: solver_pick.py); 0 = the lowest loss. A photo's edit, and a
-    # model file without a discriminator, keep the plain order. 0.3 chosen on validation scenes (docs/edits.md).
-    realism_pick: float = 0.3
+    # > 0: show the candidate D finds most natural among those whose loss is within this fraction of the best (D
+    # outside the steps, scored every few steps: solver_pick.py). A photo's edit, and a model file without a
+    # discriminator, keep the plain order. Off: on bench edits it did not carry from validation to held-out
+    # scenes (docs/edits.md).
+    realism_pick: float = 0.0
     hog_orientations: int = 8
     hog_cell: int = 4
     start_jitter: float = 0.05  # spread of candidates around an anchored start
