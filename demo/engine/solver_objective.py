@@ -39,7 +39,7 @@ class Weights:
     warp: float
     prior: float
     realism: float
-    typical: float = 0.0
+    typical: float
 
 
 @dataclass(frozen=True, kw_only=True)
