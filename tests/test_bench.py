@@ -140,3 +140,20 @@ def test_scene_strokes_take_the_scene_colours_and_the_palette_case_the_nearest_p
     assert [p.color for p in palette[:3]] == [(0, 0, 255), (0, 0, 255), (0, 255, 0)]
     events = session_of(plans).events
     assert [e.type for e in events].count("down") == len(plans) == [e.type for e in events].count("up")
+
+
+def test_stroke_colour_error_is_zero_for_the_stroke_colours_and_grows_with_texture_under_them():
+    import numpy as np
+
+    from demo.bench.edit_strokes import plan_strokes
+    from demo.bench.edits import stroke_colour_error, stroke_constraints
+
+    scene = np.zeros((64, 64, 3), np.uint8)
+    scene[:32] = (90, 140, 220)
+    scene[32:] = (40, 120, 50)
+    plans = plan_strokes(scene, horizon=0.5, water=False)
+    painted = (stroke_constraints(plans).color * 255).round().astype(np.uint8)  # the stroke colours themselves
+    assert stroke_colour_error(painted, plans) < 0.5
+    noise = np.random.default_rng(0).uniform(-20, 20, painted.shape)
+    textured = np.clip(painted + noise, 0, 255).astype(np.uint8)
+    assert 9 < stroke_colour_error(textured, plans) < 13  # uniform +-20 has an RMS of 20 / sqrt(3) = 11.5

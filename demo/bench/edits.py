@@ -12,7 +12,8 @@ Per set it reports, medians over the scenes:
   strokes: the manifold's best answer from the same information;
 - with ``--neighbours N``, what a prior over scenes could recover from the strokes alone: the N training
   scenes that match the strokes best, and how far they are from the scene (demo/bench/edit_neighbours.py);
-- the stroke colour error (0..255) of the shown candidate;
+- the stroke colour error (0..255) of the shown candidate, beside the source scenes' own (the truth is not
+  flat under a stroke: a result that matches the strokes much more closely than that is painting bands);
 - realism: SWD of the results against other held-out scenes per pyramid level (64 / 32 / 16), beside as
   many unedited samples of the model and the edited scenes themselves (the measure's floor at that count);
   ``realism_ratio`` is the 64/32 mean of the results over the samples';
@@ -25,8 +26,9 @@ examples:
   python -m demo bench edits
   python -m demo bench edits --scenes 8 --no-reference --out out/edits_quick
   python -m demo bench edits --scenes 8 --no-reference --no-palette --neighbours 500 --out out/edits_prior
-  python -m demo bench edits --scene-seed 40000000 --no-reference --no-palette --solver typical_weight=0.5 \
-      --out out/edits_validation   # validation seeds: choose a setting here, report on the default ones
+  python -m demo bench edits --scene-seed 40000000 --no-reference --no-palette --solver typical_weight=0.5
+  python -m demo bench edits --scene-seed 40000000 --no-reference --no-palette --out out/edits_validation
+      # the validation seeds: choose a setting there, report on the default (held-out) ones
 """
 
 from __future__ import annotations
@@ -111,18 +113,32 @@ def unedited_samples(model_name: str, count: int) -> np.ndarray:
     return samples(model_name, count, seed=12345)
 
 
-def strokes_tile(plans, side: int = 64) -> np.ndarray:
-    """The strokes on a grey canvas, as the solver rasterises them."""
+def stroke_constraints(plans, side: int = 64):
+    """The strokes rasterised as the solver sees them (``Constraints``: colour and mask)."""
     from demo.bench.edit_strokes import session_of
     from demo.tools.edit_state import EditState
 
     state = EditState()
     for event in session_of(plans).events:
         state.apply(event)
-    constraints = state.constraints(side)
+    return state.constraints(side)
+
+
+def strokes_tile(plans, side: int = 64) -> np.ndarray:
+    """The strokes on a grey canvas, as the solver rasterises them."""
+    constraints = stroke_constraints(plans, side)
     grey = np.full((side, side, 3), 0.5, np.float32)
     mask = constraints.color_mask[..., None]
     return (255 * (grey * (1 - mask) + constraints.color * mask)).round().astype(np.uint8)
+
+
+def stroke_colour_error(image: np.ndarray, plans) -> float:
+    """RMS (0..255) of ``image`` [64, 64, 3] uint8 against the stroke colours over the painted pixels, as the
+    solver's colour error is taken: of the source scene, how far the truth itself lies from its strokes."""
+    constraints = stroke_constraints(plans, image.shape[0])
+    mask = constraints.color_mask[..., None]
+    squared = ((image / 255.0 - constraints.color) ** 2 * mask).sum() / (3 * max(float(mask.sum()), 1e-6))
+    return float(np.sqrt(squared) * 255)
 
 
 def grid(rows: list[tuple[np.ndarray, ...]]) -> np.ndarray:
@@ -188,6 +204,8 @@ def run(args) -> dict:
         "recall_rmse": summary(edited["recall"]), "floor_rmse": summary(floor),
         "recall_over_floor": round(statistics.median(edited["recall"]) / floor_median, 2),
         "colour_error": summary(edited["colour_error"]),
+        # The source scenes against their own strokes: a stroke is the median colour of ground that is not flat.
+        "colour_error_true_scenes": summary([stroke_colour_error(scene, plans) for scene, plans in zip(scenes, plan_sets)]),
         "swd_results": edited_swd, "swd_unedited_samples": sample_swd,
         "swd_true_scenes": swd_per_level(scenes, others, seed=args.seed),  # the measure's floor at this set size
         "realism_ratio": round(mean_over(edited_swd, REALISM_LEVELS) / mean_over(sample_swd, REALISM_LEVELS), 2),
