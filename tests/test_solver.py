@@ -33,20 +33,34 @@ def reachable_colors(model, seed=123):
     return top, bottom
 
 
-def test_solver_lowers_the_color_error(small_model):
-    top, bottom = reachable_colors(small_model)
+def lower_the_color_error(model, *, free_prior_weight):
+    """Two reachable colour bands, 60 steps from a random start: (before, after) rankings."""
+    top, bottom = reachable_colors(model)
     constraints = paint(32, ("color", [(0.1, 0.25), (0.9, 0.25)], top), ("color", [(0.1, 0.8), (0.9, 0.8)], bottom))
-    solver = ConstraintSolver(small_model, candidates=6, seed=0)
+    solver = ConstraintSolver(model, candidates=6, seed=0, config=SolverConfig(free_prior_weight=free_prior_weight))
     solver.set_constraints(constraints)
     before = solver.evaluate()
     solver.step(60)
-    after = solver.evaluate(fresh=True)
+    return before, solver.evaluate(fresh=True)
+
+
+def test_solver_lowers_the_color_error(small_model):
+    before, after = lower_the_color_error(small_model, free_prior_weight=0.0)  # the colour term alone
     best_before = before.color_rmse[before.order[0]]
     best_after = after.color_rmse[after.order[0]]
     assert best_after < 0.6 * best_before
     # Every candidate improved, not just the best.
     assert np.all(after.color_rmse < before.color_rmse)
 
+
+def test_the_default_free_prior_holds_candidates_near_their_start_while_the_strokes_pull(small_model):
+    assert SolverConfig().free_prior_weight > 0
+    _, held = lower_the_color_error(small_model, free_prior_weight=SolverConfig().free_prior_weight)
+    before, loose = lower_the_color_error(small_model, free_prior_weight=0.0)
+    assert "prior" in held.terms and "prior" not in loose.terms
+    assert np.all(held.color_rmse < before.color_rmse)  # the strokes still pull every candidate
+    drift = lambda ranking: np.linalg.norm(ranking.z - ranking.z0, axis=1)  # noqa: E731
+    assert np.median(drift(held)) < np.median(drift(loose))
 
 
 def test_solver_is_deterministic_under_a_seed(small_model):
@@ -65,7 +79,8 @@ def test_solver_is_deterministic_under_a_seed(small_model):
 
 def drift_after_fix(model, constraints, *, prior_weight):
     """Fix the best candidate after 5 steps, step 20 more; each candidate's distance from its z0. [K]"""
-    solver = ConstraintSolver(model, candidates=4, seed=0, config=SolverConfig(prior_weight=prior_weight))
+    solver = ConstraintSolver(model, candidates=4, seed=0,
+                              config=SolverConfig(prior_weight=prior_weight, free_prior_weight=0.0))
     solver.set_constraints(constraints)
     solver.step(5)
     ranking = solver.evaluate(fresh=True)

@@ -104,8 +104,12 @@ class ConstraintSolver:
         return z.clamp(-1, 1) if self.uniform else z
 
     def _restart(self, z: torch.Tensor) -> None:
-        self.z0 = z.detach().clone()  # [K, nz]
         self.w = self._to_param(z).detach().clone().requires_grad_(True)  # [K, nz]
+        # z0 is the latent the candidates start at, to the last bit (tanh(atanh(z)) is not z in float): else
+        # lambda_S sees rounding noise as distance, ranks the unpainted start by it, and Adam, which scales each
+        # step to one learning rate whatever the gradient, walks the latents off on it.
+        with torch.no_grad():
+            self.z0 = self._to_latent(self.w).detach().clone()  # [K, nz]
         self.optimizer = BatchAdam(self.w, lr=self.config.lr, betas=self.config.betas)
         # Where a candidate that goes NaN/inf starts again: near its own z0.
         jitter = torch.randn(z.shape, generator=self._generator) * self.config.start_jitter
