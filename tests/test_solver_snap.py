@@ -50,3 +50,20 @@ def test_the_worst_candidates_restart_from_the_encoder_and_the_best_keeps_its_pl
 def test_without_an_encoder_nothing_restarts(small_model):
     solver, before = solver_after_a_stroke(small_model, encoder_starts=3)  # the stand-in has no encoder
     assert np.allclose(torch.tanh(solver.w).detach().numpy(), before, atol=1e-6)
+
+
+def test_around_a_photo_or_after_a_fix_nothing_restarts():
+    torch.set_num_threads(1)
+    model = load_model("landscape64")
+    assert SolverConfig().encoder_starts > 0  # on by default, from a random start
+    strokes = sky_stroke(model.card.resolution)
+    for anchor in ("photo", "fix"):
+        solver = ConstraintSolver(model, candidates=6, seed=4)
+        if anchor == "photo":
+            solver.reset(seed=4, start_z=np.zeros(model.card.nz, np.float32))
+        else:
+            solver.fix(2)
+        assert solver.anchor == anchor
+        before = torch.tanh(solver.w).detach().numpy().copy()
+        solver.set_constraints(strokes)
+        assert np.allclose(torch.tanh(solver.w).detach().numpy(), before, atol=1e-6), anchor

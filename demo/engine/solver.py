@@ -143,7 +143,9 @@ class ConstraintSolver:
                 start = to_unit(self.G(self._to_latent(self.w)))  # [K, 3, R, R]
                 self._warp_wanted = warp_target(start, self._tensors).detach()
         self._warp_key = key
-        if self.config.encoder_starts > 0 and self.model.E is not None and self._tensors.has_color:
+        # From a random start only: around a photo or a fixed candidate the start is what the visitor chose.
+        if (self.config.encoder_starts > 0 and self.model.E is not None and self._tensors.has_color
+                and self.anchor == "free"):
             self._start_from_encoder()
 
     @torch.no_grad()
