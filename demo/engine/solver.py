@@ -29,7 +29,7 @@ from demo.engine.solver_adam import BatchAdam
 from demo.engine.solver_config import Ranking, SolverConfig
 from demo.engine.solver_objective import Objective, Weights, reported_losses
 from demo.engine.solver_pick import NaturalPick, discriminator_logits
-from demo.engine.solver_snap import encoder_starts
+from demo.engine.solver_snap import ENCODER_START_EVERY, encoder_starts
 from demo.engine.solver_timing import StageTimer
 from demo.tools.constraints import Constraints
 
@@ -118,6 +118,7 @@ class ConstraintSolver:
         self._ahead = None
         self._objective = None
         self._pick.forget()
+        self._encoder_start_due, self._encoder_started_at = False, -ENCODER_START_EVERY  # set_constraints decides
 
     def fix(self, slot: int) -> None:
         """Re-centre z0 at candidate ``slot`` and turn lambda_S on, as iGAN's "fix" did."""
@@ -144,15 +145,20 @@ class ConstraintSolver:
                 self._warp_wanted = warp_target(start, self._tensors).detach()
         self._warp_key = key
         # From a random start only: around a photo or a fixed candidate the start is what the visitor chose.
-        if (self.config.encoder_starts > 0 and self.model.E is not None and self._tensors.has_color
-                and self.anchor == "free"):
-            self._start_from_encoder()
+        # Done at the next step that is far enough from the last (ENCODER_START_EVERY): while a stroke is being
+        # drawn the strokes change every chunk, and a restart each time would cost a render per step.
+        self._encoder_start_due = (self.config.encoder_starts > 0 and self.model.E is not None
+                                   and self._tensors.has_color and self.anchor == "free")
 
     @torch.no_grad()
     def _start_from_encoder(self) -> None:
         """The worst candidates start again from the encoder's reading of the painted best (solver_snap.py)."""
-        z = self._to_latent(self.w)  # [K, nz]
-        images = self.G(z)  # [K, C, R, R]
+        ahead = self._ahead  # the last step's render of the current latents, when it is still theirs
+        if ahead is not None and ahead[2] == self.w._version:
+            z, images = ahead[0].detach(), ahead[1].detach()  # [K, nz], [K, C, R, R]
+        else:
+            z = self._to_latent(self.w)
+            images = self.G(z)
         rows, fresh = encoder_starts(self.model.E, images, self._current_objective()(z, images), self._tensors,
                                      count=self.config.encoder_starts, jitter=self.config.start_jitter,
                                      uniform=self.uniform, generator=self._generator)
@@ -204,6 +210,9 @@ class ConstraintSolver:
         runner = self._current_runner(objective)
         done = 0
         while done < n and not (done and should_stop is not None and should_stop()):
+            if self._encoder_start_due and self.steps_done + done - self._encoder_started_at >= ENCODER_START_EVERY:
+                self._start_from_encoder()
+                self._encoder_started_at, self._encoder_start_due = self.steps_done + done, False
             # Keep the render of the updated latents, so ranking after a chunk costs no extra render.
             self._ahead = runner(self._timer, self._ahead)
             done += 1

@@ -14,6 +14,10 @@ import torch
 
 from demo.engine.losses import ConstraintTensors, to_unit
 
+# Solver steps from one encoder start to the next: the strokes change every chunk while one is drawn, and a
+# restart costs a render of all K and an encoder pass. The last change always gets its start, this late at most.
+ENCODER_START_EVERY = 10
+
 
 @torch.no_grad()
 def encoder_starts(encoder: torch.nn.Module, images: torch.Tensor, losses: torch.Tensor, ct: ConstraintTensors, *,
