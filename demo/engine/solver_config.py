@@ -41,7 +41,7 @@ class SolverConfig:
     start_jitter: float = 0.05  # spread of candidates around an anchored start
     # When the colour strokes change, this many of the worst candidates restart from E's reading of the painted
     # best (solver_snap.py); from a random start only, not around a photo or after a fix. With the free prior,
-    # held-out bench edits: realism 1.27 -> 1.20, colour error 10.55 -> 9.44 (docs/edits.md).
+    # held-out bench edits: realism 1.27 -> 1.21, colour error 10.55 -> 9.47 (docs/edits.md).
     encoder_starts: int = 4
     step_mode: str = "eager"  # eager | compile | reduce-overhead | graphs (CUDA), see engine/compiled.py
 
