@@ -153,17 +153,22 @@ class ConstraintSolver:
     @torch.no_grad()
     def _start_from_encoder(self) -> None:
         """The worst candidates start again from the encoder's reading of the painted best (solver_snap.py)."""
-        ahead = self._ahead  # the last step's render of the current latents, when it is still theirs
-        if ahead is not None and ahead[2] == self.w._version:
-            z, images = ahead[0].detach(), ahead[1].detach()  # [K, nz], [K, C, R, R]
-        else:
-            z = self._to_latent(self.w)
-            images = self.G(z)
+        z, images = self._render_current()
         rows, fresh = encoder_starts(self.model.E, images, self._current_objective()(z, images), self._tensors,
                                      count=self.config.encoder_starts, jitter=self.config.start_jitter,
                                      uniform=self.uniform, generator=self._generator)
         self.optimizer.restart_rows(rows, self._to_param(fresh))
         self._ahead = None
+
+    @torch.no_grad()
+    def _render_current(self, *, fresh: bool = False) -> Rendered:
+        """(z [K, nz], images [K, C, R, R]) of the current latents: the last step's render ahead while nothing has
+        changed the latents since (their version counter), unless ``fresh``; else rendered now."""
+        ahead = self._ahead
+        if ahead is not None and ahead[2] == self.w._version and not fresh:
+            return ahead[0].detach(), ahead[1].detach()
+        z = self._to_latent(self.w)
+        return z, self.G(z)
 
     @property
     def prior_weight(self) -> float:
@@ -267,13 +272,7 @@ class ConstraintSolver:
         steps); with ``fresh``, or when there is none, it renders them now.
         The terms are computed one by one here (``losses.py``), so each can be reported.
         """
-        # The last render is current while nothing has changed the latents since (their version counter).
-        current = self._ahead is not None and self._ahead[2] == self.w._version
-        if current and not fresh:
-            z, images = self._ahead[0].detach(), self._ahead[1].detach()
-        else:
-            z = self._to_latent(self.w)  # [K, nz]
-            images = self.G(z)  # [K, C, R, R]
+        z, images = self._render_current(fresh=fresh)
         total, terms = self._losses(z, images)
         unit = to_unit(images)  # [K, 3, R, R]
         color_rmse = np.zeros(self.candidates, np.float32)
