@@ -83,13 +83,18 @@ def true_scenes(kind: str, seeds: list[int]) -> np.ndarray | None:
 
 def samples(model_name: str, count: int, *, seed: int) -> np.ndarray:
     """uint8 [N, R, R, 3]: G's images for ``count`` latents drawn from its prior."""
+    from demo.engine.checkpoint import load_model
+
+    return samples_of(load_model(model_name), count, seed=seed)
+
+
+def samples_of(model, count: int, *, seed: int) -> np.ndarray:
+    """uint8 [N, R, R, 3]: a loaded model's G images for ``count`` latents drawn from its prior."""
     import torch
 
-    from demo.engine.checkpoint import load_model
     from demo.engine.latent import sample_prior
     from demo.engine.projection import to_uint8
 
-    model = load_model(model_name)
     z = sample_prior(model.card.prior, count, model.card.nz, torch.Generator().manual_seed(seed))  # [N, nz]
     with torch.inference_mode():
         return np.concatenate([to_uint8(model.G(z[i:i + 64])) for i in range(0, count, 64)])
@@ -143,9 +148,10 @@ def measure_kind(kind: str, *, count: int, seed: int, upsampler_path: Path | Non
     if truth is None:
         return {"skipped": "the avatar renderer is not installed (needs Node and `npm ci` in tools/avatars)"}, None
     other = true_scenes(kind, list(range(truth_seed + count, truth_seed + 2 * count)))
-    images = samples(MODELS[kind], count, seed=seed)
+    model = load_model(MODELS[kind])
+    images = samples_of(model, count, seed=seed)
     torch.set_num_threads(1)
-    settings = {**load_model(MODELS[kind]).card.display, **(settings or {})}
+    settings = {**model.card.display, **(settings or {})}
     if upsampler_path is not None:  # This file, in place of the G's own display network.
         settings = display_choice(settings)[1]
         upsampler = with_settings(read_upsampler(upsampler_path), settings)
