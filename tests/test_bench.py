@@ -107,6 +107,40 @@ def test_edits_bench_replays_scene_strokes_and_reports_recall_realism_and_a_grid
     assert cv2.imread(str(out / "grid.png")).shape == (2 * 256 + 4, 5 * 256 + 4 * 4, 3)  # scene, strokes, result, bicubic, display
 
 
+def test_edits_bench_paints_portraits_with_their_own_strokes_for_avatars(tmp_path):
+    import shutil
+
+    from demo.data.avatars import TOOL_DIR
+    from demo.engine.checkpoint import random_stand_in, save_model
+
+    if shutil.which("node") is None or not (TOOL_DIR / "node_modules").is_dir():
+        pytest.skip("the avatar renderer needs Node and `npm ci` in tools/avatars")
+    model = random_stand_in(resolution=64, nz=16, base=8, seed=3)
+    path = save_model(tmp_path / "tiny64.safetensors", model.card, G=model.G)
+    out = tmp_path / "edits"
+    assert main(["bench", "edits", "--model", str(path), "--kind", "avatars", "--scenes", "2", "--steps-per-stroke",
+                 "1", "--no-reference", "--no-palette", "--device", "cpu", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["kind"] == "avatars" and report["strokes_per_scene"] == {"median": 5, "min": 5, "max": 5}
+    assert report["steps_per_scene"]["min"] == 5  # one step after each of the five portrait strokes
+
+
+def test_portrait_strokes_take_the_background_hair_face_and_clothes_colours():
+    import numpy as np
+
+    from demo.bench.edit_strokes import plan_portrait_strokes
+
+    portrait = np.zeros((64, 64, 3), np.uint8)
+    portrait[:] = (120, 80, 160)  # background
+    portrait[6:18, 20:44] = (60, 40, 20)  # hair
+    portrait[18:44, 22:42] = (200, 150, 120)  # face
+    portrait[52:, 10:54] = (30, 90, 200)  # shirt
+    plans = plan_portrait_strokes(portrait)
+    assert [plan.kind for plan in plans] == ["background", "background", "hair", "face", "clothes"]
+    assert [plan.color for plan in plans] == [(120, 80, 160), (120, 80, 160), (60, 40, 20), (200, 150, 120),
+                                              (30, 90, 200)]
+
+
 def test_the_training_scene_that_matches_the_strokes_is_found_and_measured_over_all_pixels():
     import numpy as np
 

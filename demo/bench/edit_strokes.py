@@ -1,8 +1,9 @@
 """Strokes a person would paint to ask for a scene, derived from the scene itself (numpy only).
 
-Bands of the scene's own colours across it (sky high and low, the land, the foreground), and short
-strokes over its objects: the sun or moon where a bright blob stands out, the ridge line just above the
-horizon, the water below it. Each stroke's colour is the median of the scene's pixels under its path,
+Landscapes: bands of the scene's own colours across it (sky high and low, the land, the foreground), and
+short strokes over its objects: the sun or moon where a bright blob stands out, the ridge line just above
+the horizon, the water below it. Portraits: the background down both sides, and short strokes over the
+hair, the face and the clothes. Each stroke's colour is the median of the scene's pixels under its path,
 or, for the palette case, the app's palette colour nearest to that (what a visitor would pick).
 """
 
@@ -23,7 +24,7 @@ SPEED = 1.5  # image widths per second: the pace of a drawn stroke
 
 @dataclass(frozen=True)
 class StrokePlan:
-    kind: str  # band, sun, ridge, water
+    kind: str  # band, sun, ridge, water; background, hair, face, clothes
     points: tuple[tuple[float, float], ...]  # (x, y) in 0..1
     width: float
     color: tuple[int, int, int]
@@ -53,6 +54,17 @@ def plan_strokes(scene: np.ndarray, *, horizon: float, water: bool) -> list[Stro
     if contrast(scene, moon) >= 0.2:
         y, x = (np.array(moon) + 0.5) / scene.shape[0]
         paths.append(("sun", ((x - 0.02, y), (x + 0.02, y)), DAB_WIDTH))
+    return [StrokePlan(kind, points, width, median_under(scene, points, width)) for kind, points, width in paths]
+
+
+def plan_portrait_strokes(scene: np.ndarray) -> list[StrokePlan]:
+    """Background, hair, face and clothes strokes for a [S, S, 3] uint8 portrait, centred as the avatars are
+    (a head in the middle, shoulders along the bottom edge)."""
+    paths = [("background", ((0.08, 0.1), (0.08, 0.6)), BAND_WIDTH),
+             ("background", ((0.92, 0.1), (0.92, 0.6)), BAND_WIDTH),
+             ("hair", ((0.4, 0.18), (0.6, 0.18)), DAB_WIDTH),
+             ("face", ((0.42, 0.52), (0.58, 0.52)), DAB_WIDTH),
+             ("clothes", ((0.3, 0.94), (0.7, 0.94)), BAND_WIDTH)]
     return [StrokePlan(kind, points, width, median_under(scene, points, width)) for kind, points, width in paths]
 
 

@@ -1,8 +1,9 @@
 """Edit quality: do a few natural strokes lead the solver to a natural picture of the scene they came from?
 
 Held-out scenes (seeds 10,200,000+, never trained or tuned on) are drawn at 256^2 and area-downsampled to
-64^2. From each, the strokes a person would paint (demo/bench/edit_strokes.py): bands of its own colours
-and short strokes over its sun or moon, ridge and water. They are replayed through the same solver path
+64^2: landscapes, or avatar portraits for ``--model avatars64``. From each, the strokes a person would paint
+(demo/bench/edit_strokes.py): for a landscape, bands of its own colours and short strokes over its sun or
+moon, ridge and water; for a portrait, its background, hair, face and clothes. They are replayed through the same solver path
 as ``python -m demo edit`` (demo.engine.replay), ``--steps-per-stroke`` Adam steps after each stroke.
 
 Per set it reports, medians over the scenes:
@@ -25,6 +26,7 @@ bicubic | display image: the README's picture is the first two rows).
 examples:
   python -m demo bench edits
   python -m demo bench edits --scenes 8 --no-reference --out out/edits_quick
+  python -m demo bench edits --model avatars64 --no-reference --out out/edits_avatars   # portraits
   python -m demo bench edits --scenes 8 --no-reference --no-palette --neighbours 500 --out out/edits_prior
   python -m demo bench edits --scene-seed 40000000 --no-reference --no-palette --solver typical_weight=0.5
   python -m demo bench edits --scene-seed 40000000 --no-reference --no-palette --out out/edits_validation
@@ -52,6 +54,9 @@ GRID_ROWS = 8
 
 def add_arguments(parser) -> None:
     parser.add_argument("--model", default="landscape64", help="model (default: landscape64)")
+    parser.add_argument("--kind", choices=("landscapes", "avatars"), default=None,
+                        help="the scenes and strokes: landscapes (bands, ridge, water, sun) or avatars (background, "
+                             "hair, face, clothes; needs Node). Default: the model's (avatars for avatars64)")
     parser.add_argument("--scenes", type=int, default=64,
                         help="held-out scenes (default: 64). Realism needs about that many: the SWD of a small set is "
                              "mostly its own sampling noise, so with fewer the ratio crowds toward 1 (the same solver "
@@ -75,10 +80,37 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/bench_edits"), help="report.json and grid.png here")
 
 
-def scenes_64(seeds: list[int]) -> np.ndarray:
-    from demo.bench.skies import scene_64
+def kind_of(args) -> str:
+    """The scenes' kind: --kind, else the shipped model's (avatars64: avatars), else landscapes."""
+    from demo.bench.display import MODELS
 
-    return np.stack(scene_64(seeds))
+    return args.kind or {model: kind for kind, model in MODELS.items()}.get(str(args.model), "landscapes")
+
+
+def scenes_64(seeds: list[int], kind: str = "landscapes") -> np.ndarray:
+    """uint8 [N, 64, 64, 3]: true scenes drawn at 256^2 and area-downsampled (avatars need Node: UserError)."""
+    import cv2
+
+    from demo.bench.display import true_scenes
+
+    scenes = true_scenes(kind, seeds)
+    if scenes is None:
+        from demo.errors import UserError
+
+        raise UserError("bench edits: the avatar renderer is not installed (needs Node and `npm ci` in tools/avatars)")
+    return np.stack([cv2.resize(scene, (64, 64), interpolation=cv2.INTER_AREA) for scene in scenes])
+
+
+def stroke_plans(kind: str, seeds: list[int], scenes: np.ndarray) -> list:
+    """Each scene's strokes, as a person would paint a scene of its kind (demo/bench/edit_strokes.py)."""
+    from demo.bench.edit_strokes import plan_portrait_strokes, plan_strokes
+
+    if kind == "avatars":
+        return [plan_portrait_strokes(scene) for scene in scenes]
+    from demo.data.landscapes import describe_landscape
+
+    descriptions = [describe_landscape(seed) for seed in seeds]
+    return [plan_strokes(scene, horizon=d["horizon"], water=d["water"] != "none") for scene, d in zip(scenes, descriptions)]
 
 
 def rmse(a: np.ndarray, b: np.ndarray) -> float:
@@ -173,20 +205,18 @@ def edit_set(args, scenes, plan_sets, *, steps: int) -> dict:
 
 
 def run(args) -> dict:
-    from demo.bench.edit_strokes import in_palette, plan_strokes
+    from demo.bench.edit_strokes import in_palette
     from demo.data.grid import save_png
-    from demo.data.landscapes import describe_landscape
     from demo.engine.checkpoint import load_model
     from demo.engine.projection import project
     from demo.engine.upsample import load_display, upsample_or_resize
 
+    kind = kind_of(args)
     seeds = list(range(args.scene_seed, args.scene_seed + args.scenes))
-    scenes = scenes_64(seeds)
-    descriptions = [describe_landscape(seed) for seed in seeds]
-    plan_sets = [plan_strokes(scene, horizon=d["horizon"], water=d["water"] != "none")
-                 for scene, d in zip(scenes, descriptions)]
+    scenes = scenes_64(seeds, kind)
+    plan_sets = stroke_plans(kind, seeds, scenes)
     other_first = args.scene_seed + OTHER_OFFSET
-    others = scenes_64(list(range(other_first, other_first + max(64, args.scenes))))
+    others = scenes_64(list(range(other_first, other_first + max(64, args.scenes))), kind)
     samples = unedited_samples(args.model, args.scenes)
     sample_swd = swd_per_level(samples, others, seed=args.seed)
     model = load_model(args.model)
@@ -198,7 +228,7 @@ def run(args) -> dict:
     edited_swd = swd_per_level(edited["images"], others, seed=args.seed)
     floor_median = statistics.median(floor)
     report: dict = {
-        "suite": "edits", "model": args.model, "scenes": args.scenes, "seeds": [seeds[0], seeds[-1]],
+        "suite": "edits", "model": args.model, "kind": kind, "scenes": args.scenes, "seeds": [seeds[0], seeds[-1]],
         "solver": solver_settings(args.solver),
         "steps_per_stroke": args.steps_per_stroke, "strokes_per_scene": summary([len(p) for p in plan_sets]),
         "recall_rmse": summary(edited["recall"]), "floor_rmse": summary(floor),
@@ -221,7 +251,7 @@ def run(args) -> dict:
     if args.neighbours > 0:
         from demo.bench.edit_neighbours import neighbour_recall
 
-        pool = scenes_64(list(range(args.neighbours))).astype(np.float32)  # training seeds
+        pool = scenes_64(list(range(args.neighbours)), kind).astype(np.float32)  # training seeds
         found = [neighbour_recall(pool, scene.astype(np.float32), plans) for scene, plans in zip(scenes, plan_sets)]
         report["neighbours"] = {"pool": args.neighbours, **{
             name: {"rmse": summary([f[name] for f in found]),
