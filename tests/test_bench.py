@@ -125,6 +125,17 @@ def test_edits_bench_paints_portraits_with_their_own_strokes_for_avatars(tmp_pat
     assert report["steps_per_scene"]["min"] == 5  # one step after each of the five portrait strokes
 
 
+def test_edits_bench_on_portraits_without_the_avatar_renderer_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    import demo.data.avatars
+
+    monkeypatch.setattr(demo.data.avatars, "TOOL_DIR", tmp_path / "no_renderer")  # as on a machine without npm ci
+    assert main(["bench", "edits", "--kind", "avatars", "--scenes", "2", "--no-reference", "--no-palette",
+                 "--device", "cpu", "--out", str(tmp_path / "edits")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert "avatar renderer is not installed" in message and len(message.splitlines()) == 1
+    assert not (tmp_path / "edits").exists()
+
+
 def test_portrait_strokes_take_the_background_hair_face_and_clothes_colours():
     import numpy as np
 

@@ -3,8 +3,9 @@
 Held-out scenes (seeds 10,200,000+, never trained or tuned on) are drawn at 256^2 and area-downsampled to
 64^2: landscapes, or avatar portraits for ``--model avatars64``. From each, the strokes a person would paint
 (demo/bench/edit_strokes.py): for a landscape, bands of its own colours and short strokes over its sun or
-moon, ridge and water; for a portrait, its background, hair, face and clothes. They are replayed through the same solver path
-as ``python -m demo edit`` (demo.engine.replay), ``--steps-per-stroke`` Adam steps after each stroke.
+moon, ridge and water; for a portrait, its background, hair, face and clothes. They are replayed through the
+same solver path as ``python -m demo edit`` (demo.engine.replay), ``--steps-per-stroke`` Adam steps after each
+stroke.
 
 Per set it reports, medians over the scenes:
 - recall: RMSE (0..255, at 64^2) of the result to the scene the strokes came from;
