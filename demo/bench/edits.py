@@ -206,6 +206,8 @@ def edit_set(args, scenes, plan_sets, *, steps: int) -> dict:
 
 
 def run(args) -> dict:
+    from tqdm import tqdm
+
     from demo.bench.edit_strokes import in_palette
     from demo.data.grid import save_png
     from demo.engine.checkpoint import load_model
@@ -223,7 +225,8 @@ def run(args) -> dict:
     model = load_model(args.model)
     started = time.perf_counter()
     method = "hybrid" if model.E is not None else "opt"  # hybrid needs the model's encoder
-    floor = [rmse(project(model, scene, method=method, steps=100, seed=0).image, scene) for scene in scenes]
+    floor = [rmse(project(model, scene, method=method, steps=100, seed=0).image, scene)
+             for scene in tqdm(scenes, desc=f"floor ({method} projection)", unit="scene", disable=None)]
     floor_seconds = time.perf_counter() - started
     edited = edit_set(args, scenes, plan_sets, steps=args.steps_per_stroke)
     edited_swd = swd_per_level(edited["images"], others, seed=args.seed)
