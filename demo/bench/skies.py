@@ -50,11 +50,10 @@ def seeds_by_sky(per_kind: int, kinds: tuple[str, ...] = SKY_KINDS) -> dict[str,
 
 
 def scene_64(seeds: list[int]) -> list[np.ndarray]:
-    """[64, 64, 3] uint8 scenes: drawn at 256^2, area-downsampled."""
-    from demo.data.landscapes import LandscapeConfig, render_batch
+    """[64, 64, 3] uint8 landscapes: drawn at 256^2, area-downsampled (as ``bench edits`` draws its scenes)."""
+    from demo.bench.edits import scenes_64
 
-    return [cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA)
-            for image in render_batch(seeds, config=LandscapeConfig(size=256))]
+    return list(scenes_64(seeds, "landscapes"))
 
 
 def rmse(a: np.ndarray, b: np.ndarray) -> float:
