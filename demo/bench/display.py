@@ -81,6 +81,14 @@ def true_scenes(kind: str, seeds: list[int]) -> np.ndarray | None:
     return render_avatars(seeds, config=AvatarConfig(size=256))
 
 
+def true_scenes_64(kind: str, seeds: list[int]) -> np.ndarray | None:
+    """uint8 [N, 64, 64, 3]: the true scenes area-downsampled, as G's training images were; None as above."""
+    scenes = true_scenes(kind, seeds)
+    if scenes is None:
+        return None
+    return np.stack([cv2.resize(scene, (64, 64), interpolation=cv2.INTER_AREA) for scene in scenes])
+
+
 def samples(model_name: str, count: int, *, seed: int) -> np.ndarray:
     """uint8 [N, R, R, 3]: G's images for ``count`` latents drawn from its prior."""
     from demo.engine.checkpoint import load_model

@@ -90,16 +90,14 @@ def kind_of(args) -> str:
 
 def scenes_64(seeds: list[int], kind: str = "landscapes") -> np.ndarray:
     """uint8 [N, 64, 64, 3]: true scenes drawn at 256^2 and area-downsampled (avatars need Node: UserError)."""
-    import cv2
+    from demo.bench.display import true_scenes_64
 
-    from demo.bench.display import true_scenes
-
-    scenes = true_scenes(kind, seeds)
+    scenes = true_scenes_64(kind, seeds)
     if scenes is None:
         from demo.errors import UserError
 
         raise UserError("bench edits: the avatar renderer is not installed (needs Node and `npm ci` in tools/avatars)")
-    return np.stack([cv2.resize(scene, (64, 64), interpolation=cv2.INTER_AREA) for scene in scenes])
+    return scenes
 
 
 def stroke_plans(kind: str, seeds: list[int], scenes: np.ndarray) -> list:

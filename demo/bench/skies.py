@@ -51,9 +51,9 @@ def seeds_by_sky(per_kind: int, kinds: tuple[str, ...] = SKY_KINDS) -> dict[str,
 
 def scene_64(seeds: list[int]) -> list[np.ndarray]:
     """[64, 64, 3] uint8 landscapes: drawn at 256^2, area-downsampled (as ``bench edits`` draws its scenes)."""
-    from demo.bench.edits import scenes_64
+    from demo.bench.display import true_scenes_64
 
-    return list(scenes_64(seeds, "landscapes"))
+    return list(true_scenes_64("landscapes", seeds))
 
 
 def rmse(a: np.ndarray, b: np.ndarray) -> float:
