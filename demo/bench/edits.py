@@ -138,10 +138,11 @@ def solver_settings(pairs: list[str]) -> dict:
     return settings
 
 
-def unedited_samples(model_name: str, count: int) -> np.ndarray:
-    from demo.bench.display import samples
+def unedited_samples(model, count: int) -> np.ndarray:
+    """uint8 [count, 64, 64, 3]: a loaded model's samples from a seed of their own, realism's reference."""
+    from demo.bench.display import samples_of
 
-    return samples(model_name, count, seed=12345)
+    return samples_of(model, count, seed=12345)
 
 
 def stroke_constraints(plans, side: int = 64):
@@ -218,9 +219,9 @@ def run(args) -> dict:
     plan_sets = stroke_plans(kind, seeds, scenes)
     other_first = args.scene_seed + OTHER_OFFSET
     others = scenes_64(list(range(other_first, other_first + max(64, args.scenes))), kind)
-    samples = unedited_samples(args.model, args.scenes)
-    sample_swd = swd_per_level(samples, others, seed=args.seed)
     model = load_model(args.model)
+    samples = unedited_samples(model, args.scenes)
+    sample_swd = swd_per_level(samples, others, seed=args.seed)
     started = time.perf_counter()
     method = "hybrid" if model.E is not None else "opt"  # hybrid needs the model's encoder
     floor = [rmse(project(model, scene, method=method, steps=100, seed=0).image, scene)
