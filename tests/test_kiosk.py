@@ -97,6 +97,31 @@ def test_config_file_sets_flags_and_kiosk_table_and_the_command_line_wins(tmp_pa
     assert len(kiosk.session_paths()) >= 4  # the bundled attract sessions (tests run from the repository root)
 
 
+def test_the_attract_loop_plays_the_sessions_painted_for_the_model_on_screen(capsys):
+    from demo.app.kiosk.attract import load_attract_sessions
+
+    bundled = KioskConfig(attract_sessions="assets/sessions/attract_*.jsonl")
+    for model in ("landscape64", "avatars64", "models/avatars64.safetensors"):
+        sessions = load_attract_sessions(bundled, model=model)
+        assert len(sessions) >= 3 and {session.meta["model"] for session in sessions} == {Path(model).stem}
+    assert capsys.readouterr().err == ""
+
+
+def test_sessions_for_another_model_play_only_when_none_is_painted_for_this_one():
+    from demo.app.kiosk.attract import sessions_for
+    from demo.tools.session import Session
+
+    land, portrait, any_model = (Session(meta={"model": "landscape64"}), Session(meta={"model": "avatars64"}),
+                                 Session(meta={}))
+    assert sessions_for([land, portrait, any_model], "avatars64") == ([portrait, any_model], None)
+    assert sessions_for([land, any_model], "mine") == ([any_model], None)
+    recorded = Session(meta={"model": "/srv/models/mine.pth"})  # recorded with --model PATH
+    assert sessions_for([land, recorded], "mine") == ([recorded], None)
+    chosen, warning = sessions_for([land, portrait], "/srv/models/mine.pth")
+    assert chosen == [land, portrait]
+    assert "mine" in warning and "avatars64, landscape64" in warning and "plays them all" in warning
+
+
 @pytest.mark.parametrize("text, message", [
     ("modle = 'x'\n", "unknown key 'modle'"),
     ("size = '10x10'\n", "too small"),

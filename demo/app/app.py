@@ -102,7 +102,7 @@ class App:
         if config.kiosk is not None:
             from demo.app.kiosk.kiosk import Kiosk
 
-            self.kiosk = Kiosk(self, config.kiosk, router=self.router, controller=self.controller,
+            self.kiosk = Kiosk(self, config.kiosk, router=self.router, controller=self.controller, model=config.model,
                                notify=self.systemd.notify, restarts=lambda: self.watchdog.restarts)
         self.autosave = Autosave(config.save_dir, seconds=config.autosave_seconds, clock=clock, meta=self._meta(),
                                  tell=lambda text: self.tell(text, "error", 8.0),

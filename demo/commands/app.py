@@ -121,7 +121,7 @@ def exhibition_settings(args):
     if kiosk is not None:
         from demo.app.kiosk.attract import load_attract_sessions
 
-        load_attract_sessions(kiosk)  # fail before the window opens
+        load_attract_sessions(kiosk, model=args.model)  # fail before the window opens
     if args.hang_seconds <= 0 or args.autosave_seconds < 0:
         raise UserError("--hang-seconds must be > 0 and --autosave-seconds >= 0")
     replay = args.replay

@@ -77,7 +77,7 @@ def run(args) -> int:
                             attract_sessions=args.sessions)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    sessions = load_attract_sessions(kiosk)
+    sessions = load_attract_sessions(kiosk, model=args.model)
     with tempfile.TemporaryDirectory(prefix="igan-soak-") as temporary:
         save_dir = args.save_dir if args.save_dir is not None else Path(temporary)
         report = soak(args, kiosk=kiosk, sessions=sessions, size=size, save_dir=save_dir)

@@ -8,6 +8,9 @@ start to the painted picture (strokes hidden) for ``morph_seconds``, and moves o
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from demo.app.edit.feeder import SOURCE as FEED_SOURCE
 from demo.app.edit.feeder import LiveFeeder
 from demo.app.kiosk.config import KioskConfig
@@ -18,14 +21,37 @@ from demo.tools.session import Session, read_session
 PLAY, SETTLE, MORPH = "play", "settle", "morph"
 
 
-def load_attract_sessions(config: KioskConfig) -> list[Session]:
-    """The attract loop's sessions; a UserError line if the glob finds none or one is malformed."""
+def load_attract_sessions(config: KioskConfig, *, model: str) -> list[Session]:
+    """The attract loop's sessions for ``model`` (``sessions_for``); a UserError line if the glob finds none
+    or one is malformed."""
     from demo.errors import UserError
 
     paths = config.session_paths()
     if not paths:
         raise UserError(f"attract_sessions {config.attract_sessions!r}: no session files match")
-    return [read_session(path) for path in paths]
+    chosen, warning = sessions_for([read_session(path) for path in paths], model)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
+    return chosen
+
+
+def sessions_for(sessions: list[Session], model: str) -> tuple[list[Session], str | None]:
+    """(sessions, warning): those painted for ``model`` (a name, or a path named after it: the meta's ``model``)
+    and those for any model (no ``model`` in their meta), in order; when there are none, all of them and a
+    line that says so. A landscape's strokes over a portrait paint an orange sky across a face."""
+    name = Path(model).stem
+    chosen = [session for session in sessions if _painted_for(session) in (None, name)]
+    if chosen:
+        return chosen, None
+    painted_for = sorted({_painted_for(session) for session in sessions})
+    return sessions, (f"no attract session is painted for {name} (they are for {', '.join(painted_for)}); "
+                      f"the attract loop plays them all")
+
+
+def _painted_for(session: Session) -> str | None:
+    """The model a session was painted on, by name (a recording names its model as the app was given it)."""
+    model = session.meta.get("model")
+    return None if model is None else Path(str(model)).stem
 
 
 class AttractLoop:

@@ -82,10 +82,11 @@ class KioskCounts:
 
 
 class Kiosk:
-    def __init__(self, host: KioskHost, config: KioskConfig, *, router, controller,
+    def __init__(self, host: KioskHost, config: KioskConfig, *, router, controller, model: str,
                  notify: Callable[[str], None] = lambda line: None, restarts: Callable[[], int] = lambda: 0,
                  sessions=None):
-        """``notify`` sends a line to systemd; ``restarts()`` is how often the solver was restarted."""
+        """``model``: the G on screen, whose attract sessions play (unless ``sessions`` are given); ``notify``
+        sends a line to systemd; ``restarts()`` is how often the solver was restarted."""
         self.host = host
         self.router = router
         self.controller = controller
@@ -96,7 +97,7 @@ class Kiosk:
         self.policy = IdlePolicy(config, now=now)
         self.chord = ChordWatch(config.chord, seconds=config.chord_seconds)
         self.cursor = CursorHider(seconds=config.cursor_hide_seconds, now=now)
-        self.attract = AttractLoop(sessions if sessions is not None else load_attract_sessions(config),
+        self.attract = AttractLoop(sessions if sessions is not None else load_attract_sessions(config, model=model),
                                    settle_seconds=config.settle_seconds, morph_seconds=config.morph_seconds,
                                    fresh_start=self.fresh_start, host=host, router=router, controller=controller)
         self.hints = KioskHintsView()
