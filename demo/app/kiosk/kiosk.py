@@ -85,8 +85,7 @@ class Kiosk:
     def __init__(self, host: KioskHost, config: KioskConfig, *, router, controller, model: str,
                  notify: Callable[[str], None] = lambda line: None, restarts: Callable[[], int] = lambda: 0,
                  sessions=None):
-        """``model``: the G on screen, whose attract sessions play (unless ``sessions`` are given); ``notify``
-        sends a line to systemd; ``restarts()`` is how often the solver was restarted."""
+        """``model``: the G on screen (its attract sessions play); ``notify``: to systemd; ``restarts()``: solver restarts."""
         self.host = host
         self.router = router
         self.controller = controller
