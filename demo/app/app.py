@@ -103,7 +103,7 @@ class App:
             from demo.app.kiosk.kiosk import Kiosk
 
             self.kiosk = Kiosk(self, config.kiosk, router=self.router, controller=self.controller, model=config.model,
-                               notify=self.systemd.notify, restarts=lambda: self.watchdog.restarts)
+                               sessions=config.attract_sessions, notify=self.systemd.notify, restarts=lambda: self.watchdog.restarts)
         self.autosave = Autosave(config.save_dir, seconds=config.autosave_seconds, clock=clock, meta=self._meta(),
                                  tell=lambda text: self.tell(text, "error", 8.0),
                                  paused=lambda: self.kiosk is not None and self.kiosk.attracting)

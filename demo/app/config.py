@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from demo.app.kiosk.config import KioskConfig
+from demo.tools.session import Session
 
 DEFAULT_MODEL = "landscape64"
 
@@ -43,6 +45,7 @@ class AppConfig:
     profile: Path | None = None  # write a latency profile of this run here (report.json, trace.json, ...)
     # Exhibition (docs/exhibition.md): kiosk mode when set; the edit autosaved to save_dir/.autosave/ (0: never).
     kiosk: KioskConfig | None = None
+    attract_sessions: Sequence[Session] | None = None  # the kiosk's, loaded by the command (None: the kiosk loads them)
     autosave_seconds: float = 0.0  # the app's command line asks for 5
 
 

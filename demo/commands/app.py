@@ -98,8 +98,9 @@ def _flags_parser():
 
 
 def exhibition_settings(args):
-    """``args`` with a --config file's flags filled in, the kiosk settings (None outside kiosk mode), the
-    session to replay (--resume: the newest autosave), the metrics settings (None: no metrics)."""
+    """``args`` with a --config file's flags filled in, the kiosk settings and its attract sessions (None
+    outside kiosk mode), the session to replay (--resume: the newest autosave), the metrics settings (None: no
+    metrics)."""
     import sys
 
     from demo.app.edit.autosave import latest_autosave
@@ -118,10 +119,11 @@ def exhibition_settings(args):
             metrics = MetricsSettings(port=args.metrics_port, host=metrics.host if metrics else "127.0.0.1")
         except ValueError as exc:
             raise UserError(f"--metrics-port: {exc}") from None
+    attract = None
     if kiosk is not None:
         from demo.app.kiosk.attract import load_attract_sessions
 
-        load_attract_sessions(kiosk, model=args.model)  # fail before the window opens
+        attract = load_attract_sessions(kiosk, model=args.model)  # fail before the window opens
     if args.hang_seconds <= 0 or args.autosave_seconds < 0:
         raise UserError("--hang-seconds must be > 0 and --autosave-seconds >= 0")
     replay = args.replay
@@ -131,7 +133,7 @@ def exhibition_settings(args):
         replay = latest_autosave(args.save_dir)
         print(f"resuming {replay}" if replay else f"--resume: no autosave in {args.save_dir}/.autosave/; starting fresh",
               file=sys.stderr)
-    return args, kiosk, replay, metrics
+    return args, kiosk, attract, replay, metrics
 
 
 def run(args) -> int:
@@ -139,7 +141,7 @@ def run(args) -> int:
     from demo.app.kiosk.config import KioskConfig
     from demo.errors import UserError
 
-    args, kiosk, replay, metrics = exhibition_settings(args)
+    args, kiosk, attract, replay, metrics = exhibition_settings(args)
 
     if args.candidates is not None and args.candidates < 1:
         raise UserError(f"--candidates must be >= 1, got {args.candidates}")
@@ -153,7 +155,8 @@ def run(args) -> int:
                        exit_after_frames=args.exit_after_frames, exit_when_done=args.exit_when_done,
                        screenshot=args.screenshot, worker=args.worker, worker_nice=args.worker_nice, max_fps=args.max_fps, steps=args.steps,
                        save_dir=args.save_dir, hud=not args.no_hud and kiosk is None, profile=args.profile,
-                       hang_seconds=args.hang_seconds, kiosk=kiosk, autosave_seconds=args.autosave_seconds)
+                       hang_seconds=args.hang_seconds, kiosk=kiosk, attract_sessions=attract,
+                       autosave_seconds=args.autosave_seconds)
     # Start the worker before pygame, moderngl and the app are even imported: torch loads meanwhile.
     from demo.app.config import start_worker
 

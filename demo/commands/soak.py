@@ -107,7 +107,8 @@ def soak(args, *, kiosk, sessions, size, save_dir) -> dict:
 
     config = AppConfig(model=args.model, size=size, device=args.device, candidates=args.candidates, seed=args.seed,
                        worker=args.worker, worker_nice=10 if args.worker == "process" else 0, save_dir=save_dir,
-                       kiosk=kiosk, hud=False, autosave_seconds=5.0, hang_seconds=args.hang_seconds)
+                       kiosk=kiosk, attract_sessions=sessions, hud=False, autosave_seconds=5.0,
+                       hang_seconds=args.hang_seconds)
     clock = time.perf_counter
     visitor = SoakVisitor(sessions, reset_seconds=kiosk.reset_seconds, idle_seconds=kiosk.idle_seconds)
     monitor = SoakMonitor(clock=clock, warmup=args.warmup, started=clock(), flooding=lambda: visitor.flooding)
